@@ -1,0 +1,655 @@
+/* Builds struct hf_config from the validated YAML tree. */
+#define _GNU_SOURCE
+#include "config.h"
+#include "profile.h"
+#include "sink.h"
+#include "util.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct hf_option tls_listen_opts[] = {
+    {.name = "cert", .type = HF_OPT_STR, .required = true, .help = "PEM certificate chain"},
+    {.name = "key", .type = HF_OPT_STR, .required = true, .help = "PEM private key"},
+    {0}};
+
+static const struct hf_option listen_opts[] = {
+    {.name = "address", .type = HF_OPT_STR, .def = "127.0.0.1:8080"},
+    {.name = "tls", .type = HF_OPT_OBJ, .sub = tls_listen_opts},
+    {.name = "max_body", .type = HF_OPT_SIZE, .def = "1MiB", .min = 1, .max = 1LL << 30},
+    {.name = "max_header", .type = HF_OPT_SIZE, .def = "16KiB", .min = 1024, .max = 1 << 20},
+    {.name = "max_connections", .type = HF_OPT_INT, .def = "4096", .min = 1, .max = 1000000},
+    {.name = "read_timeout", .type = HF_OPT_DURATION, .def = "10s", .min = 100, .max = 3600000},
+    {.name = "threads", .type = HF_OPT_INT, .def = "auto", .enums = "auto", .min = 1, .max = 64},
+    {0}};
+
+static const struct hf_option admin_opts[] = {{.name = "address", .type = HF_OPT_STR, .def = "127.0.0.1:9180"},
+                                              {0}};
+
+static const struct hf_option storage_opts[] = {
+    {.name = "mode", .type = HF_OPT_ENUM, .enums = "memory|disk", .def = "memory"},
+    {.name = "path", .type = HF_OPT_STR, .def = "/var/lib/hookfwd"},
+    {.name = "max_size", .type = HF_OPT_SIZE, .def = "1GiB", .min = 1 << 20},
+    {0}};
+
+static const struct hf_option signature_opts[] = {
+    {.name = "scheme", .type = HF_OPT_ENUM, .enums = "hmac-sha256|standard-webhooks", .def = "hmac-sha256"},
+    {.name = "header", .type = HF_OPT_STR},
+    {.name = "embedded", .type = HF_OPT_STR},
+    {.name = "secrets", .type = HF_OPT_SECRETLIST, .required = true},
+    {.name = "tolerance", .type = HF_OPT_DURATION, .def = "5m", .min = 1000, .max = 86400000},
+    {0}};
+
+static const struct hf_option dedup_opts[] = {
+    {.name = "window", .type = HF_OPT_DURATION, .def = "24h", .min = 1000, .max = 30LL * 86400000},
+    {.name = "key", .type = HF_OPT_STR},
+    {.name = "enabled", .type = HF_OPT_BOOL, .def = "true"},
+    {0}};
+
+static const struct hf_option source_opts[] = {
+    {.name = "name", .type = HF_OPT_STR, .required = true},
+    {.name = "path", .type = HF_OPT_STR, .required = true},
+    {.name = "profile", .type = HF_OPT_ENUM, .enums = "omegaengine|sentinelayer"},
+    {.name = "event_field", .type = HF_OPT_STR},
+    {.name = "id_field", .type = HF_OPT_STR},
+    {.name = "time_field", .type = HF_OPT_STR},
+    {.name = "signature", .type = HF_OPT_OBJ, .sub = signature_opts, .required = true},
+    {.name = "dedup", .type = HF_OPT_OBJ, .sub = dedup_opts},
+    {.name = "severity_map", .type = HF_OPT_STRMAP},
+    {0}};
+
+static const struct hf_option metric_opts[] = {
+    {.name = "name", .type = HF_OPT_STR, .required = true},
+    {.name = "type", .type = HF_OPT_ENUM, .enums = "count|gauge|distribution", .required = true},
+    {.name = "value", .type = HF_OPT_STR},
+    {.name = "events", .type = HF_OPT_STRLIST},
+    {.name = "tags", .type = HF_OPT_STRLIST},
+    {.name = "source", .type = HF_OPT_STR},
+    {0}};
+
+static const struct hf_option filter_opts[] = {
+    {.name = "events", .type = HF_OPT_STRLIST},
+    {.name = "severity_at_least", .type = HF_OPT_ENUM, .enums = "info|warning|high|critical"},
+    {.name = "match", .type = HF_OPT_ANY},
+    {0}};
+
+static const struct hf_option batch_opts[] = {
+    {.name = "max_events", .type = HF_OPT_INT, .def = "500", .min = 1, .max = 100000},
+    {.name = "max_bytes", .type = HF_OPT_SIZE, .def = "1MiB", .min = 1024, .max = 256LL << 20},
+    {.name = "flush_interval", .type = HF_OPT_DURATION, .def = "1s", .min = 1, .max = 3600000},
+    {0}};
+
+static const struct hf_option retry_opts[] = {
+    {.name = "initial", .type = HF_OPT_DURATION, .def = "500ms", .min = 1, .max = 3600000},
+    {.name = "max", .type = HF_OPT_DURATION, .def = "60s", .min = 1, .max = 86400000},
+    {.name = "give_up_after", .type = HF_OPT_DURATION, .def = "24h", .min = 0, .max = 30LL * 86400000},
+    {0}};
+
+static const struct hf_option queue_opts[] = {
+    {.name = "max_events", .type = HF_OPT_INT, .def = "100000", .min = 1, .max = 10000000}, {0}};
+
+static const struct hf_option sink_common_opts[] = {
+    {.name = "name", .type = HF_OPT_STR, .required = true},
+    {.name = "type", .type = HF_OPT_STR, .required = true},
+    {.name = "takes", .type = HF_OPT_ENUM, .enums = "records|metrics|both"},
+    {.name = "filter", .type = HF_OPT_OBJ, .sub = filter_opts},
+    {.name = "batch", .type = HF_OPT_OBJ, .sub = batch_opts},
+    {.name = "retry", .type = HF_OPT_OBJ, .sub = retry_opts},
+    {.name = "queue", .type = HF_OPT_OBJ, .sub = queue_opts},
+    {0}};
+
+static const struct hf_option top_opts[] = {
+    {.name = "listen", .type = HF_OPT_OBJ, .sub = listen_opts},
+    {.name = "admin", .type = HF_OPT_OBJ, .sub = admin_opts},
+    {.name = "storage", .type = HF_OPT_OBJ, .sub = storage_opts},
+    {.name = "sources", .type = HF_OPT_OBJLIST, .sub = source_opts, .required = true},
+    {.name = "metrics", .type = HF_OPT_OBJLIST, .sub = metric_opts},
+    {.name = "sinks", .type = HF_OPT_OBJLIST, .sub = sink_common_opts, .required = true},
+    {0}};
+
+static atomic_ullong secret_ids;
+
+static void free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static char **strlist(const struct hf_cnode *n, size_t *count)
+{
+    *count = 0;
+    if (!n || n->kind != HF_CN_SEQ)
+        return NULL;
+    char **v = hf_calloc(n->nchild, sizeof(char *));
+    for (size_t i = 0; i < n->nchild; i++)
+        v[i] = hf_strdup(n->child[i].value);
+    *count = n->nchild;
+    return v;
+}
+
+static char *dupopt(const struct hf_cnode *map, const struct hf_option *t, const char *k)
+{
+    return hf_strdup(hf_conf_str(map, t, k));
+}
+
+/* A secret for Standard Webhooks: "whsec_" + base64 of the key bytes. */
+static int decode_whsec(const char *file, const struct hf_cnode *n, struct hf_secret *sec, struct hf_cerr *err)
+{
+    const char *p = (const char *)sec->key;
+    size_t len = sec->len;
+    if (len > 6 && !strncmp(p, "whsec_", 6)) {
+        p += 6;
+        len -= 6;
+    }
+    unsigned char *raw = hf_calloc(1, len + 1);
+    int rl = hf_b64_decode(p, len, raw, len + 1);
+    if (rl <= 0) {
+        free(raw);
+        hf_cerr_at(err, file, n->line, n->col,
+                   "a standard-webhooks secret must be whsec_ followed by base64 (the value is not shown)");
+        return -1;
+    }
+    explicit_bzero(sec->key, sec->len);
+    free(sec->key);
+    sec->key = raw;
+    sec->len = (size_t)rl;
+    return 0;
+}
+
+static int build_source(struct hf_config *c, const struct hf_cnode *n, struct hf_source *s, struct hf_cerr *err)
+{
+    s->name = dupopt(n, source_opts, "name");
+    s->path = dupopt(n, source_opts, "path");
+    const struct hf_cnode *pn = hf_cnode_get(n, "path");
+    if (s->path[0] != '/') {
+        hf_cerr_at(err, c->file, pn->line, pn->col, "source '%s': path must start with '/'", s->name);
+        return -1;
+    }
+    const char *prof = hf_conf_str(n, source_opts, "profile");
+    if (prof)
+        s->profile = hf_profile_find(prof);
+    s->event_field = hf_strdup(hf_conf_str(n, source_opts, "event_field") ?: (s->profile ? s->profile->event_field : "type"));
+    s->id_field = hf_strdup(hf_conf_str(n, source_opts, "id_field") ?: (s->profile ? NULL : "id"));
+    s->time_field = hf_strdup(hf_conf_str(n, source_opts, "time_field") ?: "timestamp");
+
+    const struct hf_cnode *sig = hf_cnode_get(n, "signature");
+    const char *scheme = hf_conf_str(sig, signature_opts, "scheme");
+    s->scheme = !strcmp(scheme, "standard-webhooks") ? HF_SIG_STANDARD_WEBHOOKS : HF_SIG_HMAC_SHA256;
+    s->header = dupopt(sig, signature_opts, "header");
+    s->embedded = dupopt(sig, signature_opts, "embedded");
+    s->tolerance_ms = hf_conf_num(sig, signature_opts, "tolerance");
+    if (s->scheme == HF_SIG_HMAC_SHA256 && !s->header && !s->embedded) {
+        hf_cerr_at(err, c->file, sig->line, sig->col,
+                   "source '%s': hmac-sha256 needs 'header' (e.g. X-Signature) or 'embedded' (a JSON member)",
+                   s->name);
+        return -1;
+    }
+    const struct hf_cnode *secs = hf_cnode_get(sig, "secrets");
+    if (secs->nchild == 0) {
+        hf_cerr_at(err, c->file, secs->line, secs->col, "source '%s': at least one secret is needed", s->name);
+        return -1;
+    }
+    s->secrets = hf_calloc(secs->nchild, sizeof(*s->secrets));
+    for (size_t i = 0; i < secs->nchild; i++) {
+        char *v;
+        size_t vl;
+        if (hf_conf_secret(c->file, &secs->child[i], &v, &vl, err) < 0)
+            return -1;
+        s->secrets[i].key = (unsigned char *)v;
+        s->secrets[i].len = vl;
+        s->secrets[i].id = atomic_fetch_add(&secret_ids, 1) + 1;
+        s->nsecrets++;
+        if (s->scheme == HF_SIG_STANDARD_WEBHOOKS && decode_whsec(c->file, &secs->child[i], &s->secrets[i], err) < 0)
+            return -1;
+    }
+
+    const struct hf_cnode *dd = hf_cnode_get(n, "dedup");
+    /* profiles know their idempotency key, so dedup is on by default there */
+    s->dedup = dd ? hf_conf_bool(dd, dedup_opts, "enabled") : (s->profile != NULL);
+    s->dedup_window_ms = hf_conf_num(dd, dedup_opts, "window");
+    s->dedup_key = dupopt(dd, dedup_opts, "key");
+
+    const struct hf_cnode *sm = hf_cnode_get(n, "severity_map");
+    if (sm) {
+        s->sevmap = hf_calloc(sm->nchild, sizeof(*s->sevmap));
+        for (size_t i = 0; i < sm->nchild; i++) {
+            if (hf_severity_parse(sm->child[i].value, &s->sevmap[i].sev) < 0) {
+                hf_cerr_at(err, c->file, sm->child[i].line, sm->child[i].col,
+                           "source '%s': severity '%s' is not valid (valid: info, warning, high, critical)",
+                           s->name, sm->child[i].value);
+                return -1;
+            }
+            s->sevmap[i].event_glob = hf_strdup(sm->child[i].key);
+            s->nsevmap++;
+        }
+    }
+    return 0;
+}
+
+static int build_rule(struct hf_config *c, const struct hf_cnode *n, struct hf_metric_rule *r, struct hf_cerr *err)
+{
+    (void)c;
+    (void)err;
+    r->name = dupopt(n, metric_opts, "name");
+    const char *t = hf_conf_str(n, metric_opts, "type");
+    r->type = !strcmp(t, "count") ? HF_MT_COUNT : !strcmp(t, "gauge") ? HF_MT_GAUGE : HF_MT_DIST;
+    r->value = dupopt(n, metric_opts, "value");
+    r->only_source = dupopt(n, metric_opts, "source");
+    r->events = strlist(hf_cnode_get(n, "events"), &r->nevents);
+    const struct hf_cnode *tags = hf_cnode_get(n, "tags");
+    if (tags) {
+        r->tags = hf_calloc(tags->nchild, sizeof(*r->tags));
+        for (size_t i = 0; i < tags->nchild; i++) {
+            const char *v = tags->child[i].value;
+            const char *eq = strchr(v, '=');
+            r->tags[i].name = eq ? hf_strndup(v, (size_t)(eq - v)) : hf_strdup(v);
+            r->tags[i].field = hf_strdup(eq ? eq + 1 : v);
+            r->ntags++;
+        }
+    }
+    return 0;
+}
+
+static const char *const op_names[] = {"gt", "ge", "lt", "le", "eq", "ne", "in", "not_in"};
+
+static int build_match(struct hf_config *c, const struct hf_cnode *m, struct hf_filter *f, struct hf_cerr *err)
+{
+    if (m->kind != HF_CN_MAP) {
+        hf_cerr_at(err, c->file, m->line, m->col, "filter.match must map field names to {op: value}");
+        return -1;
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < m->nchild; i++)
+        total += m->child[i].nchild;
+    f->matches = hf_calloc(total ? total : 1, sizeof(*f->matches));
+    for (size_t i = 0; i < m->nchild; i++) {
+        const struct hf_cnode *fc = &m->child[i];
+        if (fc->kind != HF_CN_MAP || fc->nchild == 0) {
+            hf_cerr_at(err, c->file, fc->line, fc->col,
+                       "filter.match.%s must be a map such as {gt: 0.8} or {in: [a, b]}", fc->key);
+            return -1;
+        }
+        for (size_t j = 0; j < fc->nchild; j++) {
+            const struct hf_cnode *oc = &fc->child[j];
+            struct hf_match *mt = &f->matches[f->nmatches];
+            int op = -1;
+            for (int k = 0; k < 8; k++)
+                if (!strcmp(oc->key, op_names[k]))
+                    op = k;
+            if (op < 0) {
+                hf_cerr_at(err, c->file, oc->key_line, oc->key_col,
+                           "unknown comparison '%s' (valid: gt, ge, lt, le, eq, ne, in, not_in)", oc->key);
+                return -1;
+            }
+            mt->field = hf_strdup(fc->key);
+            mt->op = (enum hf_match_op)op;
+            f->nmatches++;
+            if (op == HF_OP_IN || op == HF_OP_NOT_IN) {
+                if (oc->kind != HF_CN_SEQ) {
+                    hf_cerr_at(err, c->file, oc->line, oc->col, "'%s' takes a list, e.g. [blocked, error]", oc->key);
+                    return -1;
+                }
+                mt->set = strlist(oc, &mt->nset);
+                continue;
+            }
+            if (oc->kind != HF_CN_SCALAR) {
+                hf_cerr_at(err, c->file, oc->line, oc->col, "'%s' takes a single value", oc->key);
+                return -1;
+            }
+            char *end;
+            mt->num = strtod(oc->value, &end);
+            mt->numeric = !oc->quoted && *oc->value && !*end;
+            if (!mt->numeric && op <= HF_OP_LE) {
+                hf_cerr_at(err, c->file, oc->line, oc->col, "'%s' compares numbers; '%s' is not a number", oc->key,
+                           oc->value);
+                return -1;
+            }
+            mt->str = hf_strdup(oc->value);
+        }
+    }
+    return 0;
+}
+
+static char *fingerprint(const struct hf_cnode *n)
+{
+    struct hf_buf b;
+    hf_buf_init(&b, 0);
+    hf_buf_puts(&b, "");
+    struct {
+        const struct hf_cnode *n;
+        size_t i;
+    } stack[40];
+    int sp = 0;
+    stack[0].n = n;
+    stack[0].i = 0;
+    /* iterative walk, so a deep tree cannot overflow the C stack */
+    while (sp >= 0) {
+        const struct hf_cnode *cur = stack[sp].n;
+        if (stack[sp].i == 0) {
+            if (cur->key)
+                hf_buf_printf(&b, "%s=", cur->key);
+            if (cur->kind == HF_CN_SCALAR)
+                hf_buf_printf(&b, "%s;", cur->value);
+            else
+                hf_buf_putc(&b, cur->kind == HF_CN_MAP ? '{' : '[');
+        }
+        if (cur->kind != HF_CN_SCALAR && stack[sp].i < cur->nchild && sp < 39) {
+            const struct hf_cnode *ch = &cur->child[stack[sp].i++];
+            sp++;
+            stack[sp].n = ch;
+            stack[sp].i = 0;
+            continue;
+        }
+        if (cur->kind != HF_CN_SCALAR)
+            hf_buf_putc(&b, cur->kind == HF_CN_MAP ? '}' : ']');
+        sp--;
+    }
+    return b.data;
+}
+
+static int build_sink(struct hf_config *c, const struct hf_cnode *n, struct hf_sink_conf *s, struct hf_cerr *err)
+{
+    s->name = dupopt(n, sink_common_opts, "name");
+    const struct hf_cnode *tn = hf_cnode_get(n, "type");
+    s->plugin = hf_plugin_find(tn->value);
+    if (!s->plugin) {
+        char names[256] = "";
+        size_t off = 0;
+        for (int i = 0; hf_plugins[i] && off < sizeof(names); i++)
+            off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i ? ", " : "", hf_plugins[i]->name);
+        hf_cerr_at(err, c->file, tn->line, tn->col, "sink '%s': unknown type '%s' (available in this build: %s)",
+                   s->name, tn->value, names);
+        return -1;
+    }
+    /* validate against the common options plus the plugin's own */
+    size_t nc = 0, np = 0;
+    while (sink_common_opts[nc].name)
+        nc++;
+    while (s->plugin->options && s->plugin->options[np].name)
+        np++;
+    struct hf_option *merged = hf_calloc(nc + np + 1, sizeof(*merged));
+    memcpy(merged, sink_common_opts, nc * sizeof(*merged));
+    if (np)
+        memcpy(merged + nc, s->plugin->options, np * sizeof(*merged));
+    char what[200];
+    snprintf(what, sizeof(what), "sink '%s' (%s)", s->name, s->plugin->name);
+    int rc = hf_cnode_validate(c->file, n, merged, what, err);
+    free(merged);
+    if (rc < 0)
+        return -1;
+    s->node = n;
+    const char *takes = hf_conf_str(n, sink_common_opts, "takes");
+    s->takes = !takes ? s->plugin->default_takes
+               : !strcmp(takes, "records") ? HF_TAKES_RECORDS
+               : !strcmp(takes, "metrics") ? HF_TAKES_METRICS
+                                           : HF_TAKES_BOTH;
+    const struct hf_cnode *fl = hf_cnode_get(n, "filter");
+    if (fl) {
+        s->filter.events = strlist(hf_cnode_get(fl, "events"), &s->filter.nevents);
+        const char *sev = hf_conf_str(fl, filter_opts, "severity_at_least");
+        if (sev) {
+            s->filter.has_sev = true;
+            hf_severity_parse(sev, &s->filter.sev_at_least);
+        }
+        const struct hf_cnode *m = hf_cnode_get(fl, "match");
+        if (m && build_match(c, m, &s->filter, err) < 0)
+            return -1;
+    }
+    const struct hf_cnode *b = hf_cnode_get(n, "batch");
+    s->batch_max_events = hf_conf_num(b, batch_opts, "max_events");
+    s->batch_max_bytes = hf_conf_num(b, batch_opts, "max_bytes");
+    s->flush_ms = hf_conf_num(b, batch_opts, "flush_interval");
+    const struct hf_cnode *r = hf_cnode_get(n, "retry");
+    s->retry_initial_ms = hf_conf_num(r, retry_opts, "initial");
+    s->retry_max_ms = hf_conf_num(r, retry_opts, "max");
+    s->give_up_ms = hf_conf_num(r, retry_opts, "give_up_after");
+    if (s->retry_max_ms < s->retry_initial_ms)
+        s->retry_max_ms = s->retry_initial_ms;
+    s->queue_max_events = hf_conf_num(hf_cnode_get(n, "queue"), queue_opts, "max_events");
+    s->fingerprint = fingerprint(n);
+    return 0;
+}
+
+int hf_split_hostport(const char *addr, char *host, size_t hostlen, char *port, size_t portlen)
+{
+    const char *colon;
+    if (addr[0] == '[') {
+        const char *rb = strchr(addr, ']');
+        if (!rb || rb[1] != ':')
+            return -1;
+        snprintf(host, hostlen, "%.*s", (int)(rb - addr - 1), addr + 1);
+        colon = rb + 1;
+    } else {
+        colon = strrchr(addr, ':');
+        if (!colon)
+            return -1;
+        snprintf(host, hostlen, "%.*s", (int)(colon - addr), addr);
+    }
+    snprintf(port, portlen, "%s", colon + 1);
+    char *end;
+    long p = strtol(port, &end, 10);
+    return (*port && !*end && p >= 0 && p <= 65535) ? 0 : -1;
+}
+
+static int check_address(struct hf_config *c, const struct hf_cnode *map, const char *key, struct hf_cerr *err)
+{
+    const struct hf_cnode *n = hf_cnode_get(map, key);
+    char h[256], p[16];
+    if (n && hf_split_hostport(n->value, h, sizeof(h), p, sizeof(p)) < 0) {
+        hf_cerr_at(err, c->file, n->line, n->col, "'%s' must be host:port, e.g. 127.0.0.1:8080 or [::]:8443",
+                   n->value);
+        return -1;
+    }
+    return 0;
+}
+
+struct hf_config *hf_config_load(const char *path, struct hf_cerr *err)
+{
+    struct hf_config *c = hf_calloc(1, sizeof(*c));
+    c->file = hf_strdup(path);
+    c->root = hf_cnode_load(path, err);
+    if (!c->root || hf_cnode_validate(path, c->root, top_opts, "configuration", err) < 0)
+        goto fail;
+
+    const struct hf_cnode *l = hf_cnode_get(c->root, "listen");
+    if (check_address(c, l, "address", err) < 0)
+        goto fail;
+    c->listen_address = dupopt(l, listen_opts, "address");
+    c->tls_cert = hf_strdup(hf_conf_str(l, listen_opts, "tls.cert"));
+    c->tls_key = hf_strdup(hf_conf_str(l, listen_opts, "tls.key"));
+    c->max_body = hf_conf_num(l, listen_opts, "max_body");
+    c->max_header = hf_conf_num(l, listen_opts, "max_header");
+    c->max_connections = hf_conf_num(l, listen_opts, "max_connections");
+    c->read_timeout_ms = hf_conf_num(l, listen_opts, "read_timeout");
+    const char *th = hf_conf_str(l, listen_opts, "threads");
+    c->threads = strcmp(th, "auto") ? (int)strtol(th, NULL, 10) : 0;
+
+    const struct hf_cnode *a = hf_cnode_get(c->root, "admin");
+    if (a) {
+        if (check_address(c, a, "address", err) < 0)
+            goto fail;
+        c->admin_address = dupopt(a, admin_opts, "address");
+    }
+    const struct hf_cnode *st = hf_cnode_get(c->root, "storage");
+    c->storage_mode = !strcmp(hf_conf_str(st, storage_opts, "mode"), "disk") ? HF_STORAGE_DISK : HF_STORAGE_MEMORY;
+    c->storage_path = dupopt(st, storage_opts, "path");
+    c->storage_max_size = hf_conf_num(st, storage_opts, "max_size");
+
+    const struct hf_cnode *srcs = hf_cnode_get(c->root, "sources");
+    c->sources = hf_calloc(srcs->nchild, sizeof(*c->sources));
+    for (size_t i = 0; i < srcs->nchild; i++) {
+        struct hf_source *s = &c->sources[i];
+        c->nsources++;
+        s->index = (int)i;
+        if (build_source(c, &srcs->child[i], s, err) < 0)
+            goto fail;
+        for (size_t j = 0; j < i; j++) {
+            const struct hf_cnode *pn = hf_cnode_get(&srcs->child[i], "path");
+            if (!strcmp(c->sources[j].name, s->name) || !strcmp(c->sources[j].path, s->path)) {
+                hf_cerr_at(err, path, pn->line, pn->col, "source '%s' repeats the name or path of source '%s'",
+                           s->name, c->sources[j].name);
+                goto fail;
+            }
+        }
+    }
+    const struct hf_cnode *rules = hf_cnode_get(c->root, "metrics");
+    if (rules) {
+        c->rules = hf_calloc(rules->nchild, sizeof(*c->rules));
+        for (size_t i = 0; i < rules->nchild; i++) {
+            c->nrules++;
+            if (build_rule(c, &rules->child[i], &c->rules[i], err) < 0)
+                goto fail;
+        }
+    }
+    const struct hf_cnode *sinks = hf_cnode_get(c->root, "sinks");
+    c->sinks = hf_calloc(sinks->nchild, sizeof(*c->sinks));
+    for (size_t i = 0; i < sinks->nchild; i++) {
+        c->nsinks++;
+        if (build_sink(c, &sinks->child[i], &c->sinks[i], err) < 0)
+            goto fail;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(c->sinks[j].name, c->sinks[i].name)) {
+                const struct hf_cnode *nn = hf_cnode_get(&sinks->child[i], "name");
+                hf_cerr_at(err, path, nn->line, nn->col, "sink name '%s' is used twice", c->sinks[i].name);
+                goto fail;
+            }
+    }
+    return c;
+fail:
+    hf_config_free(c);
+    return NULL;
+}
+
+static void free_filter(struct hf_filter *f)
+{
+    free_strv(f->events, f->nevents);
+    for (size_t i = 0; i < f->nmatches; i++) {
+        free(f->matches[i].field);
+        free(f->matches[i].str);
+        free_strv(f->matches[i].set, f->matches[i].nset);
+    }
+    free(f->matches);
+}
+
+void hf_config_free(struct hf_config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nsources; i++) {
+        struct hf_source *s = &c->sources[i];
+        free(s->name);
+        free(s->path);
+        free(s->event_field);
+        free(s->id_field);
+        free(s->time_field);
+        free(s->header);
+        free(s->embedded);
+        free(s->dedup_key);
+        for (size_t j = 0; j < s->nsecrets; j++) {
+            explicit_bzero(s->secrets[j].key, s->secrets[j].len);
+            free(s->secrets[j].key);
+        }
+        free(s->secrets);
+        for (size_t j = 0; j < s->nsevmap; j++)
+            free(s->sevmap[j].event_glob);
+        free(s->sevmap);
+    }
+    free(c->sources);
+    for (size_t i = 0; i < c->nrules; i++) {
+        struct hf_metric_rule *r = &c->rules[i];
+        free(r->name);
+        free(r->value);
+        free(r->only_source);
+        free_strv(r->events, r->nevents);
+        for (size_t j = 0; j < r->ntags; j++) {
+            free(r->tags[j].name);
+            free(r->tags[j].field);
+        }
+        free(r->tags);
+    }
+    free(c->rules);
+    for (size_t i = 0; i < c->nsinks; i++) {
+        free(c->sinks[i].name);
+        free(c->sinks[i].fingerprint);
+        free_filter(&c->sinks[i].filter);
+    }
+    free(c->sinks);
+    free(c->listen_address);
+    free(c->tls_cert);
+    free(c->tls_key);
+    free(c->admin_address);
+    free(c->storage_path);
+    hf_cnode_free(c->root);
+    free(c->file);
+    free(c);
+}
+
+/* ---- filters ---- */
+
+static bool match_one(const struct hf_match *m, const struct hf_record *r)
+{
+    struct hf_value scratch;
+    const struct hf_value *v = hf_record_get(r, m->field, &scratch);
+    if (!v)
+        return m->op == HF_OP_NE || m->op == HF_OP_NOT_IN;
+    char text[256];
+    double d;
+    switch (m->op) {
+    case HF_OP_GT: return hf_value_number(v, &d) && d > m->num;
+    case HF_OP_GE: return hf_value_number(v, &d) && d >= m->num;
+    case HF_OP_LT: return hf_value_number(v, &d) && d < m->num;
+    case HF_OP_LE: return hf_value_number(v, &d) && d <= m->num;
+    case HF_OP_EQ:
+    case HF_OP_NE: {
+        bool eq;
+        if (m->numeric && hf_value_number(v, &d))
+            eq = d == m->num;
+        else
+            eq = hf_value_text(v, text, sizeof(text)) >= 0 && !strcmp(text, m->str);
+        return m->op == HF_OP_EQ ? eq : !eq;
+    }
+    case HF_OP_IN:
+    case HF_OP_NOT_IN: {
+        bool found = false;
+        if (v->type == HF_V_ARRAY) {
+            for (size_t i = 0; i < v->nitems && !found; i++)
+                if (hf_value_text(&v->items[i], text, sizeof(text)) >= 0)
+                    for (size_t j = 0; j < m->nset && !found; j++)
+                        found = !strcmp(text, m->set[j]);
+        } else if (hf_value_text(v, text, sizeof(text)) >= 0) {
+            for (size_t j = 0; j < m->nset && !found; j++)
+                found = !strcmp(text, m->set[j]);
+        }
+        return m->op == HF_OP_IN ? found : !found;
+    }
+    }
+    return false;
+}
+
+bool hf_filter_match(const struct hf_filter *f, const struct hf_record *r)
+{
+    if (f->nevents) {
+        bool any_include = false, included = false;
+        for (size_t i = 0; i < f->nevents; i++) {
+            const char *g = f->events[i];
+            if (g[0] == '!') {
+                if (hf_glob(g + 1, r->event_type))
+                    return false;
+            } else {
+                any_include = true;
+                included |= hf_glob(g, r->event_type);
+            }
+        }
+        if (any_include && !included)
+            return false;
+    }
+    if (f->has_sev && r->severity < f->sev_at_least)
+        return false;
+    for (size_t i = 0; i < f->nmatches; i++)
+        if (!match_one(&f->matches[i], r))
+            return false;
+    return true;
+}

@@ -1,0 +1,185 @@
+/* Idempotency-key set: 64 stripes, each a chained hash table plus a FIFO in
+ * insertion order that evicts expired keys first and the oldest when full. */
+#include "dedup.h"
+#include "util.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STRIPES 64
+
+struct entry {
+    struct entry *chain;
+    struct entry *fifo_next;
+    uint64_t hash;
+    int64_t expires_ms;
+    char key[]; /* scope "\x1f" key */
+};
+
+struct stripe {
+    pthread_mutex_t mu;
+    struct entry **buckets;
+    size_t nbuckets, count, max;
+    struct entry *fifo_head, *fifo_tail;
+};
+
+struct hf_dedup {
+    struct stripe s[STRIPES];
+};
+
+struct hf_dedup *hf_dedup_new(size_t max_entries)
+{
+    struct hf_dedup *d = hf_calloc(1, sizeof(*d));
+    size_t per = max_entries / STRIPES + 1;
+    for (int i = 0; i < STRIPES; i++) {
+        pthread_mutex_init(&d->s[i].mu, NULL);
+        d->s[i].max = per;
+        d->s[i].nbuckets = 1;
+        while (d->s[i].nbuckets < per)
+            d->s[i].nbuckets <<= 1;
+        d->s[i].buckets = hf_calloc(d->s[i].nbuckets, sizeof(struct entry *));
+    }
+    return d;
+}
+
+void hf_dedup_free(struct hf_dedup *d)
+{
+    if (!d)
+        return;
+    for (int i = 0; i < STRIPES; i++) {
+        for (struct entry *e = d->s[i].fifo_head, *n; e; e = n) {
+            n = e->fifo_next;
+            free(e);
+        }
+        free(d->s[i].buckets);
+        pthread_mutex_destroy(&d->s[i].mu);
+    }
+    free(d);
+}
+
+static size_t make_key(char *buf, size_t cap, const char *scope, const char *key)
+{
+    size_t sl = strlen(scope), kl = strlen(key);
+    if (sl + kl + 2 > cap)
+        kl = cap - sl - 2;
+    memcpy(buf, scope, sl);
+    buf[sl] = '\x1f';
+    memcpy(buf + sl + 1, key, kl);
+    buf[sl + 1 + kl] = '\0';
+    return sl + 1 + kl;
+}
+
+static void unlink_chain(struct stripe *st, struct entry *e)
+{
+    struct entry **pp = &st->buckets[e->hash & (st->nbuckets - 1)];
+    while (*pp && *pp != e)
+        pp = &(*pp)->chain;
+    if (*pp)
+        *pp = e->chain;
+}
+
+/* Drops expired keys from the FIFO head and, when full, the oldest. */
+static void evict(struct stripe *st, int64_t now_ms)
+{
+    while (st->fifo_head && (st->fifo_head->expires_ms <= now_ms || st->count >= st->max)) {
+        struct entry *e = st->fifo_head;
+        st->fifo_head = e->fifo_next;
+        if (!st->fifo_head)
+            st->fifo_tail = NULL;
+        if (e->expires_ms != INT64_MIN) /* INT64_MIN: already removed from the chain */
+            unlink_chain(st, e);
+        st->count--;
+        free(e);
+    }
+}
+
+static struct entry *lookup(struct stripe *st, uint64_t h, const char *k)
+{
+    for (struct entry *e = st->buckets[h & (st->nbuckets - 1)]; e; e = e->chain)
+        if (e->hash == h && !strcmp(e->key, k))
+            return e;
+    return NULL;
+}
+
+static void insert(struct stripe *st, uint64_t h, const char *k, size_t kl, int64_t expires_ms)
+{
+    struct entry *e = malloc(sizeof(*e) + kl + 1);
+    if (!e)
+        return;
+    e->hash = h;
+    e->expires_ms = expires_ms;
+    memcpy(e->key, k, kl + 1);
+    size_t b = h & (st->nbuckets - 1);
+    e->chain = st->buckets[b];
+    st->buckets[b] = e;
+    e->fifo_next = NULL;
+    if (st->fifo_tail)
+        st->fifo_tail->fifo_next = e;
+    else
+        st->fifo_head = e;
+    st->fifo_tail = e;
+    st->count++;
+}
+
+int hf_dedup_check_insert(struct hf_dedup *d, const char *scope, const char *key, int64_t window_ms, int64_t now_ms)
+{
+    char k[512];
+    size_t kl = make_key(k, sizeof(k), scope, key);
+    uint64_t h = hf_hash64(k, kl);
+    struct stripe *st = &d->s[h % STRIPES];
+    int dup = 0;
+    pthread_mutex_lock(&st->mu);
+    evict(st, now_ms);
+    struct entry *e = lookup(st, h, k);
+    if (e && e->expires_ms > now_ms)
+        dup = 1;
+    else if (!e)
+        insert(st, h, k, kl, now_ms + window_ms);
+    else
+        e->expires_ms = now_ms + window_ms;
+    pthread_mutex_unlock(&st->mu);
+    return dup;
+}
+
+void hf_dedup_restore(struct hf_dedup *d, const char *scope, const char *key, int64_t expires_ms)
+{
+    char k[512];
+    size_t kl = make_key(k, sizeof(k), scope, key);
+    uint64_t h = hf_hash64(k, kl);
+    struct stripe *st = &d->s[h % STRIPES];
+    pthread_mutex_lock(&st->mu);
+    struct entry *e = lookup(st, h, k);
+    if (e)
+        e->expires_ms = expires_ms;
+    else
+        insert(st, h, k, kl, expires_ms);
+    pthread_mutex_unlock(&st->mu);
+}
+
+void hf_dedup_remove(struct hf_dedup *d, const char *scope, const char *key)
+{
+    char k[512];
+    size_t kl = make_key(k, sizeof(k), scope, key);
+    uint64_t h = hf_hash64(k, kl);
+    struct stripe *st = &d->s[h % STRIPES];
+    pthread_mutex_lock(&st->mu);
+    struct entry *e = lookup(st, h, k);
+    if (e) {
+        /* leave it in the FIFO (freed on eviction), out of the chain */
+        unlink_chain(st, e);
+        e->expires_ms = INT64_MIN;
+    }
+    pthread_mutex_unlock(&st->mu);
+}
+
+size_t hf_dedup_size(struct hf_dedup *d)
+{
+    size_t n = 0;
+    for (int i = 0; i < STRIPES; i++) {
+        pthread_mutex_lock(&d->s[i].mu);
+        n += d->s[i].count;
+        pthread_mutex_unlock(&d->s[i].mu);
+    }
+    return n;
+}

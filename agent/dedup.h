@@ -1,0 +1,21 @@
+/* A bounded, time-windowed set of idempotency keys shared by the ingest
+ * threads (striped locks). */
+#ifndef HF_DEDUP_H
+#define HF_DEDUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct hf_dedup;
+
+struct hf_dedup *hf_dedup_new(size_t max_entries);
+void hf_dedup_free(struct hf_dedup *d);
+/* 1: key seen within its window (a duplicate); 0: inserted now. */
+int hf_dedup_check_insert(struct hf_dedup *d, const char *scope, const char *key, int64_t window_ms, int64_t now_ms);
+/* Forgets a key (the event it belonged to was not accepted after all). */
+void hf_dedup_remove(struct hf_dedup *d, const char *scope, const char *key);
+/* Inserts without checking, with an explicit expiry (state restored at start). */
+void hf_dedup_restore(struct hf_dedup *d, const char *scope, const char *key, int64_t expires_ms);
+size_t hf_dedup_size(struct hf_dedup *d);
+
+#endif

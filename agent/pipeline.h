@@ -1,0 +1,71 @@
+/* One running configuration: sources, rules, dedup, sinks, and the ingest
+ * path that turns a verified request into records on sink queues. */
+#ifndef HF_PIPELINE_H
+#define HF_PIPELINE_H
+
+#include "config.h"
+#include "dedup.h"
+#include "sink.h"
+#include "verify.h"
+
+#include <stdatomic.h>
+
+#define HF_MAX_SOURCES 64
+#define HF_MAX_KEYS 8
+
+/* Self-metrics of a source, kept by name across reloads. */
+struct hf_source_stats {
+    char name[64];
+    atomic_ullong by_status[8]; /* 200 202 400 401 413 431 503 other */
+    atomic_ullong accepted;
+    atomic_ullong key_used[HF_MAX_KEYS];
+};
+
+struct hf_journal;
+
+struct hf_pipeline {
+    struct hf_config *cfg;
+    struct hf_sink **sinks;
+    size_t nsinks;
+    struct hf_dedup *dedup;
+    struct hf_journal *journal;
+    struct hf_source_stats *stats[HF_MAX_SOURCES];
+    atomic_int refs;
+};
+
+struct hf_ingest_result {
+    int status;
+    int retry_after;   /* seconds, with 503 */
+    char id[160];
+    char reason[200];
+};
+
+struct hf_source_stats *hf_stats_for_source(const char *name);
+extern atomic_ullong hf_stats_unknown_path;
+void hf_stats_count(struct hf_source_stats *st, int status);
+
+struct hf_pipeline *hf_pipeline_new(struct hf_config *cfg, struct hf_cerr *err);
+/* Starts sink workers. */
+int hf_pipeline_start(struct hf_pipeline *p);
+void hf_pipeline_ref(struct hf_pipeline *p);
+void hf_pipeline_unref(struct hf_pipeline *p);
+/* Stops sinks (drains within deadline) and frees. */
+void hf_pipeline_stop(struct hf_pipeline *p, int deadline_ms);
+
+const struct hf_source *hf_pipeline_source(const struct hf_pipeline *p, const char *path, size_t len);
+
+/* The whole per-event path: verify, parse, flatten, dedup, rules, route. */
+void hf_ingest(struct hf_pipeline *p, const struct hf_source *src, const char *body, size_t len, hf_header_fn hdr,
+               void *hctx, struct hf_ingest_result *res);
+
+/* Parses and flattens a verified body into a sealed record (with points).
+ * Returns NULL with reason set on a bad body. */
+struct hf_record *hf_build_record(const struct hf_pipeline *p, const struct hf_source *src, const char *body,
+                                  size_t len, const struct hf_verify_result *vr, const char *webhook_id,
+                                  int64_t received_ms, char *reason, size_t reasonlen);
+
+/* Routes r to every matching sink; -1 when a queue is full (nothing pushed). */
+int hf_route(struct hf_pipeline *p, struct hf_record *r);
+bool hf_pipeline_ready(struct hf_pipeline *p);
+
+#endif

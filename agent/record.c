@@ -1,0 +1,222 @@
+/* Record lifetime (arena + reference count), field lookup, serialization. */
+#include "record.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct hf_arena_chunk {
+    struct hf_arena_chunk *next;
+    size_t used, cap;
+    _Alignas(16) char data[];
+};
+
+static const char *sev_names[] = {"info", "warning", "high", "critical"};
+
+const char *hf_severity_name(enum hf_severity s) { return s < HF_SEV__COUNT ? sev_names[s] : "info"; }
+
+int hf_severity_parse(const char *s, enum hf_severity *out)
+{
+    for (int i = 0; i < HF_SEV__COUNT; i++)
+        if (!strcmp(s, sev_names[i])) {
+            *out = (enum hf_severity)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *hf_metric_type_name(enum hf_metric_type t)
+{
+    return t == HF_MT_COUNT ? "count" : t == HF_MT_GAUGE ? "gauge" : "distribution";
+}
+
+void *hf_rec_alloc(struct hf_record *r, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    struct hf_arena_chunk *c = r->arena;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > 4000 ? n : 4000;
+        struct hf_arena_chunk *nc = hf_calloc(1, sizeof(*nc) + cap);
+        nc->cap = cap;
+        nc->next = c;
+        r->arena = c = nc;
+    }
+    void *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+const char *hf_rec_strndup(struct hf_record *r, const char *s, size_t n)
+{
+    char *d = hf_rec_alloc(r, n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+const char *hf_rec_strdup(struct hf_record *r, const char *s) { return hf_rec_strndup(r, s, strlen(s)); }
+
+struct hf_record *hf_record_new(void)
+{
+    struct hf_record *r = hf_calloc(1, sizeof(*r));
+    atomic_init(&r->refs, 1);
+    r->signature_key = -1;
+    return r;
+}
+
+void hf_record_ref(struct hf_record *r) { atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed); }
+
+void hf_record_unref(struct hf_record *r)
+{
+    if (!r || atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    for (struct hf_arena_chunk *c = r->arena, *n; c; c = n) {
+        n = c->next;
+        free(c);
+    }
+    free(r);
+}
+
+static void set_str(struct hf_value *v, const char *s)
+{
+    memset(v, 0, sizeof(*v));
+    v->type = HF_V_STRING;
+    v->s = s;
+    v->len = strlen(s);
+}
+
+const struct hf_value *hf_record_get(const struct hf_record *r, const char *key, struct hf_value *scratch)
+{
+    for (size_t i = 0; i < r->nfields; i++)
+        if (!strcmp(r->fields[i].key, key))
+            return &r->fields[i].v;
+    if (!strcmp(key, "event") || !strcmp(key, "event_type"))
+        set_str(scratch, r->event_type);
+    else if (!strcmp(key, "source"))
+        set_str(scratch, r->source);
+    else if (!strcmp(key, "severity"))
+        set_str(scratch, hf_severity_name(r->severity));
+    else if (!strcmp(key, "event_id") && r->event_id)
+        set_str(scratch, r->event_id);
+    else
+        return NULL;
+    return scratch;
+}
+
+int hf_value_text(const struct hf_value *v, char *out, size_t outlen)
+{
+    switch (v->type) {
+    case HF_V_NULL: return snprintf(out, outlen, "null");
+    case HF_V_BOOL: return snprintf(out, outlen, "%s", v->b ? "true" : "false");
+    case HF_V_INT:
+    case HF_V_DOUBLE:
+    case HF_V_STRING: return snprintf(out, outlen, "%.*s", (int)v->len, v->s);
+    default: return -1;
+    }
+}
+
+bool hf_value_number(const struct hf_value *v, double *out)
+{
+    if (v->type == HF_V_INT || v->type == HF_V_DOUBLE) {
+        *out = v->d;
+        return true;
+    }
+    if (v->type == HF_V_BOOL) {
+        *out = v->b;
+        return true;
+    }
+    if (v->type == HF_V_STRING && v->len > 0 && v->len < 64) {
+        char tmp[64], *end;
+        memcpy(tmp, v->s, v->len);
+        tmp[v->len] = '\0';
+        double d = strtod(tmp, &end);
+        if (*end == '\0' && end != tmp) {
+            *out = d;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void put_value(struct hf_buf *b, const struct hf_value *v)
+{
+    switch (v->type) {
+    case HF_V_NULL: hf_buf_puts(b, "null"); break;
+    case HF_V_BOOL: hf_buf_puts(b, v->b ? "true" : "false"); break;
+    case HF_V_INT:
+    case HF_V_DOUBLE: hf_buf_append(b, v->s, v->len); break;
+    case HF_V_STRING: hf_buf_json_str(b, v->s, v->len); break;
+    case HF_V_ARRAY:
+        hf_buf_putc(b, '[');
+        for (size_t i = 0; i < v->nitems; i++) {
+            if (i)
+                hf_buf_putc(b, ',');
+            put_value(b, &v->items[i]);
+        }
+        hf_buf_putc(b, ']');
+        break;
+    }
+}
+
+static void put_meta(struct hf_buf *b, const char *key, const char *val)
+{
+    hf_buf_printf(b, ",\"%s\":", key);
+    if (val)
+        hf_buf_json_str(b, val, strlen(val));
+    else
+        hf_buf_puts(b, "null");
+}
+
+void hf_record_seal(struct hf_record *r)
+{
+    struct hf_buf b;
+    char recv[32];
+    hf_buf_init(&b, 0);
+    hf_buf_reserve(&b, 512);
+    hf_buf_puts(&b, "{\"source\":");
+    hf_buf_json_str(&b, r->source, strlen(r->source));
+    put_meta(&b, "event_type", r->event_type);
+    put_meta(&b, "event_id", r->event_id);
+    put_meta(&b, "severity", hf_severity_name(r->severity));
+    put_meta(&b, "timestamp", r->timestamp);
+    hf_format_iso_ms(r->received_ms, recv, sizeof(recv));
+    put_meta(&b, "received_at", recv);
+    hf_buf_printf(&b, ",\"signature_verified\":%s", r->signature_key >= 0 ? "true" : "false");
+    if (r->signature_key >= 0)
+        hf_buf_printf(&b, ",\"signature_key\":%d", r->signature_key);
+    else
+        hf_buf_puts(&b, ",\"signature_key\":null");
+    put_meta(&b, "idempotency_key", r->idempotency_key);
+    hf_buf_puts(&b, ",\"data\":{");
+    for (size_t i = 0; i < r->nfields; i++) {
+        if (i)
+            hf_buf_putc(&b, ',');
+        hf_buf_json_str(&b, r->fields[i].key, strlen(r->fields[i].key));
+        hf_buf_putc(&b, ':');
+        put_value(&b, &r->fields[i].v);
+    }
+    hf_buf_puts(&b, "}}");
+    r->json = hf_rec_strndup(r, b.data, b.len);
+    r->json_len = b.len;
+    hf_buf_free(&b);
+}
+
+void hf_point_json(struct hf_buf *b, const struct hf_record *r, const struct hf_point *pt)
+{
+    char ts[32];
+    hf_format_iso_ms(r->received_ms, ts, sizeof(ts));
+    hf_buf_puts(b, "{\"metric\":");
+    hf_buf_json_str(b, pt->name, strlen(pt->name));
+    hf_buf_printf(b, ",\"type\":\"%s\",\"value\":", hf_metric_type_name(pt->type));
+    hf_buf_json_double(b, pt->value);
+    hf_buf_printf(b, ",\"timestamp\":\"%s\",\"source\":", ts);
+    hf_buf_json_str(b, r->source, strlen(r->source));
+    hf_buf_puts(b, ",\"tags\":[");
+    for (size_t i = 0; i < pt->ntags; i++) {
+        if (i)
+            hf_buf_putc(b, ',');
+        hf_buf_json_str(b, pt->tags[i], strlen(pt->tags[i]));
+    }
+    hf_buf_puts(b, "]}");
+}

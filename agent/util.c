@@ -1,0 +1,549 @@
+/* Shared helpers: capped buffers, time, units, escaping, logging. */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+void hf_buf_init(struct hf_buf *b, size_t limit)
+{
+    memset(b, 0, sizeof(*b));
+    b->limit = limit;
+}
+
+void hf_buf_free(struct hf_buf *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof(*b));
+}
+
+void hf_buf_reset(struct hf_buf *b)
+{
+    b->len = 0;
+    b->overflow = false;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+int hf_buf_reserve(struct hf_buf *b, size_t extra)
+{
+    if (b->overflow)
+        return -1;
+    size_t need = b->len + extra + 1;
+    if (b->limit && need > b->limit + 1) {
+        b->overflow = true;
+        return -1;
+    }
+    if (need <= b->cap)
+        return 0;
+    size_t ncap = b->cap ? b->cap : 256;
+    while (ncap < need)
+        ncap *= 2;
+    if (b->limit && ncap > b->limit + 1)
+        ncap = b->limit + 1;
+    b->data = hf_realloc(b->data, ncap);
+    b->cap = ncap;
+    return 0;
+}
+
+int hf_buf_append(struct hf_buf *b, const void *p, size_t n)
+{
+    if (hf_buf_reserve(b, n) < 0)
+        return -1;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int hf_buf_puts(struct hf_buf *b, const char *s) { return hf_buf_append(b, s, strlen(s)); }
+int hf_buf_putc(struct hf_buf *b, char c) { return hf_buf_append(b, &c, 1); }
+
+int hf_buf_printf(struct hf_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char tmp[256];
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    if ((size_t)n < sizeof(tmp))
+        return hf_buf_append(b, tmp, (size_t)n);
+    if (hf_buf_reserve(b, (size_t)n) < 0)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+/* Length of a valid UTF-8 sequence at p (1..4), or 0 when invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; }
+    else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; }
+    else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; }
+    else return 0;
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+int hf_buf_json_str(struct hf_buf *b, const char *s, size_t n)
+{
+    static const char hexd[] = "0123456789abcdef";
+    if (hf_buf_reserve(b, n + 2) < 0)
+        return -1;
+    hf_buf_putc(b, '"');
+    const unsigned char *p = (const unsigned char *)s;
+    size_t run = 0; /* start of a run of bytes that need no escaping */
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t ul = c >= 0x80 ? utf8_len(p + i, n - i) : 0;
+        if (ul > 0) {
+            i += ul;
+            continue;
+        }
+        hf_buf_append(b, s + run, i - run);
+        switch (c) {
+        case '"': hf_buf_append(b, "\\\"", 2); break;
+        case '\\': hf_buf_append(b, "\\\\", 2); break;
+        case '\n': hf_buf_append(b, "\\n", 2); break;
+        case '\r': hf_buf_append(b, "\\r", 2); break;
+        case '\t': hf_buf_append(b, "\\t", 2); break;
+        default:
+            if (c < 0x20) {
+                char e[6] = {'\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15]};
+                hf_buf_append(b, e, 6);
+            } else {
+                hf_buf_append(b, "\xef\xbf\xbd", 3); /* invalid UTF-8 byte */
+            }
+        }
+        i++;
+        run = i;
+    }
+    hf_buf_append(b, s + run, n - run);
+    return hf_buf_putc(b, '"');
+}
+
+int hf_buf_json_double(struct hf_buf *b, double d)
+{
+    if (!isfinite(d))
+        return hf_buf_puts(b, "null");
+    if (d == floor(d) && fabs(d) < 1e15)
+        return hf_buf_printf(b, "%.0f", d);
+    /* the shortest text that reads back as the same double */
+    char tmp[32];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    return hf_buf_puts(b, tmp);
+}
+
+int64_t hf_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t hf_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void hf_format_iso_ms(int64_t ms, char *out, size_t outlen)
+{
+    time_t sec = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+static int digits(const char *s, size_t n, size_t at, size_t cnt, int *out)
+{
+    int v = 0;
+    if (at + cnt > n)
+        return -1;
+    for (size_t i = at; i < at + cnt; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int hf_parse_rfc3339(const char *s, size_t n, int64_t *ms)
+{
+    int Y, M, D, h, m, sec;
+    if (digits(s, n, 0, 4, &Y) || n < 20 || s[4] != '-' || digits(s, n, 5, 2, &M) || s[7] != '-' ||
+        digits(s, n, 8, 2, &D) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+        digits(s, n, 11, 2, &h) || s[13] != ':' || digits(s, n, 14, 2, &m) || s[16] != ':' ||
+        digits(s, n, 17, 2, &sec))
+        return -1;
+    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+        return -1;
+    size_t i = 19;
+    int frac = 0, fd = 0;
+    if (i < n && s[i] == '.') {
+        i++;
+        while (i < n && isdigit((unsigned char)s[i])) {
+            if (fd < 3) {
+                frac = frac * 10 + (s[i] - '0');
+                fd++;
+            }
+            i++;
+        }
+        if (fd == 0)
+            return -1;
+        while (fd < 3) {
+            frac *= 10;
+            fd++;
+        }
+    }
+    int off = 0;
+    if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+        i++;
+    } else if (i < n && (s[i] == '+' || s[i] == '-')) {
+        int oh, om;
+        if (digits(s, n, i + 1, 2, &oh) || i + 3 >= n || s[i + 3] != ':' || digits(s, n, i + 4, 2, &om))
+            return -1;
+        off = (oh * 60 + om) * 60 * (s[i] == '-' ? -1 : 1);
+        i += 6;
+    } else {
+        return -1;
+    }
+    if (i != n)
+        return -1;
+    /* days from civil (Howard Hinnant's algorithm) */
+    int y = Y - (M <= 2);
+    int era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153u * (unsigned)(M + (M > 2 ? -3 : 9)) + 2) / 5 + (unsigned)D - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = (int64_t)era * 146097 + (int64_t)doe - 719468;
+    *ms = ((days * 86400 + h * 3600 + m * 60 + sec) - off) * 1000 + frac;
+    return 0;
+}
+
+static int parse_number_suffix(const char *s, int64_t *num, const char **suffix)
+{
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || errno || v < 0)
+        return -1;
+    *num = v;
+    while (*end == ' ')
+        end++;
+    *suffix = end;
+    return 0;
+}
+
+int hf_parse_size(const char *s, int64_t *out)
+{
+    int64_t v;
+    const char *suf;
+    if (parse_number_suffix(s, &v, &suf) < 0)
+        return -1;
+    int64_t mul;
+    if (!*suf || !strcmp(suf, "B")) mul = 1;
+    else if (!strcmp(suf, "KiB") || !strcmp(suf, "KB") || !strcmp(suf, "K")) mul = 1024;
+    else if (!strcmp(suf, "MiB") || !strcmp(suf, "MB") || !strcmp(suf, "M")) mul = 1024 * 1024;
+    else if (!strcmp(suf, "GiB") || !strcmp(suf, "GB") || !strcmp(suf, "G")) mul = 1024LL * 1024 * 1024;
+    else return -1;
+    if (v > INT64_MAX / mul)
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
+int hf_parse_duration(const char *s, int64_t *out)
+{
+    int64_t v;
+    const char *suf;
+    if (parse_number_suffix(s, &v, &suf) < 0)
+        return -1;
+    int64_t mul;
+    if (!strcmp(suf, "ms")) mul = 1;
+    else if (!strcmp(suf, "s")) mul = 1000;
+    else if (!strcmp(suf, "m")) mul = 60000;
+    else if (!strcmp(suf, "h")) mul = 3600000;
+    else if (!strcmp(suf, "d")) mul = 86400000;
+    else return -1;
+    if (v > INT64_MAX / mul)
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
+bool hf_glob(const char *pat, const char *s)
+{
+    const char *star = NULL, *ss = NULL;
+    while (*s) {
+        if (*pat == '?' || *pat == *s) {
+            pat++;
+            s++;
+        } else if (*pat == '*') {
+            star = pat++;
+            ss = s;
+        } else if (star) {
+            pat = star + 1;
+            s = ++ss;
+        } else {
+            return false;
+        }
+    }
+    while (*pat == '*')
+        pat++;
+    return *pat == '\0';
+}
+
+void hf_snake_case(struct hf_buf *b, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (isupper(c)) {
+            bool prev_lower = i > 0 && (islower((unsigned char)s[i - 1]) || isdigit((unsigned char)s[i - 1]));
+            bool next_lower = i + 1 < n && islower((unsigned char)s[i + 1]) && i > 0 &&
+                              isupper((unsigned char)s[i - 1]);
+            if (prev_lower || next_lower)
+                hf_buf_putc(b, '_');
+            hf_buf_putc(b, (char)tolower(c));
+        } else {
+            hf_buf_putc(b, (char)c);
+        }
+    }
+}
+
+void hf_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char d[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = d[in[i] >> 4];
+        out[2 * i + 1] = d[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int hf_unhex(const char *s, size_t n, unsigned char *out, size_t outcap)
+{
+    if (n % 2 || n / 2 > outcap)
+        return -1;
+    for (size_t i = 0; i < n; i += 2) {
+        int a = hexval(s[i]), b = hexval(s[i + 1]);
+        if (a < 0 || b < 0)
+            return -1;
+        out[i / 2] = (unsigned char)(a << 4 | b);
+    }
+    return (int)(n / 2);
+}
+
+static int b64val(char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;
+    if (c == '/' || c == '_') return 63;
+    return -1;
+}
+
+int hf_b64_decode(const char *s, size_t n, unsigned char *out, size_t outcap)
+{
+    while (n > 0 && s[n - 1] == '=')
+        n--;
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64val(s[i]);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o >= outcap)
+                return -1;
+            out[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    if (bits >= 6)
+        return -1;
+    return (int)o;
+}
+
+size_t hf_b64_encode(const unsigned char *in, size_t n, char *out)
+{
+    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (i + 1 < n) v |= (uint32_t)in[i + 1] << 8;
+        if (i + 2 < n) v |= in[i + 2];
+        out[o++] = t[(v >> 18) & 63];
+        out[o++] = t[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? t[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? t[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return o;
+}
+
+uint64_t hf_hash64(const void *p, size_t n)
+{
+    /* FNV-1a with a final avalanche; good enough for in-process tables. */
+    const unsigned char *s = p;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ULL;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+uint64_t hf_random64(void)
+{
+    static __thread uint64_t state;
+    if (state == 0) {
+        if (getrandom(&state, sizeof(state), 0) != sizeof(state) || state == 0)
+            state = (uint64_t)hf_mono_ms() * 2654435761u + 1;
+    }
+    /* xorshift64* */
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    return state * 2685821657736338717ULL;
+}
+
+void *hf_calloc(size_t n, size_t sz)
+{
+    void *p = calloc(n ? n : 1, sz ? sz : 1);
+    if (!p) {
+        fputs("level=error component=core msg=\"out of memory\"\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+void *hf_realloc(void *p, size_t sz)
+{
+    void *q = realloc(p, sz ? sz : 1);
+    if (!q) {
+        fputs("level=error component=core msg=\"out of memory\"\n", stderr);
+        abort();
+    }
+    return q;
+}
+
+char *hf_strndup(const char *s, size_t n)
+{
+    char *d = hf_calloc(1, n + 1);
+    memcpy(d, s, n);
+    return d;
+}
+
+char *hf_strdup(const char *s) { return s ? hf_strndup(s, strlen(s)) : NULL; }
+
+/* ---- logging ---- */
+
+static enum hf_log_level log_level = HF_LOG_INFO;
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+
+#define LOG_SLOTS 64
+static struct {
+    const char *fmt;
+    const char *comp;
+    int64_t window_start;
+    unsigned suppressed;
+} log_slots[LOG_SLOTS];
+
+void hf_log_set_level(enum hf_log_level lvl) { log_level = lvl; }
+
+void hf_log(enum hf_log_level lvl, const char *component, const char *fmt, ...)
+{
+    static const char *names[] = {"debug", "info", "warn", "error"};
+    if (lvl < log_level)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+
+    int64_t now = hf_mono_ms();
+    unsigned slot = (unsigned)(((uintptr_t)fmt >> 3) ^ ((uintptr_t)component >> 3)) % LOG_SLOTS;
+    unsigned report_suppressed = 0;
+    pthread_mutex_lock(&log_mu);
+    if (log_slots[slot].fmt == fmt && log_slots[slot].comp == component &&
+        now - log_slots[slot].window_start < 10000) {
+        if (lvl < HF_LOG_ERROR || log_slots[slot].suppressed < UINT32_MAX) {
+            log_slots[slot].suppressed++;
+            pthread_mutex_unlock(&log_mu);
+            return;
+        }
+    }
+    if (log_slots[slot].fmt == fmt && log_slots[slot].comp == component)
+        report_suppressed = log_slots[slot].suppressed;
+    log_slots[slot].fmt = fmt;
+    log_slots[slot].comp = component;
+    log_slots[slot].window_start = now;
+    log_slots[slot].suppressed = 0;
+
+    struct hf_buf b;
+    hf_buf_init(&b, 4096);
+    hf_buf_printf(&b, "level=%s component=%s msg=", names[lvl], component);
+    hf_buf_json_str(&b, msg, strlen(msg));
+    if (report_suppressed)
+        hf_buf_printf(&b, " suppressed=%u", report_suppressed);
+    hf_buf_putc(&b, '\n');
+    fwrite(b.data, 1, b.len, stderr);
+    fflush(stderr);
+    pthread_mutex_unlock(&log_mu);
+    hf_buf_free(&b);
+}

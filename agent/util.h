@@ -1,0 +1,78 @@
+/* Small shared helpers: a capped growable buffer, time, unit parsing,
+ * JSON string escaping and logging. */
+#ifndef HF_UTIL_H
+#define HF_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A growable byte buffer with a hard cap; appends past the cap fail and set
+ * `overflow`, so callers check once at the end instead of after every append. */
+struct hf_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t limit; /* 0: no limit */
+    bool overflow;
+};
+
+void hf_buf_init(struct hf_buf *b, size_t limit);
+void hf_buf_free(struct hf_buf *b);
+void hf_buf_reset(struct hf_buf *b);
+int hf_buf_reserve(struct hf_buf *b, size_t extra);
+int hf_buf_append(struct hf_buf *b, const void *p, size_t n);
+int hf_buf_puts(struct hf_buf *b, const char *s);
+int hf_buf_putc(struct hf_buf *b, char c);
+int hf_buf_printf(struct hf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string literal, quotes included. Invalid UTF-8 bytes
+ * become U+FFFD so the output is always valid JSON. */
+int hf_buf_json_str(struct hf_buf *b, const char *s, size_t n);
+/* Appends a double the way JSON wants it (no NaN/Inf: those become null). */
+int hf_buf_json_double(struct hf_buf *b, double d);
+
+int64_t hf_now_ms(void);      /* wall clock, epoch milliseconds */
+int64_t hf_mono_ms(void);     /* monotonic milliseconds */
+/* Formats epoch ms as 2026-11-23T17:00:00.123Z into out (>= 25 bytes). */
+void hf_format_iso_ms(int64_t ms, char *out, size_t outlen);
+/* Parses RFC 3339 (Z or +hh:mm, optional fraction) into epoch ms. */
+int hf_parse_rfc3339(const char *s, size_t n, int64_t *ms);
+
+/* "1MiB", "512KiB", "1048576" -> bytes. */
+int hf_parse_size(const char *s, int64_t *out);
+/* "500ms", "10s", "5m", "24h" -> milliseconds. */
+int hf_parse_duration(const char *s, int64_t *out);
+
+/* Glob with '*' and '?' only, whole-string match. */
+bool hf_glob(const char *pat, const char *s);
+
+/* camelCase -> snake_case into b (appends). */
+void hf_snake_case(struct hf_buf *b, const char *s, size_t n);
+
+void hf_hex(const unsigned char *in, size_t n, char *out /* 2n+1 */);
+int hf_unhex(const char *s, size_t n, unsigned char *out, size_t outcap);
+int hf_b64_decode(const char *s, size_t n, unsigned char *out, size_t outcap);
+size_t hf_b64_encode(const unsigned char *in, size_t n, char *out /* 4*ceil(n/3)+1 */);
+
+uint64_t hf_hash64(const void *p, size_t n);
+uint64_t hf_random64(void);
+
+char *hf_strdup(const char *s);
+char *hf_strndup(const char *s, size_t n);
+void *hf_calloc(size_t n, size_t sz); /* aborts on OOM: a daemon that cannot allocate a few bytes cannot go on */
+void *hf_realloc(void *p, size_t sz);
+
+/* Logging: one line per call on stderr, `level=... component=... msg="..."`.
+ * Repeats of the same (component, format) within 10 s are counted and
+ * reported once as "suppressed N similar messages". */
+enum hf_log_level { HF_LOG_DEBUG, HF_LOG_INFO, HF_LOG_WARN, HF_LOG_ERROR };
+void hf_log_set_level(enum hf_log_level lvl);
+void hf_log(enum hf_log_level lvl, const char *component, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define hf_log_info(c, ...) hf_log(HF_LOG_INFO, c, __VA_ARGS__)
+#define hf_log_warn(c, ...) hf_log(HF_LOG_WARN, c, __VA_ARGS__)
+#define hf_log_error(c, ...) hf_log(HF_LOG_ERROR, c, __VA_ARGS__)
+#define hf_log_debug(c, ...) hf_log(HF_LOG_DEBUG, c, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,153 @@
+/* The stdout and file sinks: JSON lines of records and metric points. A
+ * file batch counts as delivered once it is written and fdatasync'ed; the
+ * file is reopened when it was rotated away (logrotate's move-and-create). */
+#define _GNU_SOURCE
+#include "sink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct lines_ctx {
+    int fd;
+    bool is_file;
+    const char *path;
+    ino_t ino;
+    struct hf_buf buf;
+};
+
+static const struct hf_option stdout_options[] = {
+    {.name = "format", .type = HF_OPT_ENUM, .enums = "json", .def = "json", .help = "JSON lines"},
+    {0}};
+
+static const struct hf_option file_options[] = {
+    {.name = "format", .type = HF_OPT_ENUM, .enums = "json", .def = "json", .help = "JSON lines"},
+    {.name = "path", .type = HF_OPT_STR, .required = true, .help = "file to append to"},
+    {0}};
+
+static int open_file(struct hf_sink *s, struct lines_ctx *c, struct hf_cerr *err)
+{
+    int fd = open(c->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        if (err)
+            snprintf(err->msg, sizeof(err->msg), "%s: sink '%s': cannot open %s: %s", s->config_file, s->name,
+                     c->path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    fstat(fd, &st);
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = fd;
+    c->ino = st.st_ino;
+    return 0;
+}
+
+static int lines_init(struct hf_sink *s, struct hf_cerr *err, bool is_file)
+{
+    struct lines_ctx *c = hf_calloc(1, sizeof(*c));
+    c->fd = -1;
+    c->is_file = is_file;
+    hf_buf_init(&c->buf, 0);
+    s->ctx = c;
+    if (!is_file) {
+        c->fd = STDOUT_FILENO;
+        return 0;
+    }
+    c->path = hf_sink_opt_str(s, "path");
+    return open_file(s, c, err);
+}
+
+static int stdout_init(struct hf_sink *s, struct hf_cerr *err) { return lines_init(s, err, false); }
+static int file_init(struct hf_sink *s, struct hf_cerr *err) { return lines_init(s, err, true); }
+
+static int lines_encode(struct hf_sink *s, const struct hf_batch *b, struct hf_buf *out)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        const struct hf_record *r = b->recs[i];
+        if (s->conf->takes & HF_TAKES_RECORDS) {
+            hf_buf_append(out, r->json, r->json_len);
+            hf_buf_putc(out, '\n');
+        }
+        if (s->conf->takes & HF_TAKES_METRICS)
+            for (size_t j = 0; j < r->npoints; j++) {
+                hf_point_json(out, r, &r->points[j]);
+                hf_buf_putc(out, '\n');
+            }
+    }
+    return out->overflow ? -1 : 0;
+}
+
+static void lines_send(struct hf_sink *s, struct hf_batch *b)
+{
+    struct lines_ctx *c = s->ctx;
+    char why[300];
+    if (c->is_file) {
+        struct stat st;
+        if (stat(c->path, &st) < 0 || st.st_ino != c->ino) {
+            if (open_file(s, c, NULL) < 0) {
+                snprintf(why, sizeof(why), "cannot open %s: %s", c->path, strerror(errno));
+                hf_batch_done(b, HF_OUT_RETRY, 0, why);
+                return;
+            }
+        }
+    }
+    hf_buf_reset(&c->buf);
+    lines_encode(s, b, &c->buf);
+    size_t off = 0;
+    while (off < c->buf.len) {
+        ssize_t w = write(c->fd, c->buf.data + off, c->buf.len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            snprintf(why, sizeof(why), "write failed: %s", strerror(errno));
+            /* a partial line may be on disk; the retry repeats the batch
+             * (at-least-once), never loses it */
+            hf_batch_done(b, HF_OUT_RETRY, 0, why);
+            return;
+        }
+        off += (size_t)w;
+    }
+    if (c->is_file && fdatasync(c->fd) < 0) {
+        snprintf(why, sizeof(why), "fdatasync failed: %s", strerror(errno));
+        hf_batch_done(b, HF_OUT_RETRY, 0, why);
+        return;
+    }
+    hf_batch_done(b, HF_OUT_DELIVERED, 0, NULL);
+}
+
+static void lines_destroy(struct hf_sink *s)
+{
+    struct lines_ctx *c = s->ctx;
+    if (!c)
+        return;
+    if (c->is_file && c->fd >= 0)
+        close(c->fd);
+    hf_buf_free(&c->buf);
+    free(c);
+    s->ctx = NULL;
+}
+
+const struct hf_sink_plugin hf_out_stdout = {
+    .name = "stdout",
+    .options = stdout_options,
+    .default_takes = HF_TAKES_BOTH,
+    .init = stdout_init,
+    .encode = lines_encode,
+    .send = lines_send,
+    .destroy = lines_destroy,
+};
+
+const struct hf_sink_plugin hf_out_file = {
+    .name = "file",
+    .options = file_options,
+    .default_takes = HF_TAKES_BOTH,
+    .init = file_init,
+    .encode = lines_encode,
+    .send = lines_send,
+    .destroy = lines_destroy,
+};
