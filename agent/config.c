@@ -106,7 +106,8 @@ static const struct hf_option top_opts[] = {
     {.name = "storage", .type = HF_OPT_OBJ, .sub = storage_opts},
     {.name = "sources", .type = HF_OPT_OBJLIST, .sub = source_opts, .required = true},
     {.name = "metrics", .type = HF_OPT_OBJLIST, .sub = metric_opts},
-    {.name = "sinks", .type = HF_OPT_OBJLIST, .sub = sink_common_opts, .required = true},
+    /* each sink is validated against the common options plus its plugin's */
+    {.name = "sinks", .type = HF_OPT_ANY, .required = true},
     {0}};
 
 static atomic_ullong secret_ids;
@@ -352,8 +353,13 @@ static char *fingerprint(const struct hf_cnode *n)
 
 static int build_sink(struct hf_config *c, const struct hf_cnode *n, struct hf_sink_conf *s, struct hf_cerr *err)
 {
-    s->name = dupopt(n, sink_common_opts, "name");
     const struct hf_cnode *tn = hf_cnode_get(n, "type");
+    const struct hf_cnode *nn = hf_cnode_get(n, "name");
+    if (n->kind != HF_CN_MAP || !tn || !nn || tn->kind != HF_CN_SCALAR || nn->kind != HF_CN_SCALAR) {
+        hf_cerr_at(err, c->file, n->line, n->col, "each sink needs a name and a type (e.g. {name: siem, type: splunk_hec, ...})");
+        return -1;
+    }
+    s->name = hf_strdup(nn->value);
     s->plugin = hf_plugin_find(tn->value);
     if (!s->plugin) {
         char names[256] = "";
@@ -505,6 +511,10 @@ struct hf_config *hf_config_load(const char *path, struct hf_cerr *err)
         }
     }
     const struct hf_cnode *sinks = hf_cnode_get(c->root, "sinks");
+    if (sinks->kind != HF_CN_SEQ) {
+        hf_cerr_at(err, path, sinks->line, sinks->col, "'sinks' must be a list of sinks");
+        goto fail;
+    }
     c->sinks = hf_calloc(sinks->nchild, sizeof(*c->sinks));
     for (size_t i = 0; i < sinks->nchild; i++) {
         c->nsinks++;

@@ -334,6 +334,14 @@ bool hf_glob(const char *pat, const char *s)
 
 void hf_snake_case(struct hf_buf *b, const char *s, size_t n)
 {
+    bool has_lower = false;
+    for (size_t i = 0; i < n && !has_lower; i++)
+        has_lower = islower((unsigned char)s[i]);
+    if (!has_lower) {
+        /* "P1", "URL": not camelCase, keep as sent */
+        hf_buf_append(b, s, n);
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (isupper(c)) {

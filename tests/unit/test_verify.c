@@ -1,0 +1,179 @@
+/* Signature verification against the independently signed fixtures and the
+ * Standard Webhooks test vector. */
+#include "testutil.h"
+#include "verify.h"
+
+#include <strings.h>
+
+static struct hf_config *cfg;
+
+static int setup(void **state)
+{
+    (void)state;
+    struct hf_cerr err = {{0}};
+    cfg = tu_config(TU_SOURCES
+                    "  - name: std\n    path: /std\n    signature: {scheme: standard-webhooks, tolerance: 5m,\n"
+                    "      secrets: [whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA, whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]}\n"
+                    TU_STDOUT_SINK,
+                    &err);
+    if (!cfg)
+        fail_msg("%s", err.msg);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    hf_config_free(cfg);
+    return 0;
+}
+
+/* Every row of signatures.tsv is accepted or rejected as listed. */
+static void test_fixture_table(void **state)
+{
+    (void)state;
+    size_t len;
+    char *tsv = tu_fixture("signatures.tsv", &len);
+    int rows = 0, accepted = 0, rejected = 0;
+    char *save = NULL;
+    strtok_r(tsv, "\n", &save); /* header */
+    for (char *line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *col[6] = {0};
+        char *p = line;
+        for (int i = 0; i < 6; i++) {
+            col[i] = p;
+            char *tab = strchr(p, '\t');
+            if (!tab)
+                break;
+            *tab = '\0';
+            p = tab + 1;
+        }
+        size_t blen;
+        char *body = tu_fixture(col[0], &blen);
+        const struct hf_source *src = tu_source(cfg, col[1]);
+        const char *hdrs[] = {col[2], col[3], NULL};
+        struct hf_verify_result vr;
+        hf_verify(src, body, blen, tu_header, strcmp(col[2], "-") ? (void *)hdrs : NULL, hf_now_ms(), &vr);
+        bool want = !strcmp(col[5], "accept");
+        if (want != (vr.status == HF_VERIFY_OK))
+            fail_msg("%s: expected %s, got status %d (%s)", col[0], col[5], vr.status, vr.why ? vr.why : "");
+        if (want && !strcmp(col[1], "omega"))
+            assert_int_equal(vr.key_index, 1); /* the second secret of the rotation list */
+        if (want && !strcmp(col[1], "sentinelayer"))
+            assert_int_equal(vr.key_index, 0);
+        want ? accepted++ : rejected++;
+        rows++;
+        free(body);
+    }
+    assert_int_equal(rows, 13);
+    assert_int_equal(accepted, 12);
+    assert_int_equal(rejected, 1);
+    free(tsv);
+}
+
+static void test_embedded_cut(void **state)
+{
+    (void)state;
+    size_t blen;
+    char *body = tu_fixture("omega/decision.escalated.embedded.json", &blen);
+    struct hf_verify_result vr;
+    hf_verify(tu_source(cfg, "omega"), body, blen, tu_header, NULL, hf_now_ms(), &vr);
+    assert_int_equal(vr.status, HF_VERIFY_OK);
+    /* what is left after the cut is byte-identical to the header-signed fixture */
+    size_t plen;
+    char *plain = tu_fixture("omega/decision.escalated.json", &plen);
+    assert_int_equal(blen - vr.cut_len, plen);
+    assert_memory_equal(body, plain, vr.cut_off);
+    assert_memory_equal(body + vr.cut_off + vr.cut_len, plain + vr.cut_off, plen - vr.cut_off);
+    free(body);
+    free(plain);
+}
+
+static void test_header_forms(void **state)
+{
+    (void)state;
+    size_t blen;
+    char *body = tu_fixture("omega/decision.blocked.json", &blen);
+    const struct hf_source *src = tu_source(cfg, "omega");
+    const char *hex = "3064651d76ec1e5bfa1c4466331cedcf58c16318198572e0fc5f2beda147edc1";
+    unsigned char raw[32];
+    hf_unhex(hex, 64, raw, 32);
+    char b64[64], upper[80], prefixed_b64[80];
+    hf_b64_encode(raw, 32, b64);
+    snprintf(upper, sizeof(upper), "SHA256=%s", hex);
+    snprintf(prefixed_b64, sizeof(prefixed_b64), "sha256=%s", b64);
+    const char *good[] = {hex, upper, b64, prefixed_b64};
+    for (size_t i = 0; i < 4; i++) {
+        const char *h[] = {"x-omega-signature", good[i], NULL};
+        struct hf_verify_result vr;
+        hf_verify(src, body, blen, tu_header, h, hf_now_ms(), &vr);
+        if (vr.status != HF_VERIFY_OK)
+            fail_msg("form %zu (%s) rejected", i, good[i]);
+    }
+    const char *bad[] = {"", "sha256=", "sha256=zz", "sha256=3064651d76ec1e5bfa1c4466331cedcf58c16318198572e0fc5f2beda147edc0",
+                         "3064651d76ec1e5bfa1c4466331cedcf58c16318198572e0fc5f2beda147edc"};
+    for (size_t i = 0; i < 5; i++) {
+        const char *h[] = {"X-Omega-Signature", bad[i], NULL};
+        struct hf_verify_result vr;
+        hf_verify(src, body, blen, tu_header, h, hf_now_ms(), &vr);
+        if (vr.status == HF_VERIFY_OK)
+            fail_msg("bad form %zu accepted", i);
+    }
+    free(body);
+}
+
+static void test_standard_webhooks_vector(void **state)
+{
+    (void)state;
+    const struct hf_source *src = tu_source(cfg, "std");
+    const char *body = "{\"test\": 2432232314}";
+    const char *h[] = {"webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp", "1614265330",
+                       "webhook-signature", "v1a,xxxx v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", NULL};
+    struct hf_verify_result vr;
+    hf_verify(src, body, strlen(body), tu_header, h, 1614265330LL * 1000, &vr);
+    assert_int_equal(vr.status, HF_VERIFY_OK);
+    assert_int_equal(vr.key_index, 1);
+    /* outside the tolerance window, in both directions */
+    hf_verify(src, body, strlen(body), tu_header, h, (1614265330LL + 301) * 1000, &vr);
+    assert_int_equal(vr.status, HF_VERIFY_STALE);
+    hf_verify(src, body, strlen(body), tu_header, h, (1614265330LL - 301) * 1000, &vr);
+    assert_int_equal(vr.status, HF_VERIFY_STALE);
+    /* one byte changed */
+    const char *body2 = "{\"test\": 2432232315}";
+    hf_verify(src, body2, strlen(body2), tu_header, h, 1614265330LL * 1000, &vr);
+    assert_int_equal(vr.status, HF_VERIFY_BAD);
+    const char *none[] = {"webhook-id", "x", NULL};
+    hf_verify(src, body, strlen(body), tu_header, none, 1614265330LL * 1000, &vr);
+    assert_int_equal(vr.status, HF_VERIFY_MISSING);
+}
+
+static void test_find_embedded_shapes(void **state)
+{
+    (void)state;
+    const char *v;
+    size_t vl, off, cl;
+    const char *first = "{\"signature\":\"abc\", \"a\":1}";
+    assert_int_equal(hf_find_embedded(first, strlen(first), "signature", &off, &cl, &v, &vl), 0);
+    assert_int_equal(off, 1);
+    assert_int_equal(cl, strlen("\"signature\":\"abc\", "));
+    const char *nested = "{\"a\":{\"signature\":\"x\"},\"b\":\"signature\"}";
+    assert_int_equal(hf_find_embedded(nested, strlen(nested), "signature", &off, &cl, &v, &vl), -1);
+    const char *escaped = "{\"a\":\"q\\\"\",\"signature\":\"s\"}";
+    assert_int_equal(hf_find_embedded(escaped, strlen(escaped), "signature", &off, &cl, &v, &vl), 0);
+    assert_int_equal(vl, 1);
+    assert_memory_equal(v, "s", 1);
+    const char *truncated = "{\"signature\":\"abc";
+    assert_int_equal(hf_find_embedded(truncated, strlen(truncated), "signature", &off, &cl, &v, &vl), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fixture_table),
+        cmocka_unit_test(test_embedded_cut),
+        cmocka_unit_test(test_header_forms),
+        cmocka_unit_test(test_standard_webhooks_vector),
+        cmocka_unit_test(test_find_embedded_shapes),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
