@@ -1,0 +1,78 @@
+#!/bin/sh
+# Install what building, testing and packaging hookfwd needs on Debian 12
+# (bookworm). Every name below was checked with `apt-cache policy NAME` on
+# bookworm. Runs apt through sudo when not root.
+#
+#   HOOKFWD_SKIP_APT_UPDATE=1   skip `apt-get update` (lists already fresh)
+set -eu
+
+PACKAGES="
+    build-essential
+    cmake
+    pkg-config
+    git
+    libevent-dev
+    libssl-dev
+    libjson-c-dev
+    libyaml-dev
+    libcurl4-openssl-dev
+    librdkafka-dev
+    zlib1g-dev
+    libcmocka-dev
+    curl
+    ca-certificates
+    python3
+    rsyslog
+    rsyslog-openssl
+    kcat
+    openssl
+    util-linux
+    bsdextrautils
+    clang
+    wrk
+    nginx-light
+    lintian
+    rpm
+    file
+    dpkg-dev
+    man-db
+    groff-base
+    systemd
+"
+# what each is for:
+#   build-essential cmake pkg-config git   the build (git: changelog date)
+#   lib*-dev zlib1g-dev                    the agent's libraries
+#   libcmocka-dev                          unit tests
+#   curl ca-certificates python3 openssl   integration tests (clients,
+#                                          test receivers, certificates)
+#   rsyslog rsyslog-openssl                real syslog peer, plain and TLS
+#   kcat                                   Kafka client against the mock cluster
+#   util-linux bsdextrautils               runuser, setsid; hexdump, column
+#   clang                                  libFuzzer targets
+#   wrk nginx-light                        benchmarks, TLS-terminating proxy
+#   lintian rpm file dpkg-dev              packages: lint, rpmbuild,
+#                                          dpkg-shlibdeps
+#   man-db groff-base systemd              man page and unit checks
+#                                          (lexgrog, groff, systemd-analyze)
+
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO=sudo
+else
+    echo "install-deps.sh: run as root or install sudo" >&2
+    exit 1
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-deps.sh: needs apt-get (Debian 12)" >&2
+    exit 1
+fi
+
+if [ "${HOOKFWD_SKIP_APT_UPDATE:-0}" != "1" ]; then
+    $SUDO apt-get update
+fi
+
+# shellcheck disable=SC2086  # word splitting of the list is intended
+$SUDO env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends $PACKAGES
