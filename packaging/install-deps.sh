@@ -27,6 +27,9 @@ PACKAGES="
     kcat
     openssl
     util-linux
+    jq
+    iproute2
+    procps
     bsdextrautils
     clang
     wrk
