@@ -1,5 +1,6 @@
 /* Self-metrics in the Prometheus text format (version 0.0.4). */
 #include "admin.h"
+#include "journal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -95,5 +96,5 @@ void hf_admin_metrics(struct hf_pipeline *p, struct hf_buf *b)
     }
     hf_buf_printf(b, "# HELP hookfwd_storage_bytes Bytes held by the journal (0 in memory mode).\n"
                      "# TYPE hookfwd_storage_bytes gauge\nhookfwd_storage_bytes %llu\n",
-                  (unsigned long long)0);
+                  (unsigned long long)hf_journal_bytes(p->journal));
 }

@@ -4,6 +4,7 @@
 #include "agent.h"
 #include "admin.h"
 #include "http.h"
+#include "journal.h"
 #include "pipeline.h"
 #include "util.h"
 
@@ -26,6 +27,7 @@ struct agent {
     pthread_rwlock_t lock;
     struct hf_http_server *ingest, *admin;
     struct event_base *base;
+    struct hf_journal *journal; /* storage.mode: disk */
 };
 
 void hf_sd_notify(const char *state)
@@ -82,6 +84,29 @@ static int ingest_headers(void *arg, struct hf_http_req *req, struct hf_http_res
     return rc;
 }
 
+static void render(struct hf_buf *b, const struct hf_ingest_result *res)
+{
+    if (res->status == 202 || res->status == 200) {
+        hf_buf_printf(b, "{\"status\":\"%s\",\"id\":", res->status == 202 ? "accepted" : "duplicate");
+        hf_buf_json_str(b, res->id, strlen(res->id));
+        hf_buf_putc(b, '}');
+        return;
+    }
+    hf_buf_puts(b, "{\"status\":\"error\",\"error\":");
+    hf_buf_json_str(b, res->reason, strlen(res->reason));
+    hf_buf_putc(b, '}');
+}
+
+/* Journal thread: the event is on disk (or not); answer the sender. */
+static void ingest_done(void *arg, const struct hf_ingest_result *res)
+{
+    struct hf_buf b;
+    hf_buf_init(&b, 0);
+    render(&b, res);
+    hf_http_resume(arg, res->status, b.data, b.len, res->retry_after);
+    hf_buf_free(&b);
+}
+
 static void ingest_request(void *arg, struct hf_http_req *req, struct hf_http_resp *resp)
 {
     struct agent *a = arg;
@@ -101,17 +126,20 @@ static void ingest_request(void *arg, struct hf_http_req *req, struct hf_http_re
         resp->close = true;
         return;
     }
-    hf_ingest(a->pipeline, src, req->body, req->body_len, get_header, &hc, &res);
+    /* the defer handle exists before the journal can answer */
+    struct hf_http_defer *d = a->journal ? hf_http_defer(resp) : NULL;
+    hf_ingest(a->pipeline, src, req->body, req->body_len, get_header, &hc, &res, ingest_done, d);
     pthread_rwlock_unlock(&a->lock);
-    if (res.status == 202 || res.status == 200) {
-        resp->status = res.status;
-        hf_buf_printf(&resp->body, "{\"status\":\"%s\",\"id\":", res.status == 202 ? "accepted" : "duplicate");
-        hf_buf_json_str(&resp->body, res.id, strlen(res.id));
-        hf_buf_putc(&resp->body, '}');
+    if (res.status == 0)
+        return; /* deferred: ingest_done answers */
+    if (d) {
+        /* answered at once (401, 400, 200, 503): through the same path */
+        ingest_done(d, &res);
         return;
     }
-    hf_http_error(resp, res.status, res.reason);
+    resp->status = res.status;
     resp->retry_after = res.retry_after;
+    render(&resp->body, &res);
 }
 
 static const struct hf_http_ops ingest_ops = {.on_headers = ingest_headers, .on_request = ingest_request};
@@ -177,6 +205,12 @@ static void reload(struct agent *a)
     hf_pipeline_start(np);
     pthread_rwlock_wrlock(&a->lock);
     struct hf_pipeline *old = a->pipeline;
+    if (a->journal) {
+        /* appends in flight push into the old sinks: let them land first */
+        hf_journal_wait_idle(a->journal);
+        np->journal = a->journal;
+        hf_journal_attach(a->journal, np, false);
+    }
     a->pipeline = np;
     pthread_rwlock_unlock(&a->lock);
     /* the old sinks deliver what they hold, then go */
@@ -223,6 +257,16 @@ int hf_agent_run(const char *config_path)
         hf_config_free(cfg);
         return 1;
     }
+    if (cfg->storage_mode == HF_STORAGE_DISK) {
+        a.journal = hf_journal_open(cfg->storage_path, cfg->storage_max_size, &err);
+        if (!a.journal) {
+            hf_log_error("storage", "%s", err.msg);
+            hf_pipeline_unref(a.pipeline);
+            return 1;
+        }
+        a.pipeline->journal = a.journal;
+        hf_journal_attach(a.journal, a.pipeline, true);
+    }
     int threads = cfg->threads ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     struct hf_http_limits lim = {.max_body = cfg->max_body, .max_header = cfg->max_header,
                                  .max_connections = cfg->max_connections, .read_timeout_ms = cfg->read_timeout_ms};
@@ -248,7 +292,7 @@ int hf_agent_run(const char *config_path)
         sigs[i] = evsignal_new(a.base, signums[i], on_signal, &a);
         evsignal_add(sigs[i], NULL);
     }
-    if (hf_pipeline_start(a.pipeline) < 0 || hf_http_start(a.ingest) < 0 || (a.admin && hf_http_start(a.admin) < 0)) {
+    if ((a.journal && hf_journal_start(a.journal) < 0) || hf_pipeline_start(a.pipeline) < 0 || hf_http_start(a.ingest) < 0 || (a.admin && hf_http_start(a.admin) < 0)) {
         hf_log_error("agent", "cannot start threads");
         goto out_sigs;
     }
@@ -269,8 +313,11 @@ out:
     hf_http_stop(a.admin);
     hf_http_free(a.ingest);
     hf_http_free(a.admin);
+    if (a.journal)
+        hf_journal_wait_idle(a.journal);
     hf_pipeline_stop(a.pipeline, DRAIN_MS);
     hf_pipeline_unref(a.pipeline);
+    hf_journal_close(a.journal); /* persists the final positions */
     pthread_rwlock_destroy(&a.lock);
     hf_log_info("agent", "stopped");
     return rc;

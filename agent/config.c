@@ -416,6 +416,8 @@ static int build_sink(struct hf_config *c, const struct hf_cnode *n, struct hf_s
         s->retry_max_ms = s->retry_initial_ms;
     s->queue_max_events = hf_conf_num(hf_cnode_get(n, "queue"), queue_opts, "max_events");
     s->fingerprint = fingerprint(n);
+    if (s->plugin->check && s->plugin->check(s, c->file, err) < 0)
+        return -1;
     return 0;
 }
 

@@ -42,6 +42,9 @@ struct conn {
     size_t hdr_len;          /* bytes of the header block, 0 while reading headers */
     bool in_request;         /* first byte of a request seen */
     bool closing;
+    bool pending;            /* a deferred answer is outstanding */
+    bool pending_keep;       /* keep-alive decision for it */
+    bool dead;               /* the peer went away while pending */
     unsigned requests;
     struct hf_buf chunked;   /* de-chunked body */
 };
@@ -54,6 +57,20 @@ struct worker {
     pthread_t thread;
     int nconns;
     struct conn *conns;
+    struct event *resume_ev;
+    pthread_mutex_t resume_mu;
+    struct hf_http_defer *resumed;
+    int npending;
+    bool stopping;
+};
+
+struct hf_http_defer {
+    struct hf_http_defer *next;
+    struct conn *c;
+    int status;
+    int retry_after;
+    char *body;
+    size_t len;
 };
 
 struct hf_http_server {
@@ -328,15 +345,22 @@ static void handle_request(struct conn *c, const char *body, size_t blen, size_t
     c->resp.content_type = NULL;
     c->resp.close = false;
     hf_buf_reset(&c->resp.body);
+    c->resp.deferred = false;
+    c->resp.conn = c;
     s->ops->on_request(s->arg, q, &c->resp);
     c->requests++;
     bool keep = q->keepalive && !c->resp.close && !atomic_load(&s->stopping) &&
                 (s->lim.max_requests_per_conn == 0 || c->requests < s->lim.max_requests_per_conn);
-    write_response(c, &c->resp, keep);
     evbuffer_drain(bufferevent_get_input(c->bev), consumed);
     c->hdr_len = 0;
     c->search_from = 0;
     c->in_request = false;
+    if (c->resp.deferred) {
+        c->pending_keep = keep;
+        evtimer_del(c->timer);
+        return;
+    }
+    write_response(c, &c->resp, keep);
     if (!keep) {
         finish_close(c);
         return;
@@ -347,7 +371,7 @@ static void handle_request(struct conn *c, const char *body, size_t blen, size_t
 static void process(struct conn *c)
 {
     struct hf_http_server *s = c->w->srv;
-    while (!c->closing) {
+    while (!c->closing && !c->pending) {
         struct evbuffer *in = bufferevent_get_input(c->bev);
         size_t avail = evbuffer_get_length(in);
         if (avail == 0)
@@ -457,6 +481,12 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         if (what & BEV_EVENT_ERROR)
             while (ERR_get_error())
                 ; /* TLS handshake noise from scanners: not worth a log line each */
+        if (c->pending) {
+            /* the answer is still coming; free the connection then */
+            c->dead = true;
+            bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+            return;
+        }
         conn_free(c);
     }
 }
@@ -466,6 +496,8 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct conn *c = arg;
+    if (c->pending)
+        return; /* waiting for our own answer, not for the peer */
     if (c->closing || !c->in_request) {
         conn_free(c);
         return;
@@ -519,6 +551,83 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     arm_timer(c);
 }
 
+struct hf_http_defer *hf_http_defer(struct hf_http_resp *resp)
+{
+    struct conn *c = resp->conn;
+    struct hf_http_defer *d = hf_calloc(1, sizeof(*d));
+    d->c = c;
+    resp->deferred = true;
+    c->pending = true;
+    c->w->npending++;
+    return d;
+}
+
+void hf_http_resume(struct hf_http_defer *d, int status, const char *body, size_t len, int retry_after)
+{
+    struct worker *w = d->c->w;
+    d->status = status;
+    d->retry_after = retry_after;
+    d->body = hf_strndup(body, len);
+    d->len = len;
+    pthread_mutex_lock(&w->resume_mu);
+    d->next = w->resumed;
+    w->resumed = d;
+    pthread_mutex_unlock(&w->resume_mu);
+    event_active(w->resume_ev, EV_READ, 0);
+}
+
+static void finish_deferred(struct hf_http_defer *d)
+{
+    struct conn *c = d->c;
+    c->pending = false;
+    c->w->npending--;
+    if (c->dead) {
+        conn_free(c);
+        return;
+    }
+    c->resp.status = d->status;
+    c->resp.retry_after = d->retry_after;
+    c->resp.content_type = NULL;
+    hf_buf_reset(&c->resp.body);
+    hf_buf_append(&c->resp.body, d->body, d->len);
+    bool keep = c->pending_keep && !c->w->stopping;
+    write_response(c, &c->resp, keep);
+    if (!keep) {
+        finish_close(c);
+        return;
+    }
+    arm_timer(c);
+    process(c); /* pipelined requests that arrived meanwhile */
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    pthread_mutex_lock(&w->resume_mu);
+    struct hf_http_defer *list = w->resumed;
+    w->resumed = NULL;
+    pthread_mutex_unlock(&w->resume_mu);
+    /* the list is newest first; answer in arrival order */
+    struct hf_http_defer *rev = NULL;
+    while (list) {
+        struct hf_http_defer *n = list->next;
+        list->next = rev;
+        rev = list;
+        list = n;
+    }
+    while (rev) {
+        struct hf_http_defer *n = rev->next;
+        finish_deferred(rev);
+        free(rev->body);
+        free(rev);
+        rev = n;
+    }
+    if (w->stopping && w->npending == 0)
+        event_base_loopexit(w->base, NULL);
+}
+
 static void on_stop(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -528,11 +637,18 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
         evconnlistener_free(w->lis);
         w->lis = NULL;
     }
-    /* requests are answered as soon as they are complete, so what is left
-     * is idle or half-received: close it */
-    while (w->conns)
-        conn_free(w->conns);
-    event_base_loopexit(w->base, NULL);
+    /* what is left is idle, half-received, or waiting for its answer: the
+     * first two close now, the last when the answer has been written */
+    w->stopping = true;
+    for (struct conn *c = w->conns, *n; c; c = n) {
+        n = c->next;
+        if (c->pending)
+            c->dead = true;
+        else
+            conn_free(c);
+    }
+    if (w->npending == 0)
+        event_base_loopexit(w->base, NULL);
 }
 
 static void *worker_main(void *arg)
@@ -639,6 +755,8 @@ struct hf_http_server *hf_http_new(const char *address, int threads, const struc
         s->nworkers++;
         w->lis = evconnlistener_new(w->base, on_accept, w, LEV_OPT_CLOSE_ON_FREE, -1, fd);
         w->stop_ev = event_new(w->base, -1, 0, on_stop, w);
+        w->resume_ev = event_new(w->base, -1, 0, on_resume, w);
+        pthread_mutex_init(&w->resume_mu, NULL);
     }
     return s;
 }
@@ -674,6 +792,10 @@ void hf_http_free(struct hf_http_server *s)
             evconnlistener_free(w->lis);
         if (w->stop_ev)
             event_free(w->stop_ev);
+        if (w->resume_ev) {
+            event_free(w->resume_ev);
+            pthread_mutex_destroy(&w->resume_mu);
+        }
         if (w->base) {
             /* free connections left behind by a stop */
             event_base_free_nofinalize(w->base);

@@ -38,7 +38,16 @@ struct hf_http_resp {
     const char *content_type;
     int retry_after;      /* seconds; 0 = no header */
     bool close;
+    bool deferred;        /* answered later through hf_http_resume() */
+    void *conn;           /* the server's, for hf_http_defer() */
 };
+
+struct hf_http_defer;
+
+/* Called from on_request: the answer comes later, from any thread, through
+ * hf_http_resume(). The connection reads nothing more until then. */
+struct hf_http_defer *hf_http_defer(struct hf_http_resp *resp);
+void hf_http_resume(struct hf_http_defer *d, int status, const char *body, size_t len, int retry_after);
 
 struct hf_http_ops {
     /* Called once the headers are in. Return 0 to read the body, or an HTTP

@@ -1,6 +1,7 @@
 /* The ingest path: verify, parse, flatten, dedup, rules, route. */
 #define _GNU_SOURCE
 #include "pipeline.h"
+#include "journal.h"
 #include "profile.h"
 #include "util.h"
 
@@ -371,11 +372,10 @@ const struct hf_source *hf_pipeline_source(const struct hf_pipeline *p, const ch
     return NULL;
 }
 
-int hf_route(struct hf_pipeline *p, struct hf_record *r)
+int hf_route_reserve(struct hf_pipeline *p, const struct hf_record *r, struct hf_sink **chosen, size_t *nout)
 {
-    struct hf_sink *chosen[64];
     size_t n = 0;
-    for (size_t i = 0; i < p->nsinks && n < 64; i++) {
+    for (size_t i = 0; i < p->nsinks && n < HF_MAX_SINKS; i++) {
         struct hf_sink *s = p->sinks[i];
         if ((s->conf->takes & HF_TAKES_RECORDS) == 0 && r->npoints == 0)
             continue;
@@ -388,6 +388,16 @@ int hf_route(struct hf_pipeline *p, struct hf_record *r)
         }
         chosen[n++] = s;
     }
+    *nout = n;
+    return 0;
+}
+
+int hf_route(struct hf_pipeline *p, struct hf_record *r)
+{
+    struct hf_sink *chosen[HF_MAX_SINKS];
+    size_t n;
+    if (hf_route_reserve(p, r, chosen, &n) < 0)
+        return -1;
     for (size_t i = 0; i < n; i++)
         hf_sink_push(chosen[i], r);
     return 0;
@@ -407,8 +417,57 @@ static void set_result(struct hf_ingest_result *res, int status, const char *rea
     snprintf(res->reason, sizeof(res->reason), "%s", reason ? reason : "");
 }
 
+struct deferred {
+    struct hf_pipeline *p;
+    const struct hf_source *src;
+    struct hf_source_stats *st;
+    struct hf_sink *chosen[HF_MAX_SINKS];
+    size_t n;
+    bool dedup;
+    struct hf_ingest_result res;
+    hf_ingest_done_fn done;
+    void *arg;
+};
+
+void hf_journal_track_push(struct hf_journal *j, struct hf_sink *s, struct hf_record *r);
+
+static void accepted(struct hf_source_stats *st, struct hf_ingest_result *res)
+{
+    set_result(res, 202, "accepted");
+    hf_stats_count(st, 202);
+    if (st)
+        atomic_fetch_add_explicit(&st->accepted, 1, memory_order_relaxed);
+}
+
+static void refuse_full(struct hf_pipeline *p, const struct hf_source *src, struct hf_source_stats *st,
+                        const struct hf_record *r, bool dedup, struct hf_ingest_result *res, const char *why)
+{
+    if (dedup)
+        hf_dedup_remove(p->dedup, src->name, r->idempotency_key);
+    set_result(res, 503, why);
+    res->retry_after = 1;
+    hf_stats_count(st, 503);
+}
+
+/* Journal thread: the event is durable (or could not be written). */
+static void journal_done(void *arg, struct hf_record *r, bool ok)
+{
+    struct deferred *d = arg;
+    if (ok) {
+        for (size_t i = 0; i < d->n; i++)
+            hf_journal_track_push(d->p->journal, d->chosen[i], r);
+        accepted(d->st, &d->res);
+    } else {
+        for (size_t i = 0; i < d->n; i++)
+            hf_sink_unreserve(d->chosen[i]);
+        refuse_full(d->p, d->src, d->st, r, d->dedup, &d->res, "storage write failed; retry later");
+    }
+    d->done(d->arg, &d->res);
+    free(d);
+}
+
 void hf_ingest(struct hf_pipeline *p, const struct hf_source *src, const char *body, size_t len, hf_header_fn hdr,
-               void *hctx, struct hf_ingest_result *res)
+               void *hctx, struct hf_ingest_result *res, hf_ingest_done_fn done, void *done_arg)
 {
     memset(res, 0, sizeof(*res));
     int64_t now = hf_now_ms();
@@ -439,18 +498,32 @@ void hf_ingest(struct hf_pipeline *p, const struct hf_source *src, const char *b
         hf_record_unref(r);
         return;
     }
-    if (hf_route(p, r) < 0) {
-        if (dedup)
-            hf_dedup_remove(p->dedup, src->name, r->idempotency_key);
-        set_result(res, 503, "a sink queue is full; retry later");
-        res->retry_after = 1;
-        hf_stats_count(st, 503);
+    if (!p->journal) {
+        if (hf_route(p, r) < 0)
+            refuse_full(p, src, st, r, dedup, res, "a sink queue is full; retry later");
+        else
+            accepted(st, res);
         hf_record_unref(r);
         return;
     }
-    set_result(res, 202, "accepted");
-    hf_stats_count(st, 202);
-    if (st)
-        atomic_fetch_add_explicit(&st->accepted, 1, memory_order_relaxed);
+    struct deferred *d = hf_calloc(1, sizeof(*d));
+    d->p = p;
+    d->src = src;
+    d->st = st;
+    d->dedup = dedup;
+    d->done = done;
+    d->arg = done_arg;
+    d->res = *res;
+    if (hf_route_reserve(p, r, d->chosen, &d->n) < 0) {
+        refuse_full(p, src, st, r, dedup, res, "a sink queue is full; retry later");
+        free(d);
+    } else if (hf_journal_append(p->journal, r, dedup ? src->name : NULL, now + src->dedup_window_ms, journal_done,
+                                 d) < 0) {
+        for (size_t i = 0; i < d->n; i++)
+            hf_sink_unreserve(d->chosen[i]);
+        refuse_full(p, src, st, r, dedup, res, "storage.max_size is reached; retry later");
+        free(d);
+    }
+    /* else: res->status stays 0, the answer comes through done() */
     hf_record_unref(r);
 }

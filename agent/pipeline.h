@@ -54,9 +54,14 @@ void hf_pipeline_stop(struct hf_pipeline *p, int deadline_ms);
 
 const struct hf_source *hf_pipeline_source(const struct hf_pipeline *p, const char *path, size_t len);
 
-/* The whole per-event path: verify, parse, flatten, dedup, rules, route. */
+typedef void (*hf_ingest_done_fn)(void *arg, const struct hf_ingest_result *res);
+
+/* The whole per-event path: verify, parse, flatten, dedup, rules, route.
+ * With a journal the answer is deferred (res->status == 0 on return) and
+ * comes through done(arg, res) from the journal thread once the event is
+ * on disk. */
 void hf_ingest(struct hf_pipeline *p, const struct hf_source *src, const char *body, size_t len, hf_header_fn hdr,
-               void *hctx, struct hf_ingest_result *res);
+               void *hctx, struct hf_ingest_result *res, hf_ingest_done_fn done, void *done_arg);
 
 /* Parses and flattens a verified body into a sealed record (with points).
  * Returns NULL with reason set on a bad body. */
@@ -64,6 +69,10 @@ struct hf_record *hf_build_record(const struct hf_pipeline *p, const struct hf_s
                                   size_t len, const struct hf_verify_result *vr, const char *webhook_id,
                                   int64_t received_ms, char *reason, size_t reasonlen);
 
+#define HF_MAX_SINKS 64
+/* Reserves a queue slot in every sink r goes to; -1 when one is full
+ * (nothing is kept reserved then). */
+int hf_route_reserve(struct hf_pipeline *p, const struct hf_record *r, struct hf_sink **chosen, size_t *n);
 /* Routes r to every matching sink; -1 when a queue is full (nothing pushed). */
 int hf_route(struct hf_pipeline *p, struct hf_record *r);
 bool hf_pipeline_ready(struct hf_pipeline *p);

@@ -396,6 +396,24 @@ void hf_sink_push(struct hf_sink *s, struct hf_record *r)
         pthread_cond_signal(&s->cv);
 }
 
+void hf_sink_push_force(struct hf_sink *s, struct hf_record *r)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->count + atomic_load(&s->reserved) >= s->cap) {
+        size_t ncap = s->cap * 2;
+        struct hf_record **ring = hf_calloc(ncap, sizeof(*ring));
+        for (size_t i = 0; i < s->count; i++)
+            ring[i] = s->ring[(s->head + i) % s->cap];
+        free(s->ring);
+        s->ring = ring;
+        s->cap = ncap;
+        s->head = 0;
+    }
+    atomic_fetch_add(&s->reserved, 1);
+    pthread_mutex_unlock(&s->mu);
+    hf_sink_push(s, r);
+}
+
 size_t hf_sink_queue_len(struct hf_sink *s)
 {
     pthread_mutex_lock(&s->mu);

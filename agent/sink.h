@@ -57,6 +57,11 @@ struct hf_sink_plugin {
     /* Shutdown: try to finish in-flight work within deadline_ms. Optional. */
     void (*drain)(struct hf_sink *sink, int deadline_ms);
     void (*destroy)(struct hf_sink *sink);
+    /* Optional: checks option values only the plugin understands (e.g.
+     * librdkafka properties) when the configuration is loaded, so `check`
+     * and a reload reject them with "FILE:LINE:COL: ..." before any init.
+     * Must not touch the network or the filesystem's state. */
+    int (*check)(const struct hf_sink_conf *conf, const char *file, struct hf_cerr *err);
 };
 
 #define HF_LAT_BUCKETS 12
@@ -124,6 +129,9 @@ int hf_sink_reserve(struct hf_sink *s);
 void hf_sink_unreserve(struct hf_sink *s);
 /* Pushes into a reserved slot; takes a reference. */
 void hf_sink_push(struct hf_sink *s, struct hf_record *r);
+/* Pushes without a reservation, growing the queue if needed (journal replay
+ * at start: what was accepted before must fit). */
+void hf_sink_push_force(struct hf_sink *s, struct hf_record *r);
 size_t hf_sink_queue_len(struct hf_sink *s);
 bool hf_sink_full(struct hf_sink *s);
 /* Stops taking records, drains the queue within deadline_ms, joins the worker. */

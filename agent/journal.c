@@ -1,0 +1,699 @@
+/* Write-ahead journal: segments of length-prefixed, CRC-32C-checked
+ * entries, group commit, per-sink positions, torn-tail recovery. */
+#define _GNU_SOURCE
+#include "journal.h"
+#include "pipeline.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAGIC 0x314a4648u /* "HFJ1" */
+#define HDR_LEN 20
+#define SEG_MAX (16u << 20)
+#define MAX_ENTRY (64u << 20)
+
+struct hf_record *hf_record_from_json(const struct hf_config *c, json_object *o);
+
+struct pending {
+    struct pending *next;
+    struct hf_record *r;
+    char *dedup_line;
+    hf_journal_done_fn done;
+    void *arg;
+};
+
+struct segment {
+    uint64_t first, last;
+    uint64_t bytes;
+};
+
+struct tracker {
+    char *name;
+    pthread_mutex_t mu;
+    uint64_t *seqs;    /* in push order, increasing */
+    bool *settled;
+    size_t head, count, cap;
+    uint64_t pos;      /* persisted watermark */
+    uint64_t written;  /* what the pos file says */
+};
+
+struct loaded {
+    uint64_t seq;
+    char *json;
+    size_t len;
+};
+
+struct hf_journal {
+    char *dir;
+    int64_t max_size;
+    int fd;              /* active segment */
+    int dedup_fd;
+    struct segment *segs;
+    size_t nsegs;
+    uint64_t next_seq, committed;
+    atomic_ullong bytes;
+    atomic_ullong queued_bytes;
+    pthread_mutex_t mu;
+    pthread_cond_t cv, idle_cv;
+    struct pending *head, *tail;
+    bool busy, stop, started;
+    pthread_t thread;
+    struct tracker **trackers;
+    size_t ntrackers;
+    pthread_mutex_t trk_mu;
+    struct loaded *loaded; /* entries found at open, for the first attach */
+    size_t nloaded;
+    char **dedup_lines;    /* unexpired keys found at open */
+    size_t ndedup;
+};
+
+/* ---- CRC-32C, slice-by-1 table ---- */
+
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+        crc_table[i] = c;
+    }
+}
+
+uint32_t hf_crc32c(uint32_t crc, const void *p, size_t n)
+{
+    pthread_once(&crc_once, crc_init);
+    const unsigned char *s = p;
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++)
+        crc = crc_table[(crc ^ s[i]) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t get64(const unsigned char *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
+
+static uint32_t entry_crc(uint64_t seq, const void *payload, size_t len)
+{
+    unsigned char s[8];
+    put64(s, seq);
+    return hf_crc32c(hf_crc32c(0, s, 8), payload, len);
+}
+
+static void seg_path(const struct hf_journal *j, uint64_t first, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%020llu.seg", j->dir, (unsigned long long)first);
+}
+
+/* ---- opening: scan, verify, truncate a torn tail ---- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void keep_loaded(struct hf_journal *j, uint64_t seq, const unsigned char *payload, size_t len)
+{
+    j->loaded = hf_realloc(j->loaded, (j->nloaded + 1) * sizeof(*j->loaded));
+    j->loaded[j->nloaded++] = (struct loaded){.seq = seq, .json = hf_strndup((const char *)payload, len), .len = len};
+}
+
+/* Reads one segment; returns the byte offset of its valid end. */
+static off_t scan_segment(struct hf_journal *j, const char *path, struct segment *seg, bool *corrupt)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    *corrupt = false;
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    fstat(fd, &st);
+    unsigned char *buf = st.st_size ? malloc((size_t)st.st_size) : NULL;
+    size_t len = 0;
+    while (buf && len < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    size_t off = 0;
+    while (off < len) {
+        if (len - off < HDR_LEN) {
+            *corrupt = true;
+            break;
+        }
+        uint32_t magic = get32(buf + off), plen = get32(buf + off + 4), crc = get32(buf + off + 16);
+        uint64_t seq = get64(buf + off + 8);
+        if (magic != MAGIC || plen > MAX_ENTRY || len - off - HDR_LEN < plen ||
+            entry_crc(seq, buf + off + HDR_LEN, plen) != crc) {
+            *corrupt = true;
+            break;
+        }
+        if (seg->first == 0)
+            seg->first = seq;
+        seg->last = seq;
+        keep_loaded(j, seq, buf + off + HDR_LEN, plen);
+        if (seq >= j->next_seq)
+            j->next_seq = seq + 1;
+        off += HDR_LEN + plen;
+    }
+    free(buf);
+    seg->bytes = off;
+    return (off_t)off;
+}
+
+static int load_segments(struct hf_journal *j, struct hf_cerr *err)
+{
+    DIR *d = opendir(j->dir);
+    if (!d) {
+        snprintf(err->msg, sizeof(err->msg), "storage: cannot open %s: %s", j->dir, strerror(errno));
+        return -1;
+    }
+    uint64_t *firsts = NULL;
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char *end;
+        unsigned long long v = strtoull(de->d_name, &end, 10);
+        if (end != de->d_name && !strcmp(end, ".seg")) {
+            firsts = hf_realloc(firsts, (n + 1) * sizeof(*firsts));
+            firsts[n++] = v;
+        }
+    }
+    closedir(d);
+    qsort(firsts, n, sizeof(*firsts), cmp_u64);
+    for (size_t i = 0; i < n; i++) {
+        char path[4200];
+        seg_path(j, firsts[i], path, sizeof(path));
+        struct segment seg = {0};
+        bool corrupt;
+        off_t valid = scan_segment(j, path, &seg, &corrupt);
+        if (corrupt) {
+            /* a torn write (power loss) or a zero-filled block: keep what is intact */
+            hf_log_warn("journal", "%s: damaged entry at byte %lld; truncating the segment there, %llu entries before "
+                        "it are kept", path, (long long)valid, (unsigned long long)(seg.first ? seg.last - seg.first + 1 : 0));
+            if (truncate(path, valid) < 0)
+                hf_log_error("journal", "cannot truncate %s: %s", path, strerror(errno));
+        }
+        if (seg.first == 0) {
+            unlink(path);
+            continue;
+        }
+        j->segs = hf_realloc(j->segs, (j->nsegs + 1) * sizeof(*j->segs));
+        j->segs[j->nsegs++] = seg;
+        atomic_fetch_add(&j->bytes, seg.bytes);
+    }
+    free(firsts);
+    return 0;
+}
+
+static void load_dedup(struct hf_journal *j)
+{
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof(path), "%s/dedup.log", j->dir);
+    snprintf(tmp, sizeof(tmp), "%s/dedup.log.tmp", j->dir);
+    FILE *f = fopen(path, "r");
+    FILE *o = fopen(tmp, "w");
+    int64_t now = hf_now_ms();
+    char *line = NULL;
+    size_t cap = 0;
+    while (f && o && getline(&line, &cap, f) > 0) {
+        long long exp = strtoll(line, NULL, 10);
+        if (exp <= now || !strchr(line, '\n'))
+            continue; /* expired, or a torn last line */
+        fputs(line, o);
+        j->dedup_lines = hf_realloc(j->dedup_lines, (j->ndedup + 1) * sizeof(char *));
+        j->dedup_lines[j->ndedup++] = hf_strdup(line);
+    }
+    free(line);
+    if (f)
+        fclose(f);
+    if (o) {
+        fflush(o);
+        fsync(fileno(o));
+        fclose(o);
+        rename(tmp, path);
+    }
+    j->dedup_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+}
+
+static int open_active(struct hf_journal *j)
+{
+    char path[4200];
+    if (j->fd >= 0)
+        close(j->fd);
+    seg_path(j, j->next_seq, path, sizeof(path));
+    j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (j->fd < 0)
+        return -1;
+    j->segs = hf_realloc(j->segs, (j->nsegs + 1) * sizeof(*j->segs));
+    j->segs[j->nsegs++] = (struct segment){.first = j->next_seq, .last = 0, .bytes = 0};
+    return 0;
+}
+
+struct hf_journal *hf_journal_open(const char *path, int64_t max_size, struct hf_cerr *err)
+{
+    struct hf_journal *j = hf_calloc(1, sizeof(*j));
+    struct hf_buf b;
+    hf_buf_init(&b, 4096);
+    hf_buf_printf(&b, "%s/journal", path);
+    j->dir = b.data;
+    j->fd = -1;
+    j->dedup_fd = -1;
+    j->max_size = max_size;
+    j->next_seq = 1;
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_mutex_init(&j->trk_mu, NULL);
+    pthread_cond_init(&j->cv, NULL);
+    pthread_cond_init(&j->idle_cv, NULL);
+    mkdir(path, 0750);
+    if (mkdir(j->dir, 0750) < 0 && errno != EEXIST) {
+        snprintf(err->msg, sizeof(err->msg), "storage: cannot create %s: %s", j->dir, strerror(errno));
+        hf_journal_close(j);
+        return NULL;
+    }
+    if (load_segments(j, err) < 0) {
+        hf_journal_close(j);
+        return NULL;
+    }
+    j->committed = j->next_seq - 1;
+    load_dedup(j);
+    if (open_active(j) < 0) {
+        snprintf(err->msg, sizeof(err->msg), "storage: cannot write in %s: %s", j->dir, strerror(errno));
+        hf_journal_close(j);
+        return NULL;
+    }
+    hf_log_info("journal", "%s: %zu segments, %zu entries kept from before, next sequence %llu", j->dir,
+                j->nsegs - 1, j->nloaded, (unsigned long long)j->next_seq);
+    return j;
+}
+
+/* ---- trackers: each sink's acknowledged position ---- */
+
+static struct tracker *tracker_for(struct hf_journal *j, const char *name)
+{
+    pthread_mutex_lock(&j->trk_mu);
+    for (size_t i = 0; i < j->ntrackers; i++)
+        if (!strcmp(j->trackers[i]->name, name)) {
+            pthread_mutex_unlock(&j->trk_mu);
+            return j->trackers[i];
+        }
+    struct tracker *t = hf_calloc(1, sizeof(*t));
+    t->name = hf_strdup(name);
+    pthread_mutex_init(&t->mu, NULL);
+    char path[4300];
+    snprintf(path, sizeof(path), "%s/%s.pos", j->dir, name);
+    FILE *f = fopen(path, "r");
+    unsigned long long pos = 0;
+    if (f) {
+        if (fscanf(f, "%llu", &pos) != 1)
+            pos = 0;
+        fclose(f);
+    }
+    t->pos = t->written = pos;
+    j->trackers = hf_realloc(j->trackers, (j->ntrackers + 1) * sizeof(*j->trackers));
+    j->trackers[j->ntrackers++] = t;
+    pthread_mutex_unlock(&j->trk_mu);
+    return t;
+}
+
+static void track(struct tracker *t, uint64_t seq)
+{
+    pthread_mutex_lock(&t->mu);
+    if (t->count == t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 1024;
+        uint64_t *ns = hf_calloc(ncap, sizeof(*ns));
+        bool *nb = hf_calloc(ncap, sizeof(*nb));
+        for (size_t i = 0; i < t->count; i++) {
+            ns[i] = t->seqs[(t->head + i) % t->cap];
+            nb[i] = t->settled[(t->head + i) % t->cap];
+        }
+        free(t->seqs);
+        free(t->settled);
+        t->seqs = ns;
+        t->settled = nb;
+        t->cap = ncap;
+        t->head = 0;
+    }
+    t->seqs[(t->head + t->count) % t->cap] = seq;
+    t->settled[(t->head + t->count) % t->cap] = false;
+    t->count++;
+    pthread_mutex_unlock(&t->mu);
+}
+
+static void on_settle(struct hf_sink *s, const struct hf_record *r, enum hf_outcome o, void *arg)
+{
+    (void)s;
+    (void)o; /* delivered or dead-lettered: either way the sink is past it */
+    struct tracker *t = arg;
+    if (r->seq == 0)
+        return;
+    pthread_mutex_lock(&t->mu);
+    size_t lo = 0, hi = t->count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t->seqs[(t->head + mid) % t->cap] < r->seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < t->count && t->seqs[(t->head + lo) % t->cap] == r->seq)
+        t->settled[(t->head + lo) % t->cap] = true;
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* The highest sequence below which every entry is settled for this sink. */
+static uint64_t watermark(struct tracker *t, uint64_t committed)
+{
+    pthread_mutex_lock(&t->mu);
+    while (t->count && t->settled[t->head]) {
+        t->pos = t->seqs[t->head];
+        t->head = (t->head + 1) % t->cap;
+        t->count--;
+    }
+    uint64_t w = t->count ? t->seqs[t->head] - 1 : committed;
+    if (w > t->pos)
+        t->pos = w;
+    w = t->pos;
+    pthread_mutex_unlock(&t->mu);
+    return w;
+}
+
+static void persist_positions(struct hf_journal *j)
+{
+    uint64_t low = j->committed;
+    pthread_mutex_lock(&j->trk_mu);
+    for (size_t i = 0; i < j->ntrackers; i++) {
+        struct tracker *t = j->trackers[i];
+        uint64_t w = watermark(t, j->committed);
+        if (w < low)
+            low = w;
+        if (w == t->written)
+            continue;
+        char path[4300], tmp[4400];
+        snprintf(path, sizeof(path), "%s/%s.pos", j->dir, t->name);
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        FILE *f = fopen(tmp, "w");
+        /* no fsync: a stale position only means redelivery (at-least-once) */
+        if (f && fprintf(f, "%llu\n", (unsigned long long)w) > 0 && fclose(f) == 0 && rename(tmp, path) == 0)
+            t->written = w;
+        else if (f)
+            fclose(f);
+    }
+    pthread_mutex_unlock(&j->trk_mu);
+    /* delete segments every sink is past (never the active one) */
+    size_t keep = 0;
+    for (size_t i = 0; i < j->nsegs; i++) {
+        struct segment *s = &j->segs[i];
+        if (i + 1 < j->nsegs && s->last && s->last <= low) {
+            char path[4200];
+            seg_path(j, s->first, path, sizeof(path));
+            unlink(path);
+            atomic_fetch_sub(&j->bytes, s->bytes);
+            continue;
+        }
+        j->segs[keep++] = *s;
+    }
+    j->nsegs = keep;
+}
+
+/* ---- group commit ---- */
+
+static void commit(struct hf_journal *j, struct pending *list)
+{
+    struct hf_buf b, d;
+    hf_buf_init(&b, 0);
+    hf_buf_init(&d, 0);
+    uint64_t seq = j->next_seq;
+    for (struct pending *p = list; p; p = p->next) {
+        unsigned char h[HDR_LEN];
+        p->r->seq = seq++;
+        put32(h, MAGIC);
+        put32(h + 4, (uint32_t)p->r->json_len);
+        put64(h + 8, p->r->seq);
+        put32(h + 16, entry_crc(p->r->seq, p->r->json, p->r->json_len));
+        hf_buf_append(&b, h, HDR_LEN);
+        hf_buf_append(&b, p->r->json, p->r->json_len);
+        if (p->dedup_line)
+            hf_buf_puts(&d, p->dedup_line);
+    }
+    bool ok = true;
+    size_t off = 0;
+    while (ok && off < b.len) {
+        ssize_t w = write(j->fd, b.data + off, b.len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        ok = w > 0;
+        off += w > 0 ? (size_t)w : 0;
+    }
+    ok = ok && fdatasync(j->fd) == 0;
+    if (ok && d.len && j->dedup_fd >= 0) {
+        if (write(j->dedup_fd, d.data, d.len) != (ssize_t)d.len || fdatasync(j->dedup_fd) < 0)
+            hf_log_warn("journal", "cannot write dedup state: %s", strerror(errno));
+    }
+    if (ok) {
+        struct segment *s = &j->segs[j->nsegs - 1];
+        s->last = seq - 1;
+        s->bytes += b.len;
+        atomic_fetch_add(&j->bytes, b.len);
+        j->next_seq = seq;
+        j->committed = seq - 1;
+        if (s->bytes >= SEG_MAX && open_active(j) < 0)
+            hf_log_error("journal", "cannot open a new segment: %s", strerror(errno));
+    } else {
+        hf_log_error("journal", "write to %s failed: %s; the requests get 503", j->dir, strerror(errno));
+        /* drop what may be half-written so the next commit starts clean */
+        struct segment *s = &j->segs[j->nsegs - 1];
+        if (ftruncate(j->fd, (off_t)s->bytes) < 0)
+            hf_log_error("journal", "cannot truncate the active segment: %s", strerror(errno));
+    }
+    for (struct pending *p = list, *n; p; p = n) {
+        n = p->next;
+        atomic_fetch_sub(&j->queued_bytes, p->r->json_len + HDR_LEN);
+        if (!ok)
+            p->r->seq = 0;
+        p->done(p->arg, p->r, ok);
+        hf_record_unref(p->r);
+        free(p->dedup_line);
+        free(p);
+    }
+    hf_buf_free(&b);
+    hf_buf_free(&d);
+}
+
+static void *commit_main(void *arg)
+{
+    struct hf_journal *j = arg;
+    int64_t last_persist = 0;
+    for (;;) {
+        pthread_mutex_lock(&j->mu);
+        if (!j->head && !j->stop) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 200 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&j->cv, &j->mu, &ts);
+        }
+        struct pending *list = j->head;
+        j->head = j->tail = NULL;
+        bool stop = j->stop;
+        j->busy = list != NULL;
+        pthread_mutex_unlock(&j->mu);
+        if (list)
+            commit(j, list);
+        pthread_mutex_lock(&j->mu);
+        j->busy = false;
+        if (!j->head)
+            pthread_cond_broadcast(&j->idle_cv);
+        pthread_mutex_unlock(&j->mu);
+        int64_t now = hf_mono_ms();
+        if (now - last_persist >= 100 || stop) {
+            persist_positions(j);
+            last_persist = now;
+        }
+        if (stop && !list)
+            break;
+    }
+    return NULL;
+}
+
+int hf_journal_start(struct hf_journal *j)
+{
+    if (pthread_create(&j->thread, NULL, commit_main, j) != 0)
+        return -1;
+    j->started = true;
+    return 0;
+}
+
+int hf_journal_append(struct hf_journal *j, struct hf_record *r, const char *dedup_scope, int64_t dedup_expires_ms,
+                      hf_journal_done_fn done, void *arg)
+{
+    uint64_t need = r->json_len + HDR_LEN;
+    if ((int64_t)(atomic_load(&j->bytes) + atomic_load(&j->queued_bytes) + need) > j->max_size)
+        return -1;
+    struct pending *p = hf_calloc(1, sizeof(*p));
+    hf_record_ref(r);
+    p->r = r;
+    p->done = done;
+    p->arg = arg;
+    if (dedup_scope && r->idempotency_key) {
+        struct hf_buf b;
+        hf_buf_init(&b, 0);
+        hf_buf_printf(&b, "%lld\t%s\t%s\n", (long long)dedup_expires_ms, dedup_scope, r->idempotency_key);
+        p->dedup_line = b.data;
+    }
+    atomic_fetch_add(&j->queued_bytes, need);
+    pthread_mutex_lock(&j->mu);
+    if (j->tail)
+        j->tail->next = p;
+    else
+        j->head = p;
+    j->tail = p;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    return 0;
+}
+
+void hf_journal_wait_idle(struct hf_journal *j)
+{
+    pthread_mutex_lock(&j->mu);
+    while (j->head || j->busy)
+        pthread_cond_wait(&j->idle_cv, &j->mu);
+    pthread_mutex_unlock(&j->mu);
+}
+
+uint64_t hf_journal_bytes(struct hf_journal *j) { return j ? atomic_load(&j->bytes) : 0; }
+
+void hf_journal_track_push(struct hf_journal *j, struct hf_sink *s, struct hf_record *r);
+
+void hf_journal_track_push(struct hf_journal *j, struct hf_sink *s, struct hf_record *r)
+{
+    if (r->seq)
+        track(s->on_settle_arg, r->seq);
+    (void)j;
+    hf_sink_push(s, r);
+}
+
+static void restore_dedup(struct hf_journal *j, struct hf_pipeline *p)
+{
+    for (size_t i = 0; i < j->ndedup; i++) {
+        char *line = j->dedup_lines[i];
+        char *t1 = strchr(line, '\t');
+        char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        char *nl = t2 ? strchr(t2 + 1, '\n') : NULL;
+        if (!nl)
+            continue;
+        *t1 = *t2 = *nl = '\0';
+        hf_dedup_restore(p->dedup, t1 + 1, t2 + 1, strtoll(line, NULL, 10));
+    }
+}
+
+void hf_journal_attach(struct hf_journal *j, struct hf_pipeline *p, bool replay)
+{
+    for (size_t i = 0; i < p->nsinks; i++) {
+        p->sinks[i]->on_settle = on_settle;
+        p->sinks[i]->on_settle_arg = tracker_for(j, p->sinks[i]->name);
+    }
+    if (!replay)
+        return;
+    restore_dedup(j, p);
+    size_t requeued = 0;
+    for (size_t e = 0; e < j->nloaded; e++) {
+        json_object *o = json_tokener_parse(j->loaded[e].json);
+        struct hf_record *r = o ? hf_record_from_json(p->cfg, o) : NULL;
+        if (o)
+            json_object_put(o);
+        if (!r) {
+            hf_log_warn("journal", "entry %llu is not a readable record; skipped", (unsigned long long)j->loaded[e].seq);
+            continue;
+        }
+        r->seq = j->loaded[e].seq;
+        for (size_t i = 0; i < p->nsinks; i++) {
+            struct hf_sink *s = p->sinks[i];
+            struct tracker *t = s->on_settle_arg;
+            if (r->seq <= t->pos || ((s->conf->takes & HF_TAKES_RECORDS) == 0 && r->npoints == 0) ||
+                !hf_filter_match(&s->conf->filter, r))
+                continue;
+            track(t, r->seq);
+            hf_sink_push_force(s, r);
+            requeued++;
+        }
+        hf_record_unref(r);
+    }
+    if (j->nloaded)
+        hf_log_info("journal", "re-queued %zu records not yet acknowledged by their sinks", requeued);
+    for (size_t e = 0; e < j->nloaded; e++)
+        free(j->loaded[e].json);
+    free(j->loaded);
+    j->loaded = NULL;
+    j->nloaded = 0;
+}
+
+void hf_journal_detach(struct hf_journal *j, struct hf_pipeline *p)
+{
+    (void)p;
+    persist_positions(j);
+}
+
+void hf_journal_close(struct hf_journal *j)
+{
+    if (!j)
+        return;
+    if (j->started) {
+        pthread_mutex_lock(&j->mu);
+        j->stop = true;
+        pthread_cond_signal(&j->cv);
+        pthread_mutex_unlock(&j->mu);
+        pthread_join(j->thread, NULL);
+    }
+    if (j->fd >= 0)
+        close(j->fd);
+    if (j->dedup_fd >= 0)
+        close(j->dedup_fd);
+    for (size_t i = 0; i < j->ntrackers; i++) {
+        free(j->trackers[i]->name);
+        free(j->trackers[i]->seqs);
+        free(j->trackers[i]->settled);
+        pthread_mutex_destroy(&j->trackers[i]->mu);
+        free(j->trackers[i]);
+    }
+    free(j->trackers);
+    for (size_t e = 0; e < j->nloaded; e++)
+        free(j->loaded[e].json);
+    free(j->loaded);
+    for (size_t i = 0; i < j->ndedup; i++)
+        free(j->dedup_lines[i]);
+    free(j->dedup_lines);
+    free(j->segs);
+    free(j->dir);
+    free(j);
+}
