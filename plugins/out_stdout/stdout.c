@@ -59,7 +59,12 @@ static int lines_init(struct hf_sink *s, struct hf_cerr *err, bool is_file)
         return 0;
     }
     c->path = hf_sink_opt_str(s, "path");
-    return open_file(s, c, err);
+    /* a missing directory (a mount not there yet) is an outage, not a
+     * configuration error: batches retry until the file can be opened */
+    if (open_file(s, c, NULL) < 0)
+        hf_sink_log(s, HF_LOG_WARN, "cannot open %s yet (%s); will retry", c->path, strerror(errno));
+    (void)err;
+    return 0;
 }
 
 static int stdout_init(struct hf_sink *s, struct hf_cerr *err) { return lines_init(s, err, false); }
@@ -88,7 +93,7 @@ static void lines_send(struct hf_sink *s, struct hf_batch *b)
     char why[300];
     if (c->is_file) {
         struct stat st;
-        if (stat(c->path, &st) < 0 || st.st_ino != c->ino) {
+        if (c->fd < 0 || stat(c->path, &st) < 0 || st.st_ino != c->ino) {
             if (open_file(s, c, NULL) < 0) {
                 snprintf(why, sizeof(why), "cannot open %s: %s", c->path, strerror(errno));
                 hf_batch_done(b, HF_OUT_RETRY, 0, why);
