@@ -94,6 +94,13 @@ void hf_admin_metrics(struct hf_pipeline *p, struct hf_buf *b)
         label(b, s->name);
         hf_buf_printf(b, "\"} %llu\n", cum);
     }
+    hf_buf_puts(b, "# HELP hookfwd_sink_truncated_total Messages a sink had to truncate to fit its transport "
+                   "(syslog over UDP).\n# TYPE hookfwd_sink_truncated_total counter\n");
+    for (size_t i = 0; i < p->nsinks; i++) {
+        hf_buf_puts(b, "hookfwd_sink_truncated_total{sink=\"");
+        label(b, p->sinks[i]->name);
+        hf_buf_printf(b, "\"} %llu\n", atomic_load(&p->sinks[i]->stats.truncated));
+    }
     hf_buf_printf(b, "# HELP hookfwd_storage_bytes Bytes held by the journal (0 in memory mode).\n"
                      "# TYPE hookfwd_storage_bytes gauge\nhookfwd_storage_bytes %llu\n",
                   (unsigned long long)hf_journal_bytes(p->journal));

@@ -192,25 +192,29 @@ static void reload(struct agent *a)
         hf_sd_notify("READY=1");
         return;
     }
-    struct hf_pipeline *np = hf_pipeline_new(cfg, &err);
+    if (strcmp(cfg->listen_address, a->pipeline->cfg->listen_address))
+        hf_log_warn("config", "listen.address changes only with a restart; still listening on %s",
+                    a->pipeline->cfg->listen_address);
+    /* under the write lock no request is in the pipeline, so unchanged
+     * sinks (with their queues and connections) and the dedup state can
+     * move to the new one */
+    pthread_rwlock_wrlock(&a->lock);
+    struct hf_pipeline *old = a->pipeline;
+    if (a->journal)
+        hf_journal_wait_idle(a->journal); /* appends in flight push into the old sinks */
+    struct hf_pipeline *np = hf_pipeline_new(cfg, old, &err);
     if (!np) {
+        pthread_rwlock_unlock(&a->lock);
         hf_log_error("config", "reload failed, the running configuration stays: %s", err.msg);
         hf_config_free(cfg);
         hf_sd_notify("READY=1");
         return;
     }
-    if (strcmp(cfg->listen_address, a->pipeline->cfg->listen_address))
-        hf_log_warn("config", "listen.address changes only with a restart; still listening on %s",
-                    a->pipeline->cfg->listen_address);
-    hf_pipeline_start(np);
-    pthread_rwlock_wrlock(&a->lock);
-    struct hf_pipeline *old = a->pipeline;
     if (a->journal) {
-        /* appends in flight push into the old sinks: let them land first */
-        hf_journal_wait_idle(a->journal);
         np->journal = a->journal;
         hf_journal_attach(a->journal, np, false);
     }
+    hf_pipeline_start(np);
     a->pipeline = np;
     pthread_rwlock_unlock(&a->lock);
     /* the old sinks deliver what they hold, then go */
@@ -251,7 +255,7 @@ int hf_agent_run(const char *config_path)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    a.pipeline = hf_pipeline_new(cfg, &err);
+    a.pipeline = hf_pipeline_new(cfg, NULL, &err);
     if (!a.pipeline) {
         fprintf(stderr, "%s\n", err.msg);
         hf_config_free(cfg);

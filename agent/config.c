@@ -353,6 +353,7 @@ static char *fingerprint(const struct hf_cnode *n)
 
 static int build_sink(struct hf_config *c, const struct hf_cnode *n, struct hf_sink_conf *s, struct hf_cerr *err)
 {
+    s->cfg = c;
     const struct hf_cnode *tn = hf_cnode_get(n, "type");
     const struct hf_cnode *nn = hf_cnode_get(n, "name");
     if (n->kind != HF_CN_MAP || !tn || !nn || tn->kind != HF_CN_SCALAR || nn->kind != HF_CN_SCALAR) {
@@ -457,6 +458,7 @@ static int check_address(struct hf_config *c, const struct hf_cnode *map, const 
 struct hf_config *hf_config_load(const char *path, struct hf_cerr *err)
 {
     struct hf_config *c = hf_calloc(1, sizeof(*c));
+    atomic_init(&c->refs, 1);
     c->file = hf_strdup(path);
     c->root = hf_cnode_load(path, err);
     if (!c->root || hf_cnode_validate(path, c->root, top_opts, "configuration", err) < 0)
@@ -546,9 +548,11 @@ static void free_filter(struct hf_filter *f)
     free(f->matches);
 }
 
+void hf_config_ref(struct hf_config *c) { atomic_fetch_add(&c->refs, 1); }
+
 void hf_config_free(struct hf_config *c)
 {
-    if (!c)
+    if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
         return;
     for (size_t i = 0; i < c->nsources; i++) {
         struct hf_source *s = &c->sources[i];

@@ -7,6 +7,7 @@
 #include "cnode.h"
 #include "record.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -89,7 +90,10 @@ enum hf_takes { HF_TAKES_RECORDS = 1, HF_TAKES_METRICS = 2, HF_TAKES_BOTH = 3 };
 
 struct hf_sink_plugin;
 
+struct hf_config;
+
 struct hf_sink_conf {
+    struct hf_config *cfg;       /* the config this belongs to (sinks hold a reference) */
     char *name;
     const struct hf_sink_plugin *plugin;
     enum hf_takes takes;
@@ -106,6 +110,7 @@ struct hf_sink_conf {
 enum hf_storage_mode { HF_STORAGE_MEMORY, HF_STORAGE_DISK };
 
 struct hf_config {
+    atomic_int refs;             /* the pipeline and each sink built from it */
     char *file;
     struct hf_cnode *root;
     char *listen_address;
@@ -126,7 +131,9 @@ struct hf_config {
 
 /* Loads and validates FILE; NULL with err->msg "FILE:LINE:COL: ...". */
 struct hf_config *hf_config_load(const char *path, struct hf_cerr *err);
+/* Drops a reference; the config is freed with the last one. */
 void hf_config_free(struct hf_config *c);
+void hf_config_ref(struct hf_config *c);
 
 bool hf_filter_match(const struct hf_filter *f, const struct hf_record *r);
 int hf_split_hostport(const char *addr, char *host, size_t hostlen, char *port, size_t portlen);

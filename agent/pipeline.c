@@ -308,22 +308,61 @@ out:
 
 /* ---- pipeline ---- */
 
-struct hf_pipeline *hf_pipeline_new(struct hf_config *cfg, struct hf_cerr *err)
+/* An old sink can serve a new config when nothing about it changed. */
+static bool unchanged(const struct hf_pipeline *old, const struct hf_sink *s, const struct hf_config *cfg,
+                      const struct hf_sink_conf *sc)
+{
+    return s && !strcmp(s->name, sc->name) && s->plugin == sc->plugin &&
+           !strcmp(s->conf->fingerprint, sc->fingerprint) && !strcmp(old->cfg->storage_path, cfg->storage_path);
+}
+
+static struct hf_sink *take_unchanged(struct hf_pipeline *old, const struct hf_config *cfg,
+                                      const struct hf_sink_conf *sc)
+{
+    for (size_t i = 0; old && i < old->nsinks; i++) {
+        struct hf_sink *s = old->sinks[i];
+        if (unchanged(old, s, cfg, sc)) {
+            old->sinks[i] = NULL;
+            return s;
+        }
+    }
+    return NULL;
+}
+
+struct hf_pipeline *hf_pipeline_new(struct hf_config *cfg, struct hf_pipeline *old, struct hf_cerr *err)
 {
     struct hf_pipeline *p = hf_calloc(1, sizeof(*p));
     atomic_init(&p->refs, 1);
     p->cfg = cfg;
-    p->dedup = hf_dedup_new(DEDUP_MAX_KEYS);
     for (size_t i = 0; i < cfg->nsources && i < HF_MAX_SOURCES; i++)
         p->stats[i] = hf_stats_for_source(cfg->sources[i].name);
     p->sinks = hf_calloc(cfg->nsinks, sizeof(*p->sinks));
+    /* build every new sink first, so a failure leaves `old` untouched */
     for (size_t i = 0; i < cfg->nsinks; i++) {
+        bool reusable = false;
+        for (size_t j = 0; old && j < old->nsinks; j++)
+            reusable |= unchanged(old, old->sinks[j], cfg, &cfg->sinks[i]);
+        if (reusable)
+            continue;
         p->sinks[i] = hf_sink_new(&cfg->sinks[i], cfg->file, cfg->storage_path, err);
         if (!p->sinks[i]) {
-            hf_pipeline_stop(p, 0);
+            for (size_t k = 0; k < i; k++)
+                hf_sink_free(p->sinks[k]);
+            free(p->sinks);
+            free(p);
             return NULL;
         }
+    }
+    for (size_t i = 0; i < cfg->nsinks; i++) {
+        if (!p->sinks[i])
+            p->sinks[i] = take_unchanged(old, cfg, &cfg->sinks[i]);
         p->nsinks++;
+    }
+    if (old) {
+        p->dedup = old->dedup;
+        old->dedup = NULL;
+    } else {
+        p->dedup = hf_dedup_new(DEDUP_MAX_KEYS);
     }
     return p;
 }
@@ -343,7 +382,8 @@ void hf_pipeline_stop(struct hf_pipeline *p, int deadline_ms)
     if (!p)
         return;
     for (size_t i = 0; i < p->nsinks; i++)
-        hf_sink_stop(p->sinks[i], deadline_ms);
+        if (p->sinks[i])
+            hf_sink_stop(p->sinks[i], deadline_ms);
     for (size_t i = 0; i < p->nsinks; i++)
         hf_sink_free(p->sinks[i]);
     free(p->sinks);

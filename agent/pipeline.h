@@ -44,7 +44,10 @@ struct hf_source_stats *hf_stats_for_source(const char *name);
 extern atomic_ullong hf_stats_unknown_path;
 void hf_stats_count(struct hf_source_stats *st, int status);
 
-struct hf_pipeline *hf_pipeline_new(struct hf_config *cfg, struct hf_cerr *err);
+/* Builds a pipeline for cfg. With `old` (a reload), sinks whose options
+ * did not change are taken over with their queues and connections, and the
+ * dedup state carries over. */
+struct hf_pipeline *hf_pipeline_new(struct hf_config *cfg, struct hf_pipeline *old, struct hf_cerr *err);
 /* Starts sink workers. */
 int hf_pipeline_start(struct hf_pipeline *p);
 void hf_pipeline_ref(struct hf_pipeline *p);

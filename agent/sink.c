@@ -43,8 +43,10 @@ void hf_sink_log(const struct hf_sink *s, enum hf_log_level lvl, const char *fmt
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    /* the format pointer keys rate limiting, so pass a constant one */
-    hf_log(lvl, "sink", "[sink:%s:%s] %s", s->plugin->name, s->name, msg);
+    char line[1000];
+    snprintf(line, sizeof(line), "[sink:%s:%s] %s", s->plugin->name, s->name, msg);
+    /* repeats are suppressed per sink and per message */
+    hf_log_keyed(lvl, "sink", fmt, s, line);
 }
 
 static void batch_free(struct hf_batch *b)
@@ -340,6 +342,7 @@ struct hf_sink *hf_sink_new(struct hf_sink_conf *conf, const char *config_file, 
     s->name = hf_strdup(conf->name);
     s->plugin = conf->plugin;
     s->conf = conf;
+    hf_config_ref(conf->cfg); /* a sink reused across reloads keeps its config alive */
     s->config_file = config_file;
     s->storage_path = storage_path;
     s->cap = (size_t)conf->queue_max_events;
@@ -359,6 +362,8 @@ struct hf_sink *hf_sink_new(struct hf_sink_conf *conf, const char *config_file, 
 
 int hf_sink_start(struct hf_sink *s)
 {
+    if (s->started)
+        return 0;
     if (pthread_create(&s->thread, NULL, worker, s) != 0)
         return -1;
     s->started = true;
@@ -463,6 +468,7 @@ void hf_sink_free(struct hf_sink *s)
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s->name);
+    hf_config_free(s->conf->cfg);
     free(s);
 }
 

@@ -70,6 +70,10 @@ enum hf_log_level { HF_LOG_DEBUG, HF_LOG_INFO, HF_LOG_WARN, HF_LOG_ERROR };
 void hf_log_set_level(enum hf_log_level lvl);
 void hf_log(enum hf_log_level lvl, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* As hf_log, with the repeat suppression keyed by (key, owner) instead of
+ * the format: for wrappers such as hf_sink_log. */
+void hf_log_keyed(enum hf_log_level lvl, const char *component, const void *key, const void *owner,
+                  const char *msg);
 #define hf_log_info(c, ...) hf_log(HF_LOG_INFO, c, __VA_ARGS__)
 #define hf_log_warn(c, ...) hf_log(HF_LOG_WARN, c, __VA_ARGS__)
 #define hf_log_error(c, ...) hf_log(HF_LOG_ERROR, c, __VA_ARGS__)
