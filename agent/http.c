@@ -5,6 +5,7 @@
 #include "verify.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -299,6 +300,10 @@ static int read_chunked(struct conn *c, const unsigned char *p, size_t len, size
         if (i >= len)
             return i - ls > 64 ? -400 : 0;
         char *e;
+        /* chunk-size is 1*HEXDIG: strtoull alone would also take a sign
+         * ("-1" is ULLONG_MAX), blanks and "0x" */
+        if (!isxdigit(p[ls]))
+            return -400;
         unsigned long long sz = strtoull((const char *)p + ls, &e, 16);
         if (e == (char *)p + ls)
             return -400;
@@ -318,7 +323,10 @@ static int read_chunked(struct conn *c, const unsigned char *p, size_t len, size
                 }
             }
         }
-        if (c->chunked.len + sz > (unsigned long long)c->w->srv->lim.max_body)
+        /* sz first: chunked.len + sz wraps for a size near 2^64, and the
+         * append below would then copy that many bytes */
+        unsigned long long max_body = (unsigned long long)c->w->srv->lim.max_body;
+        if (sz > max_body || c->chunked.len + sz > max_body)
             return -413;
         if (len - i < sz + 2)
             return 0;

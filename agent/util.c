@@ -526,7 +526,8 @@ void hf_log_keyed(enum hf_log_level lvl, const char *component, const void *key,
     unsigned report_suppressed = 0;
     pthread_mutex_lock(&log_mu);
     bool same = log_slots[slot].fmt == key && log_slots[slot].comp == owner;
-    if (same && now - log_slots[slot].window_start < 10000) {
+    /* info lines are rare by design (start, reload, stop): never suppressed */
+    if (same && lvl >= HF_LOG_WARN && now - log_slots[slot].window_start < 10000) {
         /* the same message again within 10 s: counted, said once later */
         log_slots[slot].suppressed++;
         pthread_mutex_unlock(&log_mu);

@@ -268,8 +268,10 @@ static void verify_standard(const struct hf_source *src, const char *body, size_
         out->why = "webhook-timestamp is not an integer";
         return;
     }
-    long long skew = now_ms / 1000 - t;
-    if (skew > src->tolerance_ms / 1000 || -skew > src->tolerance_ms / 1000) {
+    /* compare t against the window's ends: now - t overflows for a
+     * timestamp near LLONG_MIN (strtoll clamps absurd values there) */
+    long long now_s = now_ms / 1000, tol_s = src->tolerance_ms / 1000;
+    if (t < now_s - tol_s || t > now_s + tol_s) {
         out->status = HF_VERIFY_STALE;
         out->why = "webhook-timestamp is outside the tolerance window";
         return;

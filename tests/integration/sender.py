@@ -15,9 +15,11 @@ ap.add_argument("--acked", required=True)
 ap.add_argument("--retries", type=int, default=200)
 ap.add_argument("--secret", default="whsec_your_signing_secret")
 ap.add_argument("--pad", type=int, default=0, help="extra bytes of scenario text")
+ap.add_argument("--rate", type=float, default=0, help="events per second over all connections (0: as fast as possible)")
 args = ap.parse_args()
 
 lock = threading.Lock()
+t0 = time.monotonic()
 acked, statuses = [], {}
 next_n = [args.start]
 
@@ -37,6 +39,11 @@ def worker():
             if n >= args.start + args.count:
                 return
             next_n[0] += 1
+        if args.rate:
+            # paced: event k leaves no earlier than k / rate after the start
+            delay = t0 + (n - args.start) / args.rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
         b = body(n)
         sig = "sha256=" + hmac.new(args.secret.encode(), b, hashlib.sha256).hexdigest()
         for attempt in range(args.retries):

@@ -32,14 +32,20 @@ print(len(ids))
 PY
 }
 lines() { [ -f "$OUT" ] && wc -l <"$OUT" || echo 0; }
+# (functions, so wait_for re-reads the file on every poll)
+lines_at_least() { [ "$(lines)" -ge "$1" ]; }
+delivered_at_least() { [ "$(delivered_ids)" -ge "$1" ]; }
 
 # --- 1. crash conservation: SIGKILL three times while a sender streams ---
 start_agent "$WORK/hookfwd.yaml" || exit 1
-python3 "$HERE/sender.py" --port "$PORT" --count 3000 --concurrency 4 --acked "$WORK/acked.txt" >"$WORK/sender.json" &
+python3 "$HERE/sender.py" --port "$PORT" --count 3000 --rate 300 --concurrency 4 --acked "$WORK/acked.txt" >"$WORK/sender.json" &
 SENDER=$!
 for round in 1 2 3; do
     target=$((round * 600))
-    wait_for 60 test "$(lines)" -ge "$target" || echo "note: only $(lines) records before kill $round"
+    if ! wait_for 60 lines_at_least "$target"; then
+        not_ok "the stream reached $target records before kill $round (only $(lines))"
+    fi
+    kill -0 "$SENDER" 2>/dev/null || not_ok "the sender was still streaming at kill $round"
     kill -KILL "$AGENT_PID"
     wait "$AGENT_PID" 2>/dev/null
     AGENT_PID=
@@ -48,7 +54,7 @@ done
 wait "$SENDER"
 acked=$(wc -l <"$WORK/acked.txt")
 echo "sender: $(cat "$WORK/sender.json")"
-wait_for 60 test "$(delivered_ids)" -ge "$acked"
+wait_for 60 delivered_at_least "$acked"
 read -r lost dup total <<<"$(python3 - "$WORK/acked.txt" "$OUT" <<'PY'
 import json, sys
 acked = {int(l) for l in open(sys.argv[1]) if l.strip()}
@@ -97,7 +103,7 @@ rss_kb=$(awk '/VmRSS/{print $2}' "/proc/$AGENT_PID/status")
 echo "RSS during the outage: ${rss_kb} kB"
 check "RSS stays under 64 MiB during the outage" test "$rss_kb" -lt 65536
 mkdir -p "$WORK/out" # the sink comes back
-check "everything accepted during the outage is delivered" wait_for 30 test "$(delivered_ids)" -ge "$acked2"
+check "everything accepted during the outage is delivered" wait_for 30 delivered_at_least "$acked2"
 check_eq "readyz recovers" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ADMIN_PORT/readyz")"
 stop_agent TERM
 
@@ -114,7 +120,7 @@ start_agent "$WORK/hookfwd.yaml" || exit 1
 check "start logs the damaged offset" grep -q "damaged entry at byte $size_before" "$WORK/agent.err"
 check_eq "the segment is truncated to its intact entries" "$size_before" "$(stat -c %s "$seg")"
 mkdir -p "$WORK/out"
-check "the 20 intact entries are delivered" wait_for 30 test "$(delivered_ids)" -ge 20
+check "the 20 intact entries are delivered" wait_for 30 delivered_at_least 20
 check_eq "new events are accepted after recovery" 202 "$(curl -s -o /dev/null -w '%{http_code}' \
     -H "X-Omega-Signature: sha256=e07112850aefd9f4c2cfcd0c43a95824e9c03487956c949da533c968848c5174" \
     --data-binary @"$FIXTURES/omega/decision.allowed.json" "http://127.0.0.1:$PORT/webhooks/omega")"

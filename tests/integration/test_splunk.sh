@@ -173,7 +173,7 @@ PY
 check_eq "events and metric events match the fixtures field by field" "ALL OK" "$(tail -1 "$WORK/compare.txt")"
 grep BAD "$WORK/compare.txt"
 check "the token is never logged" no_secret_logged
-stop_agent
+check "the agent stops cleanly" stop_agent
 stop_receiver
 
 # ---- 2. batching by count, bytes and interval; gzip off ----
@@ -184,7 +184,7 @@ check_eq "30 events accepted" 30 "$(post_events 30 cnt_)"
 check "count: three batches of 10" wait_for 15 stat_is batch_sizes 10,10,10
 check_eq "gzip off: no gzipped request" 0 "$(stat gzip_requests)"
 check_eq "all 30 events, once each" 30 "$(event_ids | uniq | wc -l)"
-stop_agent
+check "the agent stops cleanly" stop_agent
 control '{"reset":true}'
 run_agent "    batch: {max_events: 500, max_bytes: 1KiB, flush_interval: 1s}"
 check_eq "12 events accepted" 12 "$(post_events 12 byt_)"
@@ -193,17 +193,18 @@ sizes=$(stat batch_sizes)
 check "bytes: no batch over 1 KiB of records (2 of these), some of 2 ($sizes)" python3 -c '
 import sys; s = [int(x) for x in sys.argv[1].split(",")]; sys.exit(not (max(s) == 2 and sum(s) == 12))' "$sizes"
 check_eq "gzip on by default" "$(stat requests)" "$(stat gzip_requests)"
-stop_agent
+check "the agent stops cleanly" stop_agent
 control '{"reset":true}'
 run_agent "    batch: {max_events: 500, flush_interval: 400ms}"
 check_eq "3 events accepted" 3 "$(post_events 3 ivl_)"
 check "interval: one batch of 3 after the flush interval" wait_for 10 stat_is batch_sizes 3
-stop_agent
+check "the agent stops cleanly" stop_agent
 
 # ---- 3. error classes ----
 ERR_BATCH="    retry: {initial: 100ms, max: 1s}
     batch: {max_events: 100, flush_interval: 300ms}"
-for fault in '{"code":9}' '{"code":8}' '{"status":502,"code":8,"text":"Bad Gateway"}' '{"close":true}'; do
+for fault in '{"code":9}' '{"code":8}' '{"status":502,"code":8,"text":"Bad Gateway"}' '{"status":429,"code":26}' \
+    '{"close":true}'; do
     control '{"reset":true}'
     control "{\"fail\":[$fault,$fault]}"
     run_agent "$ERR_BATCH"
@@ -213,7 +214,18 @@ for fault in '{"code":9}' '{"code":8}' '{"status":502,"code":8,"text":"Bad Gatew
     check_eq "$fault: both faults were answered" 0 "$(stat pending_faults)"
     check "$fault: counted as retried" sink_metric_ge retried 5
     check_eq "$fault: nothing dead" "" "$(dlq_ids)"
-    stop_agent
+    check "the agent stops cleanly" stop_agent
+done
+
+# codes 24 and 25 answer 200: the events were indexed, resending would duplicate them
+for fault in '{"status":200,"code":24,"text":"queue near capacity"}' '{"status":200,"code":25}'; do
+    control '{"reset":true}'
+    control "{\"fail\":[$fault]}"
+    run_agent "$ERR_BATCH"
+    check_eq "$fault: 5 events accepted" 5 "$(post_events 5 warn_)"
+    check "$fault: delivered" wait_for 20 sink_metric_is delivered 5
+    check_eq "$fault: not resent" "5 0 0" "$(stat events) $(sink_metric retried) $(stat pending_faults)"
+    check "the agent stops cleanly" stop_agent
 done
 
 for fault in '{"code":4}' '{"code":2}' '{"code":1}'; do
@@ -226,7 +238,7 @@ for fault in '{"code":4}' '{"code":2}' '{"code":1}'; do
     check_eq "$fault: told once per interval, not per retry" 1 "$(grep -c 'refused the token' "$WORK/agent.err")"
     check "$fault: the token is never logged" no_secret_logged
     check_eq "$fault: nothing dead" "" "$(dlq_ids)"
-    stop_agent
+    check "the agent stops cleanly" stop_agent
 done
 
 control '{"reset":true}'
@@ -241,7 +253,7 @@ check_eq "poison: the receiver has the 99 others, once each" "99 99" \
 check_eq "poison: one request of 100 refused, the rest resent" "1 57" "$(stat rejected) $(stat batch_sizes)"
 dead=$(dlq_ids)
 check_eq "poison: the dead letter is psn_0042, with HEC's reason" "psn_0042 HEC refused this event (HTTP 400 code 6: Invalid data format)" "$dead"
-stop_agent
+check "the agent stops cleanly" stop_agent
 
 control '{"reset":true}'
 control '{"fail":[{"code":13,"invalid_event_number":0}]}'
@@ -250,7 +262,7 @@ check_eq "code 13: 5 events accepted" 5 "$(post_events 5 blk_)"
 check "code 13: 4 delivered" wait_for 20 sink_metric_is delivered 4
 check_eq "code 13: the first one is dead" "blk_0000" "$(dlq_ids | cut -d' ' -f1)"
 check_eq "code 13: the others reached the receiver" "blk_0001 blk_0002 blk_0003 blk_0004" "$(event_ids | xargs)"
-stop_agent
+check "the agent stops cleanly" stop_agent
 
 # code 6 without invalid-event-number: halve until one event is alone
 control '{"reset":true}'
@@ -261,7 +273,7 @@ check_eq "bisect: 4 events accepted" 4 "$(post_events 4 bis_)"
 check "bisect: 3 delivered" wait_for 20 sink_metric_is delivered 3
 check_eq "bisect: the event cornered alone is dead" "bis_0000" "$(dlq_ids | cut -d' ' -f1)"
 check_eq "bisect: requests of 4, 2, 1 refused, then three of 1" "3 1,1,1" "$(stat rejected) $(stat batch_sizes)"
-stop_agent
+check "the agent stops cleanly" stop_agent
 
 control '{"reset":true}'
 control '{"fail":[{"status":413,"code":413,"text":"Content too large"}]}'
@@ -273,7 +285,7 @@ check_eq "413: two halves" "20,20" "$(stat batch_sizes)"
 check_eq "413: each event once" 40 "$(event_ids | uniq | wc -l)"
 check_eq "413: nothing dead" "" "$(dlq_ids)"
 check "413: the split is logged" grep -q 'too large' "$WORK/agent.err"
-stop_agent
+check "the agent stops cleanly" stop_agent
 
 stop_receiver
 start_receiver --indexes main
@@ -287,7 +299,7 @@ check_eq "code 7: nothing dead" "0 " "$(sink_metric dead) $(dlq_ids)"
 stop_receiver
 start_receiver --port "$RPORT" # the index exists now
 check "code 7: delivered once fixed" wait_for 10 sink_metric_is delivered 2
-stop_agent
+check "the agent stops cleanly" stop_agent
 stop_receiver
 
 # ---- 4. indexer acknowledgement ----
@@ -311,7 +323,7 @@ check "lost ack: resent and delivered" wait_for 20 sink_metric_is delivered 10
 check_eq "lost ack: each event twice at HEC, 1 ack true" "10 5 1" \
     "$(stat events) $(event_ids | uniq | wc -l) $(stat acks_true)"
 check_eq "ack: nothing dead" "" "$(dlq_ids)"
-stop_agent
+check "the agent stops cleanly" stop_agent
 
 # ---- 5. test-sink and TLS ----
 control '{"reset":true}'
