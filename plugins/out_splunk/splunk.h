@@ -1,0 +1,126 @@
+/* The Splunk HEC sink's internal interface, shared by its files and its unit
+ * tests: the configuration read at init, the wire encoder and the reading of
+ * HEC replies. Nothing here is used outside plugins/out_splunk/ and tests. */
+#ifndef HF_OUT_SPLUNK_H
+#define HF_OUT_SPLUNK_H
+
+#include "sink.h"
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* HEC's default request cap (limits.conf max_content_length, 800 MiB): an
+ * encoded request never grows past it. */
+#define HF_SPLUNK_MAX_REQUEST (800u << 20)
+
+struct splunk_job;
+struct splunk_req;
+
+/* What the sink was configured with; strings are owned and freed at destroy. */
+struct splunk_conf {
+    char *event_url;      /* <url>/services/collector/event */
+    char *ack_url;        /* <url>/services/collector/ack */
+    char *token;          /* secret: wiped on destroy, never logged */
+    size_t token_len;
+    char *index;          /* NULL: the token's default index */
+    char *metrics_index;  /* NULL: same as index */
+    char *sourcetype;     /* NULL: hookfwd:<source> per record */
+    char *host;
+    char channel[37];
+    bool gzip, ack, verify;
+    char *ca_file;
+    int64_t timeout_ms, ack_timeout_ms;
+};
+
+struct splunk_ctx {
+    struct hf_sink *sink;
+    struct splunk_conf conf;
+    CURLM *multi;
+    struct curl_slist *event_headers; /* carry the token: wiped on destroy */
+    struct curl_slist *ack_headers;
+    struct splunk_req *idle;          /* finished requests kept for their keep-alive easy handle */
+    struct splunk_job *jobs;          /* batches this sink holds */
+    struct splunk_req *ack_req;       /* the ack query in flight, if any */
+    int64_t ack_poll_due_ms;          /* earliest pending ack poll */
+    size_t max_request_bytes;         /* learned from 413 answers; 0 = no limit */
+    int64_t max_request_set_ms;
+    int64_t config_log_mono_ms;       /* last configuration-error log line */
+    bool warned_no_ack_id;
+    int completed;                    /* batches finished in this poll round */
+};
+
+/* ---- encoder (splunk_encode.c): pure, no I/O ---- */
+
+/* Appends the HEC objects of record r (one event, and/or one metric event
+ * per point, as the sink takes) to out, one per line. Returns how many
+ * objects were written. */
+size_t hf_splunk_encode_record(const struct splunk_conf *conf, enum hf_takes takes, const struct hf_record *r,
+                               struct hf_buf *out);
+/* How many objects hf_splunk_encode_record writes for r. */
+size_t hf_splunk_count_objects(enum hf_takes takes, const struct hf_record *r);
+/* Gzips in into out (replacing its contents). 0 or -1. */
+int hf_splunk_gzip(const char *in, size_t len, struct hf_buf *out);
+/* A random version-4 UUID, lowercase, 36 characters plus NUL. */
+void hf_splunk_uuid(char out[37]);
+bool hf_splunk_is_uuid(const char *s);
+
+/* ---- HEC replies (splunk_reply.c) ---- */
+
+struct hf_splunk_reply {
+    long status;            /* HTTP status, 0 when the request failed below HTTP */
+    int code;               /* HEC "code", -1 when absent */
+    long invalid_event;     /* "invalid-event-number", -1 when absent */
+    int64_t ack_id;         /* "ackId", -1 when absent */
+    char text[160];         /* HEC "text", or the start of a non-JSON body */
+};
+
+enum hf_splunk_class {
+    HF_SPLUNK_OK,        /* accepted (codes 0, 24, 25 ...) */
+    HF_SPLUNK_RETRY,     /* busy, 5xx, 429, 408, transport: back off and resend */
+    HF_SPLUNK_AUTH,      /* 401/403: keep the records, retry slowly, tell the operator */
+    HF_SPLUNK_CONFIG,    /* index, channel, URL ...: the same, it needs the operator */
+    HF_SPLUNK_POISON,    /* one event is bad: find it, dead-letter it, send the rest */
+    HF_SPLUNK_TOO_LARGE, /* 413: split */
+};
+
+void hf_splunk_parse_reply(long status, const char *body, size_t len, struct hf_splunk_reply *out);
+enum hf_splunk_class hf_splunk_classify(const struct hf_splunk_reply *r);
+/* Reads {"acks":{"0":true,...}}: calls fn for each id answered true. -1 on a
+ * malformed answer. */
+int hf_splunk_parse_acks(const char *body, size_t len, void (*fn)(void *arg, int64_t id), void *arg);
+
+/* ---- HTTP (splunk_http.c) ---- */
+
+/* One HTTP request with its own easy handle; kept in an idle pool between
+ * requests so the connection it used stays alive. */
+struct splunk_req {
+    CURL *easy;
+    struct hf_buf body;         /* the JSON objects (or the ack query) */
+    struct hf_buf wire;         /* body gzipped, when gzip is on */
+    struct hf_buf resp;
+    struct splunk_job *job;     /* NULL: the ack query */
+    bool active;                /* added to the multi handle */
+    char errbuf[CURL_ERROR_SIZE];
+    struct splunk_req *next;
+};
+
+int hf_splunk_http_init(struct splunk_ctx *c);
+void hf_splunk_http_free(struct splunk_ctx *c);
+struct splunk_req *hf_splunk_req_get(struct splunk_ctx *c);
+void hf_splunk_req_put(struct splunk_ctx *c, struct splunk_req *req);
+void hf_splunk_req_free(struct splunk_req *req);
+/* Starts a POST of req->wire (gzip on, events) or req->body. */
+int hf_splunk_req_start(struct splunk_ctx *c, struct splunk_req *req, bool is_ack);
+/* Runs transfers; calls done for each finished request (removed from the
+ * multi handle, still owned by the caller). */
+void hf_splunk_http_drive(struct splunk_ctx *c, void (*done)(struct splunk_ctx *, struct splunk_req *, CURLcode));
+void hf_splunk_http_wait(struct splunk_ctx *c, int timeout_ms);
+
+/* ---- configuration (splunk_conf.c) ---- */
+
+extern const struct hf_option hf_splunk_options[];
+int hf_splunk_conf_read(struct hf_sink *s, struct splunk_conf *conf, struct hf_cerr *err);
+void hf_splunk_conf_free(struct splunk_conf *conf);
+
+#endif
