@@ -1,0 +1,758 @@
+/* The datadog sink: aggregates metric points per interval and submits them
+ * to the Datadog v2 series API (POST /api/v2/series) with libcurl multi,
+ * driven from the sink worker's poll().
+ *
+ * Delivery. A batch's points are folded into the interval of each record's
+ * receive time, and the batch stays in flight until every interval it fed
+ * has been sealed, sent and answered: its records count as delivered only
+ * once Datadog has their metrics. Failures are handled here, per request
+ * body, never by handing batches back to the runtime: a body already
+ * accepted is never sent again, and a retried body carries exactly the same
+ * series, timestamps and values, so a retry after a lost 202 (a timeout, a
+ * reset connection) overwrites Datadog's value for that timestamp with the
+ * same value instead of adding to it. Re-aggregating handed-back batches
+ * could not promise that: the parts of an interval that did get in would be
+ * counted twice. Each interval is sealed once; points that arrive for an
+ * interval already sealed go to the oldest open one, so no (series,
+ * timestamp) is ever sent with two different values.
+ *
+ * 408, 429 (Retry-After, X-RateLimit-Reset), 5xx and transport errors:
+ * retried with backoff until retry.give_up_after. 413: the body is split in
+ * two and both halves are sent. 400, 403 and other answers: the records
+ * whose points were in that interval go to the dead-letter file with the
+ * intake's reason.
+ *
+ * test-sink and replay send outside the worker (on the thread that built
+ * the sink): nothing else will come to aggregate with, so the batch is sent
+ * at once, stamped with a second of its own, and tried once; a retryable
+ * failure comes back as RETRY for the caller to report. */
+#define _GNU_SOURCE
+#include "datadog.h"
+#include "sink.h"
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_ACTIVE 4                  /* requests at once */
+#define MAX_AGE_S 3000                /* Datadog refuses points over 1 h old; keep room for retries */
+#define ONCE_AHEAD_S 300              /* test-sink/replay stamps may run this far ahead of the clock */
+#define RESP_CAP 4096
+#define NO_INTERVAL INT64_MIN
+
+#ifndef HF_VERSION
+#define HF_VERSION "0.0.0"
+#endif
+
+static const struct hf_option tls_options[] = {
+    {.name = "verify", .type = HF_OPT_BOOL, .def = "true", .help = "verify the server certificate"},
+    {.name = "ca_file", .type = HF_OPT_STR, .help = "CA bundle (PEM) instead of the system's"},
+    {0}};
+
+static const struct hf_option dd_options[] = {
+    {.name = "api_key", .type = HF_OPT_SECRET, .required = true, .help = "sent as DD-API-KEY"},
+    {.name = "site",
+     .type = HF_OPT_ENUM,
+     .def = "datadoghq.com",
+     .enums = "datadoghq.com|datadoghq.eu|us3.datadoghq.com|us5.datadoghq.com|ap1.datadoghq.com|ddog-gov.com",
+     .help = "Datadog site; the intake is https://api.<site>/api/v2/series"},
+    {.name = "url", .type = HF_OPT_STR, .help = "intake URL, overrides site (a proxy, a test receiver)"},
+    {.name = "interval", .type = HF_OPT_DURATION, .def = "10s", .min = 1000, .max = 300000,
+     .help = "aggregation interval, whole seconds"},
+    {.name = "tags", .type = HF_OPT_STRLIST, .help = "added to every metric"},
+    {.name = "compression", .type = HF_OPT_ENUM, .def = "gzip", .enums = "gzip|deflate|none"},
+    {.name = "prefix", .type = HF_OPT_STR, .help = "prepended to every metric name"},
+    {.name = "host", .type = HF_OPT_STR, .help = "host resource of every series; default: the hostname"},
+    {.name = "tls", .type = HF_OPT_OBJ, .sub = tls_options},
+    {0}};
+
+/* One interval's aggregation, from its first point to the last answer. */
+struct dd_interval {
+    struct hf_dd_bucket agg;
+    bool sealed;
+    int open_payloads;      /* after sealing: bodies not yet answered for good */
+    int64_t not_before_ms;  /* monotonic; test-sink stamps ahead of the clock wait */
+    bool once;              /* test-sink/replay: one attempt, the caller retries */
+    enum hf_outcome failed; /* PENDING, or the fate of its records */
+    char reason[256];
+    struct hf_batch **batches; /* the batches whose points are in here */
+    size_t nbatches, batches_cap;
+    struct dd_interval *next;
+};
+
+/* One request body: series [lo, hi) of an interval. */
+struct dd_payload {
+    struct dd_interval *iv;
+    size_t lo, hi;
+    struct hf_buf body;
+    size_t raw_len;
+    int attempts;
+    int64_t first_fail_ms, next_try_ms; /* monotonic */
+    CURL *easy;
+    int64_t retry_after_ms;
+    struct hf_buf resp;
+    char errbuf[CURL_ERROR_SIZE];
+    struct dd_payload *next;
+};
+
+/* A batch's own bookkeeping (its plugin_data). */
+struct dd_batch_state {
+    int pending;          /* intervals not yet answered */
+    int64_t *rec_start;   /* each record's interval start, NO_INTERVAL without points */
+    size_t failed;        /* records marked REJECTED (or RETRY under test-sink) */
+    enum hf_outcome fate; /* of those */
+    char reason[256];     /* the first reason */
+};
+
+struct dd_ctx {
+    char *url;
+    struct curl_slist *headers; /* holds the API key: wiped on destroy */
+    bool tls_verify;
+    const char *ca_file;
+    const char *prefix;
+    struct hf_dd_tags tags;
+    struct hf_dd_encoder enc;
+    int64_t interval_s, grace_ms;
+    CURLM *multi;
+    struct dd_interval *intervals; /* oldest first */
+    struct dd_payload *queue;      /* waiting to be sent, oldest first */
+    struct dd_payload *active;
+    int nactive;
+    int64_t sealed_upto_s;         /* every interval before this is sealed */
+    int64_t last_once_s;
+    pthread_t init_thread;
+    struct hf_buf scratch;
+};
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static int64_t floor_to(int64_t v, int64_t step)
+{
+    int64_t q = v / step;
+    if (v % step != 0 && v < 0)
+        q--;
+    return q * step;
+}
+
+static int64_t backoff_ms(const struct hf_sink *s, int attempts)
+{
+    int64_t base = s->conf->retry_initial_ms;
+    for (int i = 1; i < attempts && base < s->conf->retry_max_ms; i++)
+        base *= 2;
+    if (base > s->conf->retry_max_ms)
+        base = s->conf->retry_max_ms;
+    int64_t floor_ms = base / 10; /* jitter, never all the way down */
+    return floor_ms + (int64_t)(hf_random64() % (uint64_t)(base - floor_ms + 1));
+}
+
+static void payload_push(struct dd_payload **head, struct dd_payload *p)
+{
+    struct dd_payload **pp = head;
+    while (*pp)
+        pp = &(*pp)->next;
+    p->next = NULL;
+    *pp = p;
+}
+
+static void payload_unlink(struct dd_payload **head, struct dd_payload *p)
+{
+    for (struct dd_payload **pp = head; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            p->next = NULL;
+            return;
+        }
+}
+
+static void payload_free(struct dd_payload *p)
+{
+    hf_buf_free(&p->body);
+    hf_buf_free(&p->resp);
+    free(p);
+}
+
+/* ---- intervals and batches --------------------------------------------- */
+
+static struct dd_interval *interval_get(struct dd_ctx *c, int64_t start_s)
+{
+    struct dd_interval **pp = &c->intervals;
+    while (*pp && (*pp)->agg.start_s < start_s)
+        pp = &(*pp)->next;
+    if (*pp && (*pp)->agg.start_s == start_s)
+        return *pp;
+    struct dd_interval *iv = hf_calloc(1, sizeof(*iv));
+    hf_dd_bucket_init(&iv->agg, start_s);
+    iv->next = *pp;
+    *pp = iv;
+    return iv;
+}
+
+/* The interval a record's points go to: that of its receive time, unless
+ * that one is sealed already or too old for Datadog; then the oldest open
+ * one. Under test-sink and replay (sent once, outside the worker) every call
+ * gets its own second, so two calls never share a (series, timestamp). */
+static struct dd_interval *interval_for(struct dd_ctx *c, int64_t received_ms, int64_t now_ms, bool once)
+{
+    int64_t now_s = floor_to(now_ms, 1000) / 1000;
+    if (once) {
+        int64_t start = now_s > c->last_once_s ? now_s : c->last_once_s + 1;
+        c->last_once_s = start;
+        return interval_get(c, start);
+    }
+    int64_t start = floor_to(floor_to(received_ms, 1000) / 1000, c->interval_s);
+    if (start < c->sealed_upto_s || start < now_s - MAX_AGE_S) {
+        start = floor_to(now_s, c->interval_s);
+        if (start < c->sealed_upto_s)
+            start = c->sealed_upto_s;
+    }
+    return interval_get(c, start);
+}
+
+static void interval_attach(struct dd_interval *iv, struct hf_batch *b)
+{
+    for (size_t i = iv->nbatches; i > 0; i--)
+        if (iv->batches[i - 1] == b)
+            return;
+    if (iv->nbatches == iv->batches_cap) {
+        iv->batches_cap = iv->batches_cap ? iv->batches_cap * 2 : 8;
+        iv->batches = hf_realloc(iv->batches, iv->batches_cap * sizeof(*iv->batches));
+    }
+    iv->batches[iv->nbatches++] = b;
+    ((struct dd_batch_state *)b->plugin_data)->pending++;
+}
+
+static void batch_state_free(struct hf_batch *b)
+{
+    struct dd_batch_state *st = b->plugin_data;
+    if (!st)
+        return;
+    free(st->rec_start);
+    free(st);
+    b->plugin_data = NULL;
+}
+
+/* All of the interval's bodies are answered: settle what it holds. */
+static void interval_complete(struct hf_sink *s, struct dd_interval *iv)
+{
+    struct dd_ctx *c = s->ctx;
+    for (size_t k = 0; k < iv->nbatches; k++) {
+        struct hf_batch *b = iv->batches[k];
+        struct dd_batch_state *st = b->plugin_data;
+        if (iv->failed != HF_OUT_PENDING) {
+            for (size_t i = 0; i < b->n; i++)
+                if (st->rec_start[i] == iv->agg.start_s) {
+                    hf_batch_mark(b, i, iv->failed, iv->reason);
+                    st->failed++;
+                }
+            if (!st->reason[0]) {
+                snprintf(st->reason, sizeof(st->reason), "%s", iv->reason);
+                st->fate = iv->failed;
+            }
+        }
+        if (--st->pending == 0) {
+            /* the batch's own outcome is what test-sink and replay report */
+            bool all = st->failed == b->n;
+            enum hf_outcome fate = st->fate;
+            char reason[256];
+            snprintf(reason, sizeof(reason), "%s", st->reason);
+            batch_state_free(b);
+            hf_batch_done(b, all ? fate : HF_OUT_DELIVERED, 0, all ? reason : NULL);
+        }
+    }
+    for (struct dd_interval **pp = &c->intervals; *pp; pp = &(*pp)->next)
+        if (*pp == iv) {
+            *pp = iv->next;
+            break;
+        }
+    hf_dd_bucket_free(&iv->agg);
+    free(iv->batches);
+    free(iv);
+}
+
+static void emit_payload(void *arg, size_t lo, size_t hi, struct hf_buf *body, size_t raw_len)
+{
+    struct dd_interval *iv = ((void **)arg)[0];
+    struct dd_ctx *c = ((void **)arg)[1];
+    struct dd_payload *p = hf_calloc(1, sizeof(*p));
+    p->iv = iv;
+    p->lo = lo;
+    p->hi = hi;
+    p->body = *body;
+    hf_buf_init(body, 0);
+    p->raw_len = raw_len;
+    p->next_try_ms = iv->not_before_ms;
+    hf_buf_init(&p->resp, RESP_CAP);
+    iv->open_payloads++;
+    payload_push(&c->queue, p);
+}
+
+static void encode_range(struct dd_ctx *c, struct dd_interval *iv, size_t lo, size_t hi)
+{
+    void *arg[2] = {iv, c};
+    hf_dd_encode(&c->enc, &iv->agg, lo, hi, emit_payload, arg);
+}
+
+static void interval_seal(struct hf_sink *s, struct dd_interval *iv)
+{
+    struct dd_ctx *c = s->ctx;
+    iv->sealed = true;
+    if (iv->agg.start_s + c->interval_s > c->sealed_upto_s)
+        c->sealed_upto_s = iv->agg.start_s + c->interval_s;
+    int64_t ahead = iv->agg.start_s - hf_now_ms() / 1000 - ONCE_AHEAD_S;
+    if (ahead > 0)
+        iv->not_before_ms = hf_mono_ms() + ahead * 1000;
+    encode_range(c, iv, 0, iv->agg.n);
+    hf_sink_log(s, HF_LOG_DEBUG, "interval %lld: %zu series in %d requests", (long long)iv->agg.start_s,
+                iv->agg.n, iv->open_payloads);
+    if (iv->open_payloads == 0)
+        interval_complete(s, iv);
+}
+
+static void seal_due(struct hf_sink *s, bool all)
+{
+    struct dd_ctx *c = s->ctx;
+    int64_t now = hf_now_ms();
+    struct dd_interval *iv = c->intervals;
+    while (iv) {
+        struct dd_interval *next = iv->next; /* sealing may complete and free it */
+        if (!iv->sealed && (all || now >= (iv->agg.start_s + c->interval_s) * 1000 + c->grace_ms))
+            interval_seal(s, iv);
+        iv = next;
+    }
+}
+
+/* ---- HTTP -------------------------------------------------------------- */
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+    struct dd_payload *p = arg;
+    hf_buf_append(&p->resp, data, size * n); /* capped: the reason needs the start only */
+    return size * n;
+}
+
+static int64_t header_seconds(const char *line, size_t len, const char *name)
+{
+    size_t nl = strlen(name);
+    if (len <= nl || strncasecmp(line, name, nl) != 0)
+        return -1;
+    char tmp[32];
+    size_t k = 0;
+    for (size_t i = nl; i < len && k + 1 < sizeof(tmp); i++)
+        if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' && line[i] != '\n')
+            tmp[k++] = line[i];
+    tmp[k] = '\0';
+    char *end;
+    long long v = strtoll(tmp, &end, 10);
+    return (k > 0 && *end == '\0' && v >= 0 && v < 86400) ? v * 1000 : -1;
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *arg)
+{
+    struct dd_payload *p = arg;
+    size_t len = size * n;
+    /* the later of the two: Retry-After, and the rate limit window's reset */
+    int64_t ms = header_seconds(line, len, "Retry-After:");
+    if (ms < 0)
+        ms = header_seconds(line, len, "X-RateLimit-Reset:");
+    if (ms > p->retry_after_ms)
+        p->retry_after_ms = ms;
+    return len;
+}
+
+static void payload_start(struct dd_ctx *c, struct dd_payload *p)
+{
+    CURL *e = curl_easy_init();
+    p->easy = e;
+    p->retry_after_ms = 0;
+    p->errbuf[0] = '\0';
+    hf_buf_reset(&p->resp);
+    curl_easy_setopt(e, CURLOPT_URL, c->url);
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, p->body.data);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->body.len);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "hookfwd/" HF_VERSION);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, p);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, p);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 30000L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L);
+    if (c->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+    payload_unlink(&c->queue, p);
+    payload_push(&c->active, p);
+    c->nactive++;
+    curl_multi_add_handle(c->multi, e);
+}
+
+/* "HTTP 403: Forbidden" from the intake's {"errors":[...]} */
+static void response_reason(const struct dd_payload *p, long status, char *out, size_t outlen)
+{
+    int n = snprintf(out, outlen, "HTTP %ld", status);
+    json_object *o = p->resp.len ? json_tokener_parse(p->resp.data) : NULL;
+    json_object *errs = NULL;
+    if (o && json_object_object_get_ex(o, "errors", &errs) && json_object_is_type(errs, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(errs) && n > 0 && (size_t)n < outlen; i++) {
+            const char *t = json_object_get_string(json_object_array_get_idx(errs, i));
+            n += snprintf(out + n, outlen - (size_t)n, "%s%s", i ? "; " : ": ", t ? t : "");
+        }
+    } else if (p->resp.len && n > 0 && (size_t)n < outlen) {
+        snprintf(out + n, outlen - (size_t)n, ": %.200s", p->resp.data);
+    }
+    if (o)
+        json_object_put(o);
+}
+
+static void payload_end(struct hf_sink *s, struct dd_payload *p)
+{
+    struct dd_interval *iv = p->iv;
+    payload_free(p);
+    if (--iv->open_payloads == 0 && iv->sealed)
+        interval_complete(s, iv);
+}
+
+/* The records of the interval get `fate`: REJECTED (dead letters), or
+ * RETRY under test-sink and replay, whose caller decides what to retry. */
+static void payload_fail(struct hf_sink *s, struct dd_payload *p, enum hf_outcome fate, const char *reason)
+{
+    struct dd_interval *iv = p->iv;
+    if (fate == HF_OUT_REJECTED)
+        hf_sink_log(s, HF_LOG_WARN, "interval %lld: %zu series not accepted, their records go to dead letters: %s",
+                    (long long)iv->agg.start_s, p->hi - p->lo, reason);
+    if (iv->failed == HF_OUT_PENDING) {
+        snprintf(iv->reason, sizeof(iv->reason), "%s", reason);
+        iv->failed = fate;
+    }
+    payload_end(s, p);
+}
+
+static void payload_retry(struct hf_sink *s, struct dd_payload *p, const char *reason)
+{
+    struct dd_ctx *c = s->ctx;
+    int64_t now = hf_mono_ms();
+    p->attempts++;
+    if (p->iv->once) {
+        payload_fail(s, p, HF_OUT_RETRY, reason);
+        return;
+    }
+    if (p->first_fail_ms == 0)
+        p->first_fail_ms = now;
+    if (now - p->first_fail_ms >= s->conf->give_up_ms) {
+        char why[300];
+        snprintf(why, sizeof(why), "gave up after %d attempts: %s", p->attempts, reason);
+        payload_fail(s, p, HF_OUT_REJECTED, why);
+        return;
+    }
+    int64_t delay = backoff_ms(s, p->attempts);
+    if (p->retry_after_ms > delay)
+        delay = p->retry_after_ms;
+    p->next_try_ms = now + delay;
+    hf_sink_log(s, HF_LOG_WARN, "interval %lld: request of %zu series will be retried in %lld ms (attempt %d): %s",
+                (long long)p->iv->agg.start_s, p->hi - p->lo, (long long)delay, p->attempts, reason);
+    payload_push(&c->queue, p);
+}
+
+static void payload_finished(struct hf_sink *s, struct dd_payload *p, CURLcode rc)
+{
+    struct dd_ctx *c = s->ctx;
+    long status = 0;
+    curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_multi_remove_handle(c->multi, p->easy);
+    curl_easy_cleanup(p->easy);
+    p->easy = NULL;
+    payload_unlink(&c->active, p);
+    c->nactive--;
+    char why[300];
+    if (rc != CURLE_OK) {
+        snprintf(why, sizeof(why), "%s", p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc));
+        payload_retry(s, p, why);
+        return;
+    }
+    if (status >= 200 && status < 300) {
+        payload_end(s, p);
+        return;
+    }
+    response_reason(p, status, why, sizeof(why));
+    if (status == 408 || status == 429 || status >= 500) {
+        payload_retry(s, p, why);
+    } else if (status == 413 && p->hi - p->lo > 1) {
+        /* smaller than the intake takes after all: send it as two halves */
+        size_t mid = p->lo + (p->hi - p->lo) / 2;
+        encode_range(c, p->iv, p->lo, mid);
+        encode_range(c, p->iv, mid, p->hi);
+        hf_sink_log(s, HF_LOG_INFO, "interval %lld: %zu series refused as too large (%zu bytes), split in two",
+                    (long long)p->iv->agg.start_s, p->hi - p->lo, p->body.len);
+        payload_end(s, p);
+    } else {
+        payload_fail(s, p, HF_OUT_REJECTED, why);
+    }
+}
+
+static int64_t next_deadline(const struct hf_sink *s, int64_t now_mono, int64_t cap_ms)
+{
+    const struct dd_ctx *c = s->ctx;
+    int64_t wait = cap_ms, now_wall = hf_now_ms();
+    for (const struct dd_interval *iv = c->intervals; iv; iv = iv->next)
+        if (!iv->sealed) {
+            int64_t d = (iv->agg.start_s + c->interval_s) * 1000 + c->grace_ms - now_wall;
+            if (d < wait)
+                wait = d;
+        }
+    if (c->nactive < MAX_ACTIVE)
+        for (const struct dd_payload *p = c->queue; p; p = p->next)
+            if (p->next_try_ms - now_mono < wait)
+                wait = p->next_try_ms - now_mono;
+    return wait < 0 ? 0 : wait;
+}
+
+static void start_due(struct dd_ctx *c)
+{
+    int64_t now = hf_mono_ms();
+    struct dd_payload *p = c->queue;
+    while (p && c->nactive < MAX_ACTIVE) {
+        struct dd_payload *next = p->next;
+        if (p->next_try_ms <= now)
+            payload_start(c, p);
+        p = next;
+    }
+}
+
+static bool sink_stopping(struct hf_sink *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool stopping = s->stopping;
+    pthread_mutex_unlock(&s->mu);
+    return stopping;
+}
+
+static void dd_poll(struct hf_sink *s, int timeout_ms)
+{
+    struct dd_ctx *c = s->ctx;
+    seal_due(s, sink_stopping(s));
+    start_due(c);
+    int wait = (int)next_deadline(s, hf_mono_ms(), timeout_ms);
+    curl_multi_poll(c->multi, NULL, 0, wait, NULL);
+    int running = 0;
+    curl_multi_perform(c->multi, &running);
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(c->multi, &left)))
+        if (m->msg == CURLMSG_DONE) {
+            struct dd_payload *p = NULL;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&p);
+            payload_finished(s, p, m->data.result);
+        }
+    start_due(c);
+}
+
+/* ---- plugin ------------------------------------------------------------- */
+
+static void dd_send(struct hf_sink *s, struct hf_batch *b)
+{
+    struct dd_ctx *c = s->ctx;
+    bool once = pthread_equal(pthread_self(), c->init_thread) != 0;
+    int64_t now = hf_now_ms();
+    struct dd_batch_state *st = hf_calloc(1, sizeof(*st));
+    st->rec_start = hf_calloc(b->n ? b->n : 1, sizeof(*st->rec_start));
+    b->plugin_data = st;
+    struct dd_interval *once_iv = NULL;
+    for (size_t i = 0; i < b->n; i++) {
+        const struct hf_record *r = b->recs[i];
+        st->rec_start[i] = NO_INTERVAL;
+        if (r->npoints == 0)
+            continue;
+        struct dd_interval *iv = once ? (once_iv ? once_iv : (once_iv = interval_for(c, 0, now, true)))
+                                      : interval_for(c, r->received_ms, now, false);
+        iv->once = once;
+        for (size_t j = 0; j < r->npoints; j++) {
+            const struct hf_point *pt = &r->points[j];
+            size_t name_len, klen = hf_dd_point_key(c->prefix, &c->tags, pt, &c->scratch, &name_len);
+            if (klen > 0)
+                hf_dd_bucket_add(&iv->agg, c->scratch.data, klen, name_len, pt->type, pt->value);
+        }
+        st->rec_start[i] = iv->agg.start_s;
+        interval_attach(iv, b);
+    }
+    if (st->pending == 0) {
+        batch_state_free(b);
+        hf_batch_done(b, HF_OUT_DELIVERED, 0, NULL);
+        return;
+    }
+    if (once) /* nothing else will come to aggregate with: send now */
+        seal_due(s, true);
+}
+
+static int init_url(struct hf_sink *s, struct dd_ctx *c)
+{
+    const char *url = hf_sink_opt_str(s, "url");
+    struct hf_buf b;
+    hf_buf_init(&b, 4096);
+    if (url) {
+        hf_buf_puts(&b, url);
+        /* a bare base URL ("https://api.datadoghq.com") gets the v2 path */
+        const char *scheme = strstr(url, "://");
+        const char *path = scheme ? strchr(scheme + 3, '/') : NULL;
+        if (!path || !strcmp(path, "/")) {
+            if (b.len && b.data[b.len - 1] == '/')
+                b.len--;
+            hf_buf_puts(&b, "/api/v2/series");
+        }
+    } else {
+        hf_buf_printf(&b, "https://api.%s/api/v2/series", hf_sink_opt_str(s, "site"));
+    }
+    c->url = b.data;
+    return 0;
+}
+
+static int init_headers(struct hf_sink *s, struct dd_ctx *c, struct hf_cerr *err)
+{
+    const struct hf_cnode *n = hf_sink_opt_node(s, "api_key");
+    char *key = NULL;
+    size_t len = 0;
+    if (!n || hf_conf_secret(s->config_file, n, &key, &len, err) < 0)
+        return -1;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)key[i] < 0x21 || (unsigned char)key[i] > 0x7e) {
+            hf_cerr_at(err, s->config_file, n->line, n->col,
+                       "sink '%s': api_key holds a character that cannot go in an HTTP header", s->name);
+            explicit_bzero(key, len);
+            free(key);
+            return -1;
+        }
+    struct hf_buf h;
+    hf_buf_init(&h, 0);
+    hf_buf_puts(&h, "DD-API-KEY: ");
+    hf_buf_append(&h, key, len);
+    explicit_bzero(key, len);
+    free(key);
+    c->headers = curl_slist_append(c->headers, h.data);
+    explicit_bzero(h.data, h.len);
+    hf_buf_free(&h);
+    c->headers = curl_slist_append(c->headers, "Content-Type: application/json");
+    c->headers = curl_slist_append(c->headers, "Accept: application/json");
+    c->headers = curl_slist_append(c->headers, "Expect:"); /* no 100-continue round trip */
+    if (c->enc.compression == HF_DD_GZIP)
+        c->headers = curl_slist_append(c->headers, "Content-Encoding: gzip");
+    else if (c->enc.compression == HF_DD_DEFLATE)
+        c->headers = curl_slist_append(c->headers, "Content-Encoding: deflate");
+    return 0;
+}
+
+static int dd_init(struct hf_sink *s, struct hf_cerr *err)
+{
+    struct dd_ctx *c = hf_calloc(1, sizeof(*c));
+    s->ctx = c;
+    c->init_thread = pthread_self();
+    hf_buf_init(&c->scratch, 0);
+    if (s->conf->takes & HF_TAKES_RECORDS) {
+        const struct hf_cnode *t = hf_sink_opt_node(s, "takes");
+        hf_cerr_at(err, s->config_file, t ? t->line : 0, t ? t->col : 0,
+                   "sink '%s': the datadog sink takes metrics only (takes: metrics)", s->name);
+        return -1;
+    }
+    int64_t interval_ms = hf_sink_opt_num(s, "interval");
+    if (interval_ms % 1000 != 0) {
+        const struct hf_cnode *t = hf_sink_opt_node(s, "interval");
+        hf_cerr_at(err, s->config_file, t ? t->line : 0, t ? t->col : 0,
+                   "sink '%s': interval must be whole seconds (Datadog timestamps are seconds)", s->name);
+        return -1;
+    }
+    c->interval_s = interval_ms / 1000;
+    /* records reach the worker up to a batch flush after they were received */
+    c->grace_ms = s->conf->flush_ms + 1000;
+    const char *comp = hf_sink_opt_str(s, "compression");
+    char host[256] = "";
+    const char *host_opt = hf_sink_opt_str(s, "host");
+    if (host_opt)
+        snprintf(host, sizeof(host), "%s", host_opt);
+    else if (gethostname(host, sizeof(host) - 1) < 0)
+        snprintf(host, sizeof(host), "localhost");
+    hf_dd_encoder_init(&c->enc, !strcmp(comp, "gzip") ? HF_DD_GZIP : !strcmp(comp, "deflate") ? HF_DD_DEFLATE : HF_DD_NONE,
+                       c->interval_s, host);
+    const struct hf_cnode *tags = hf_sink_opt_node(s, "tags");
+    for (size_t i = 0; tags && i < tags->nchild; i++)
+        hf_dd_tags_add(&c->tags, tags->child[i].value);
+    c->prefix = hf_sink_opt_str(s, "prefix");
+    c->tls_verify = hf_sink_opt_bool(s, "tls.verify");
+    c->ca_file = hf_sink_opt_str(s, "tls.ca_file");
+    init_url(s, c);
+    if (init_headers(s, c, err) < 0)
+        return -1;
+    c->multi = curl_multi_init();
+    hf_sink_log(s, HF_LOG_INFO, "series to %s every %llds, %s, host %s", c->url, (long long)c->interval_s, comp,
+                host);
+    return 0;
+}
+
+static void dd_drain(struct hf_sink *s, int deadline_ms)
+{
+    struct dd_ctx *c = s->ctx;
+    (void)deadline_ms;
+    size_t n = 0;
+    for (struct dd_interval *iv = c->intervals; iv; iv = iv->next)
+        n++;
+    if (n)
+        hf_sink_log(s, HF_LOG_WARN, "stopping with %zu intervals unanswered; their records were not acknowledged "
+                    "and are replayed from the journal in disk mode", n);
+}
+
+static void dd_destroy(struct hf_sink *s)
+{
+    struct dd_ctx *c = s->ctx;
+    if (!c)
+        return;
+    for (struct dd_payload *p = c->active, *n; p; p = n) {
+        n = p->next;
+        curl_multi_remove_handle(c->multi, p->easy);
+        curl_easy_cleanup(p->easy);
+        payload_free(p);
+    }
+    for (struct dd_payload *p = c->queue, *n; p; p = n) {
+        n = p->next;
+        payload_free(p);
+    }
+    /* batches still held belong to the runtime, which frees them next */
+    for (struct dd_interval *iv = c->intervals, *n; iv; iv = n) {
+        n = iv->next;
+        for (size_t k = 0; k < iv->nbatches; k++)
+            batch_state_free(iv->batches[k]);
+        hf_dd_bucket_free(&iv->agg);
+        free(iv->batches);
+        free(iv);
+    }
+    if (c->multi)
+        curl_multi_cleanup(c->multi);
+    for (struct curl_slist *h = c->headers; h; h = h->next)
+        explicit_bzero(h->data, strlen(h->data));
+    curl_slist_free_all(c->headers);
+    hf_dd_encoder_free(&c->enc);
+    hf_dd_tags_free(&c->tags);
+    hf_buf_free(&c->scratch);
+    free(c->url);
+    free(c);
+    s->ctx = NULL;
+}
+
+const struct hf_sink_plugin hf_out_datadog = {
+    .name = "datadog",
+    .options = dd_options,
+    .default_takes = HF_TAKES_METRICS,
+    /* batches stay in flight until their interval is answered: room for an
+     * interval's worth at tens of thousands of events per second */
+    .max_inflight = 1024,
+    .init = dd_init,
+    .send = dd_send,
+    .poll = dd_poll,
+    .drain = dd_drain,
+    .destroy = dd_destroy,
+};
