@@ -255,6 +255,16 @@ dead=$(dlq_ids)
 check_eq "poison: the dead letter is psn_0042, with HEC's reason" "psn_0042 HEC refused this event (HTTP 400 code 6: Invalid data format)" "$dead"
 check "the agent stops cleanly" stop_agent
 
+# the receiver's poison rule is lifted: `hookfwd replay` re-sends the dead letter
+control '{"reset":true}'
+"$HOOKFWD_BIN" replay -c "$WORK/hookfwd.yaml" --sink siem >"$WORK/replay.out" 2>&1
+check_eq "replay: exits 0 once the receiver takes the record" 0 "$?"
+check "replay: reports one delivered" grep -q "1 delivered, 0 failed" "$WORK/replay.out"
+check_eq "replay: psn_0042 arrived, once" "psn_0042" "$(event_ids)"
+check_eq "replay: the dead-letter file is empty now" "" "$(dlq_ids)"
+"$HOOKFWD_BIN" replay -c "$WORK/hookfwd.yaml" --sink siem >"$WORK/replay2.out" 2>&1
+check "replay: a second run has nothing to send" grep -q "replayed 0 dead letters" "$WORK/replay2.out"
+
 control '{"reset":true}'
 control '{"fail":[{"code":13,"invalid_event_number":0}]}'
 run_agent "$ERR_BATCH"
