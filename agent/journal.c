@@ -207,7 +207,8 @@ static int load_segments(struct hf_journal *j, struct hf_cerr *err)
         }
     }
     closedir(d);
-    qsort(firsts, n, sizeof(*firsts), cmp_u64);
+    if (n)
+        qsort(firsts, n, sizeof(*firsts), cmp_u64);
     for (size_t i = 0; i < n; i++) {
         char path[4200];
         seg_path(j, firsts[i], path, sizeof(path));

@@ -332,6 +332,13 @@ static void *worker(void *arg)
         }
         pthread_mutex_unlock(&s->mu);
     }
+    /* batches that completed during a deadline drain are settled too, so
+     * the journal does not send them again after a restart */
+    while (s->done) {
+        struct hf_batch *b = s->done;
+        s->done = b->next;
+        settle_batch(s, b);
+    }
     return NULL;
 }
 
@@ -504,7 +511,11 @@ enum hf_outcome hf_sink_send_once(struct hf_sink *s, struct hf_record **recs, si
         snprintf(reason, reasonlen, "no outcome within %d ms", timeout_ms);
         for (size_t i = 0; outcomes && i < n; i++)
             outcomes[i] = HF_OUT_RETRY;
-        /* the plugin still holds the batch; it is freed with the sink */
+        /* the plugin still holds the batch; it is freed with the sink,
+         * which drops a reference per record: take them, the caller keeps
+         * its own */
+        for (size_t i = 0; i < n; i++)
+            hf_record_ref(recs[i]);
     }
     return o;
 }

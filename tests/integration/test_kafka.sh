@@ -57,6 +57,12 @@ ${3:-}
 YAML
 }
 
+start_or_fail() { # start_or_fail CONFIG: a failed start ends the test, counted
+    start_agent "$1" && return 0
+    not_ok "agent starts with $1"
+    finish
+}
+
 count() { # count SINK OUTCOME
     local v
     v=$(metric "hookfwd_sink_events_total{sink=\"$1\",outcome=\"$2\"}")
@@ -133,7 +139,7 @@ write_config "$WORK/rt.yaml" "$(ksink k 'rt.${source}' "    takes: records")
     type: file
     path: $WORK/rt.jsonl"
 check "check accepts the kafka config" "$HOOKFWD_BIN" check -c "$WORK/rt.yaml"
-start_agent "$WORK/rt.yaml" || exit 1
+start_or_fail "$WORK/rt.yaml"
 : >"$WORK/rt.accepted"
 while IFS='|' read -r file src _ _ key _; do
     [ "$file" = file ] && continue
@@ -257,7 +263,7 @@ check_eq "test-sink's record is in Kafka" "hookfwd.test hookfwd-test" \
 # ---- 3. injected Produce errors: retried inside librdkafka, once each --------
 
 write_config "$WORK/e.yaml" "$(ksink e 'err.${source}')"
-start_agent "$WORK/e.yaml" || exit 1
+start_or_fail "$WORK/e.yaml"
 check "push LEADER_NOT_AVAILABLE and REQUEST_TIMED_OUT on Produce" \
     mock_cmd push_errors 0 5 7 5 7 LEADER_NOT_AVAILABLE REQUEST_TIMED_OUT
 post err 60 >"$WORK/e.posted"
@@ -270,7 +276,7 @@ stop_agent
 # ---- 4. all brokers down for a while, then back -------------------------------
 
 write_config "$WORK/d.yaml" "$(ksink d 'down.${source}')"
-start_agent "$WORK/d.yaml" || exit 1
+start_or_fail "$WORK/d.yaml"
 check "brokers down" mock_cmd broker_down -1
 post down 30 >"$WORK/d.posted"
 check_eq "30 events accepted while down" 30 "$(grep -c ' 202$' "$WORK/d.posted")"
@@ -284,7 +290,7 @@ stop_agent
 # longer than message_timeout: librdkafka gives the messages back, the
 # runtime retries them, and they still arrive once
 write_config "$WORK/d2.yaml" "$(ksink d2 'down2.${source}' "    message_timeout: 1s")"
-start_agent "$WORK/d2.yaml" || exit 1
+start_or_fail "$WORK/d2.yaml"
 check "brokers down again" mock_cmd broker_down -1
 post down2 20 >"$WORK/d2.posted"
 check "timed-out messages go back to the runtime's retry" wait_for 30 count_gt d2 retried 0
@@ -297,7 +303,7 @@ stop_agent
 # ---- 5. refused messages: dead letters, one record at a time -----------------
 
 write_config "$WORK/big.yaml" "$(ksink big 'big.${source}' "    properties: {message.max.bytes: 2000}")"
-start_agent "$WORK/big.yaml" || exit 1
+start_or_fail "$WORK/big.yaml"
 check "push MSG_SIZE_TOO_LARGE on Produce" mock_cmd push_errors 0 10
 post big 1 >"$WORK/big.posted"
 check "the refused record is dead" wait_for 30 count_is big dead 1
@@ -319,7 +325,7 @@ stop_agent
 
 write_config "$WORK/q.yaml" "$(ksink q 'queue.${source}' "    properties: {queue.buffering.max.messages: 5}")"
 sed -i 's/max_events: 50,/max_events: 200,/' "$WORK/q.yaml"
-start_agent "$WORK/q.yaml" || exit 1
+start_or_fail "$WORK/q.yaml"
 check "slow brokers" mock_cmd rtt -1 20
 post queue 300 >"$WORK/q.posted"
 check "300 delivered through a 5-message queue" wait_for 60 count_is q delivered 300
@@ -332,7 +338,7 @@ stop_agent
 write_config "$WORK/fat.yaml" "$(ksink fat 'fatal.${source}')"
 # the next InitProducerId (the new agent's) is refused: fatal for an idempotent producer
 check "push CLUSTER_AUTHORIZATION_FAILED on InitProducerId" mock_cmd push_errors 22 31
-start_agent "$WORK/fat.yaml" || exit 1
+start_or_fail "$WORK/fat.yaml"
 post fatal 10 >"$WORK/fat.posted"
 check "10 delivered after the producer is replaced" wait_for 30 count_is fat delivered 10
 check "the fatal error is logged" grep -q 'FATAL producer error CLUSTER_AUTHORIZATION_FAILED' "$WORK/agent.err"
@@ -343,7 +349,7 @@ stop_agent
 # ---- 8. shutdown with the brokers down: the journal keeps the events ------------
 
 write_config "$WORK/j.yaml" "$(ksink j 'journal.${source}')" disk
-start_agent "$WORK/j.yaml" || exit 1
+start_or_fail "$WORK/j.yaml"
 check "brokers down before shutdown" mock_cmd broker_down -1
 post journal 10 >"$WORK/j.posted"
 check_eq "10 accepted on disk" 10 "$(grep -c ' 202$' "$WORK/j.posted")"
@@ -351,7 +357,7 @@ check_eq "nothing delivered before the shutdown" 0 "$(count j delivered)"
 stop_agent
 check_eq "agent stops within its drain deadline" 0 $?
 check "brokers up for the restart" mock_cmd broker_up -1
-start_agent "$WORK/j.yaml" || exit 1
+start_or_fail "$WORK/j.yaml"
 check "the journal's 10 events are delivered after the restart" wait_for 60 count_is j delivered 10
 check_eq "each exactly once" "missing=0 extra=0" "$(exactly_once journal.sentinelayer "$WORK/j.posted")"
 stop_agent
