@@ -87,7 +87,7 @@ static int ingest_headers(void *arg, struct hf_http_req *req, struct hf_http_res
 static void render(struct hf_buf *b, const struct hf_ingest_result *res)
 {
     if (res->status == 202 || res->status == 200) {
-        hf_buf_printf(b, "{\"status\":\"%s\",\"id\":", res->status == 202 ? "accepted" : "duplicate");
+        hf_buf_puts(b, res->status == 202 ? "{\"status\":\"accepted\",\"id\":" : "{\"status\":\"duplicate\",\"id\":");
         hf_buf_json_str(b, res->id, strlen(res->id));
         hf_buf_putc(b, '}');
         return;

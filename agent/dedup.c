@@ -58,6 +58,14 @@ void hf_dedup_free(struct hf_dedup *d)
     free(d);
 }
 
+/* The stripe comes from the hash's top bits: buckets use the low bits, and
+ * taking both from the same bits left 63 of every 64 buckets of a stripe
+ * empty (chains 64 times longer than the table was sized for). */
+static struct stripe *stripe_of(struct hf_dedup *d, uint64_t h)
+{
+    return &d->s[(h >> 32) % STRIPES];
+}
+
 static size_t make_key(char *buf, size_t cap, const char *scope, const char *key)
 {
     size_t sl = strlen(scope), kl = strlen(key);
@@ -127,7 +135,7 @@ int hf_dedup_check_insert(struct hf_dedup *d, const char *scope, const char *key
     char k[512];
     size_t kl = make_key(k, sizeof(k), scope, key);
     uint64_t h = hf_hash64(k, kl);
-    struct stripe *st = &d->s[h % STRIPES];
+    struct stripe *st = stripe_of(d, h);
     int dup = 0;
     pthread_mutex_lock(&st->mu);
     evict(st, now_ms);
@@ -147,7 +155,7 @@ void hf_dedup_restore(struct hf_dedup *d, const char *scope, const char *key, in
     char k[512];
     size_t kl = make_key(k, sizeof(k), scope, key);
     uint64_t h = hf_hash64(k, kl);
-    struct stripe *st = &d->s[h % STRIPES];
+    struct stripe *st = stripe_of(d, h);
     pthread_mutex_lock(&st->mu);
     struct entry *e = lookup(st, h, k);
     if (e)
@@ -162,7 +170,7 @@ void hf_dedup_remove(struct hf_dedup *d, const char *scope, const char *key)
     char k[512];
     size_t kl = make_key(k, sizeof(k), scope, key);
     uint64_t h = hf_hash64(k, kl);
-    struct stripe *st = &d->s[h % STRIPES];
+    struct stripe *st = stripe_of(d, h);
     pthread_mutex_lock(&st->mu);
     struct entry *e = lookup(st, h, k);
     if (e) {

@@ -48,6 +48,7 @@ struct conn {
     bool dead;               /* the peer went away while pending */
     unsigned requests;
     struct hf_buf chunked;   /* de-chunked body */
+    size_t chunk_scan;       /* where de-chunking resumes, from the body's start */
 };
 
 struct worker {
@@ -157,19 +158,58 @@ static void arm_timer(struct conn *c)
     evtimer_add(c->timer, &tv);
 }
 
+/* A response head under construction: every answer has one, so it is
+ * assembled with memcpy rather than snprintf. */
+struct head {
+    char buf[512];
+    size_t n;
+};
+
+static void head_put(struct head *h, const char *s)
+{
+    size_t len = strlen(s), room = sizeof(h->buf) - h->n;
+    memcpy(h->buf + h->n, s, len < room ? len : room);
+    h->n += len < room ? len : room;
+}
+
+static void head_num(struct head *h, long long v)
+{
+    char t[24], *e = t + sizeof(t) - 1, *q = e;
+    unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+    *e = '\0';
+    do {
+        *--q = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--q = '-';
+    head_put(h, q);
+}
+
 static void write_response(struct conn *c, struct hf_http_resp *r, bool keepalive)
 {
     struct evbuffer *out = bufferevent_get_output(c->bev);
-    char head[512];
-    int n = snprintf(head, sizeof(head),
-                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s",
-                     r->status, hf_http_status_text(r->status),
-                     r->content_type ? r->content_type : "application/json", r->body.len,
-                     keepalive ? "" : "Connection: close\r\n", r->status == 405 ? "Allow: POST\r\n" : "");
-    if (r->retry_after > 0)
-        n += snprintf(head + n, sizeof(head) - (size_t)n, "Retry-After: %d\r\n", r->retry_after);
-    n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
-    evbuffer_add(out, head, (size_t)n);
+    struct head h = {.n = 0};
+    head_put(&h, "HTTP/1.1 ");
+    head_num(&h, r->status);
+    head_put(&h, " ");
+    head_put(&h, hf_http_status_text(r->status));
+    head_put(&h, "\r\nContent-Type: ");
+    head_put(&h, r->content_type ? r->content_type : "application/json");
+    head_put(&h, "\r\nContent-Length: ");
+    head_num(&h, (long long)r->body.len);
+    head_put(&h, "\r\n");
+    if (!keepalive)
+        head_put(&h, "Connection: close\r\n");
+    if (r->status == 405)
+        head_put(&h, "Allow: POST\r\n");
+    if (r->retry_after > 0) {
+        head_put(&h, "Retry-After: ");
+        head_num(&h, r->retry_after);
+        head_put(&h, "\r\n");
+    }
+    head_put(&h, "\r\n");
+    evbuffer_add(out, h.buf, h.n);
     evbuffer_add(out, r->body.data ? r->body.data : "", r->body.len);
 }
 
@@ -291,8 +331,9 @@ static int parse_headers(struct conn *c)
 /* De-chunks from `in` into c->chunked. 1 = complete, 0 = need more, <0 = status. */
 static int read_chunked(struct conn *c, const unsigned char *p, size_t len, size_t *consumed)
 {
-    size_t i = 0;
-    hf_buf_reset(&c->chunked);
+    /* resume after the chunks already copied: starting over on every read
+     * costs O(n^2) for a sender dribbling many small chunks */
+    size_t i = c->chunk_scan;
     for (;;) {
         size_t ls = i;
         while (i < len && p[i] != '\n')
@@ -337,6 +378,7 @@ static int read_chunked(struct conn *c, const unsigned char *p, size_t len, size
         if (i >= len || p[i] != '\n')
             return -400;
         i++;
+        c->chunk_scan = i;
     }
 }
 
@@ -423,6 +465,8 @@ static void process(struct conn *c)
             c->resp.status = 0;
             c->resp.retry_after = 0;
             hf_buf_reset(&c->resp.body);
+            hf_buf_reset(&c->chunked);
+            c->chunk_scan = 0;
             st = s->ops->on_headers(s->arg, &c->req, &c->resp);
             if (st == 0 && c->req.content_length > s->lim.max_body) {
                 hf_http_error(&c->resp, 413, "request body is larger than max_body");

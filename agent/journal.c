@@ -621,8 +621,13 @@ static void restore_dedup(struct hf_journal *j, struct hf_pipeline *p)
 void hf_journal_attach(struct hf_journal *j, struct hf_pipeline *p, bool replay)
 {
     for (size_t i = 0; i < p->nsinks; i++) {
-        p->sinks[i]->on_settle = on_settle;
-        p->sinks[i]->on_settle_arg = tracker_for(j, p->sinks[i]->name);
+        /* a sink kept across a reload is running and reads these: it
+         * already has the same values, so leave them unwritten */
+        void *tr = tracker_for(j, p->sinks[i]->name);
+        if (p->sinks[i]->on_settle != on_settle || p->sinks[i]->on_settle_arg != tr) {
+            p->sinks[i]->on_settle = on_settle;
+            p->sinks[i]->on_settle_arg = tr;
+        }
     }
     if (!replay)
         return;

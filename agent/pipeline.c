@@ -59,6 +59,22 @@ struct flat {
     bool too_many;
 };
 
+/* An int64 as json-c prints it ("%" PRId64), without printf and without
+ * the print buffer json-c allocates in every object it serializes. */
+static const char *int_text(struct hf_record *r, int64_t i, size_t *len)
+{
+    char tmp[24], *e = tmp + sizeof(tmp), *q = e;
+    uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+    do {
+        *--q = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (i < 0)
+        *--q = '-';
+    *len = (size_t)(e - q);
+    return hf_rec_strndup(r, q, *len);
+}
+
 static void scalar_value(struct hf_record *r, json_object *o, struct hf_value *v)
 {
     memset(v, 0, sizeof(*v));
@@ -70,13 +86,18 @@ static void scalar_value(struct hf_record *r, json_object *o, struct hf_value *v
         break;
     case json_type_int:
     case json_type_double: {
-        size_t len;
-        const char *t = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
         v->type = json_object_get_type(o) == json_type_int ? HF_V_INT : HF_V_DOUBLE;
-        v->s = hf_rec_strndup(r, t, len);
-        v->len = len;
         v->d = json_object_get_double(o);
         v->i = json_object_get_int64(o);
+        /* INT64_MAX may be a clamped uint64, which json-c prints itself */
+        if (v->type == HF_V_INT && v->i != INT64_MAX) {
+            v->s = int_text(r, v->i, &v->len);
+            break;
+        }
+        size_t len;
+        const char *t = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+        v->s = hf_rec_strndup(r, t, len);
+        v->len = len;
         break;
     }
     case json_type_string:
@@ -171,6 +192,30 @@ static void flatten(struct flat *f, json_object *o, int depth)
     }
 }
 
+/* One tokener per thread, reset after each body: a new one allocates and
+ * zeroes a parse stack of MAX_DEPTH levels, for every event. */
+static pthread_key_t tok_key;
+static pthread_once_t tok_once = PTHREAD_ONCE_INIT;
+
+static void tok_free(void *tok) { json_tokener_free(tok); }
+static void tok_key_init(void) { pthread_key_create(&tok_key, tok_free); }
+
+static json_tokener *thread_tokener(void)
+{
+    pthread_once(&tok_once, tok_key_init);
+    json_tokener *tok = pthread_getspecific(tok_key);
+    if (!tok) {
+        tok = json_tokener_new_ex(MAX_DEPTH);
+        if (!tok) {
+            fputs("level=error component=core msg=\"out of memory\"\n", stderr);
+            abort();
+        }
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        pthread_setspecific(tok_key, tok);
+    }
+    return tok;
+}
+
 static const char *top_string(json_object *root, const char *name)
 {
     json_object *v;
@@ -206,8 +251,7 @@ struct hf_record *hf_build_record(const struct hf_pipeline *p, const struct hf_s
         body = copy;
     }
     struct hf_record *r = NULL;
-    json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    json_tokener *tok = thread_tokener();
     json_object *root = json_tokener_parse_ex(tok, body, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
@@ -221,6 +265,14 @@ struct hf_record *hf_build_record(const struct hf_pipeline *p, const struct hf_s
             snprintf(reason, reasonlen, "body is not valid JSON: trailing data at byte %zu", end);
             goto out;
         }
+    /* json-c's own UTF-8 check lets overlong forms, surrogates and code
+     * points past U+10FFFF through; sinks that copy strings as they are
+     * (syslog SD, CEF, LEEF) would then emit invalid UTF-8 */
+    size_t bad = hf_utf8_check(body, len);
+    if (bad < len) {
+        snprintf(reason, reasonlen, "body is not valid JSON: invalid UTF-8 at byte %zu", bad);
+        goto out;
+    }
     if (!json_object_is_type(root, json_type_object)) {
         snprintf(reason, reasonlen, "body must be a JSON object");
         goto out;
@@ -231,7 +283,9 @@ struct hf_record *hf_build_record(const struct hf_pipeline *p, const struct hf_s
         goto out;
     }
     r = hf_record_new();
-    r->source = src->name;
+    /* a copy: the record may outlive this config (a sink reused across a
+     * reload keeps its queue) */
+    r->source = hf_rec_strdup(r, src->name);
     r->event_type = hf_rec_strdup(r, ev);
     r->received_ms = received_ms;
     r->event_ms = received_ms;
@@ -281,7 +335,7 @@ struct hf_record *hf_build_record(const struct hf_pipeline *p, const struct hf_s
         key = webhook_id;
     } else if (r->event_id) {
         if (src->profile && src->profile->key_with_event) {
-            snprintf(buf, sizeof(buf), "%s:%s", r->event_id, r->event_type);
+            hf_str_join3(buf, sizeof(buf), r->event_id, ":", r->event_type);
             key = buf;
         } else {
             key = r->event_id;
@@ -291,7 +345,7 @@ struct hf_record *hf_build_record(const struct hf_pipeline *p, const struct hf_s
          * MAC identifies the delivery */
         char hex[33];
         hf_hex(vr->mac, 16, hex);
-        snprintf(buf, sizeof(buf), "%s:%s", r->event_type, hex);
+        hf_str_join3(buf, sizeof(buf), r->event_type, ":", hex);
         key = buf;
     }
     if (key)
@@ -301,7 +355,7 @@ struct hf_record *hf_build_record(const struct hf_pipeline *p, const struct hf_s
 out:
     if (root)
         json_object_put(root);
-    json_tokener_free(tok);
+    json_tokener_reset(tok); /* frees what a failed parse left half-built */
     free(copy);
     return r;
 }
@@ -454,7 +508,7 @@ bool hf_pipeline_ready(struct hf_pipeline *p)
 static void set_result(struct hf_ingest_result *res, int status, const char *reason)
 {
     res->status = status;
-    snprintf(res->reason, sizeof(res->reason), "%s", reason ? reason : "");
+    hf_str_join3(res->reason, sizeof(res->reason), reason, NULL, NULL);
 }
 
 struct deferred {
@@ -528,7 +582,7 @@ void hf_ingest(struct hf_pipeline *p, const struct hf_source *src, const char *b
         hf_stats_count(st, 400);
         return;
     }
-    snprintf(res->id, sizeof(res->id), "%s", r->event_id ? r->event_id : r->idempotency_key ? r->idempotency_key : "");
+    hf_str_join3(res->id, sizeof(res->id), r->event_id ? r->event_id : r->idempotency_key, NULL, NULL);
     if (!res->id[0])
         snprintf(res->id, sizeof(res->id), "%016llx", (unsigned long long)hf_random64());
     bool dedup = src->dedup && r->idempotency_key;

@@ -151,8 +151,9 @@ static void add_point(struct hf_record *r, struct point_builder *pb, const struc
     const char **t = hf_rec_alloc(r, ntags * sizeof(*t));
     memcpy(t, tags, ntags * sizeof(*t));
     qsort(t, ntags, sizeof(*t), cmp_tag);
-    pb->pts[pb->n++] = (struct hf_point){.name = rule->name, .type = rule->type, .value = value, .tags = t,
-                                         .ntags = ntags};
+    /* the name is copied: user rules belong to a config the record may outlive */
+    pb->pts[pb->n++] = (struct hf_point){.name = hf_rec_strdup(r, rule->name), .type = rule->type, .value = value,
+                                         .tags = t, .ntags = ntags};
 }
 
 static void apply_rule(struct hf_record *r, struct point_builder *pb, const struct hf_metric_rule *rule)

@@ -2,6 +2,7 @@
 #include "record.h"
 #include "util.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +32,18 @@ const char *hf_metric_type_name(enum hf_metric_type t)
     return t == HF_MT_COUNT ? "count" : t == HF_MT_GAUGE ? "gauge" : "distribution";
 }
 
-void *hf_rec_alloc(struct hf_record *r, size_t n)
+/* Chunks are not zeroed as a whole (most of a 4000-byte chunk is strings
+ * that are written over at once); hf_rec_alloc zeroes what it hands out. */
+static void *arena_take(struct hf_record *r, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
     struct hf_arena_chunk *c = r->arena;
     if (!c || c->cap - c->used < n) {
         size_t cap = n > 4000 ? n : 4000;
-        struct hf_arena_chunk *nc = hf_calloc(1, sizeof(*nc) + cap);
+        struct hf_arena_chunk *nc = malloc(sizeof(*nc) + cap);
+        if (!nc)
+            nc = hf_calloc(1, sizeof(*nc) + cap); /* logs and aborts when memory is out */
+        nc->used = 0;
         nc->cap = cap;
         nc->next = c;
         r->arena = c = nc;
@@ -47,9 +53,16 @@ void *hf_rec_alloc(struct hf_record *r, size_t n)
     return p;
 }
 
+void *hf_rec_alloc(struct hf_record *r, size_t n)
+{
+    void *p = arena_take(r, n);
+    memset(p, 0, n);
+    return p;
+}
+
 const char *hf_rec_strndup(struct hf_record *r, const char *s, size_t n)
 {
-    char *d = hf_rec_alloc(r, n + 1);
+    char *d = arena_take(r, n + 1);
     memcpy(d, s, n);
     d[n] = '\0';
     return d;
@@ -104,14 +117,27 @@ const struct hf_value *hf_record_get(const struct hf_record *r, const char *key,
     return scratch;
 }
 
+/* snprintf(out, outlen, "%.*s", n, s) without printf: metric tags and ids
+ * call this for every event. Like %.*s it stops at a NUL byte. */
+static int copy_text(char *out, size_t outlen, const char *s, size_t n)
+{
+    n = strnlen(s, n);
+    if (outlen) {
+        size_t k = n < outlen ? n : outlen - 1;
+        memcpy(out, s, k);
+        out[k] = '\0';
+    }
+    return (int)n;
+}
+
 int hf_value_text(const struct hf_value *v, char *out, size_t outlen)
 {
     switch (v->type) {
-    case HF_V_NULL: return snprintf(out, outlen, "null");
-    case HF_V_BOOL: return snprintf(out, outlen, "%s", v->b ? "true" : "false");
+    case HF_V_NULL: return copy_text(out, outlen, "null", 4);
+    case HF_V_BOOL: return v->b ? copy_text(out, outlen, "true", 4) : copy_text(out, outlen, "false", 5);
     case HF_V_INT:
     case HF_V_DOUBLE:
-    case HF_V_STRING: return snprintf(out, outlen, "%.*s", (int)v->len, v->s);
+    case HF_V_STRING: return copy_text(out, outlen, v->s, v->len);
     default: return -1;
     }
 }
@@ -159,47 +185,85 @@ static void put_value(struct hf_buf *b, const struct hf_value *v)
     }
 }
 
+/* ,"key": — keys are literals that need no escaping */
+static void put_key(struct hf_buf *b, const char *key)
+{
+    hf_buf_append(b, ",\"", 2);
+    hf_buf_puts(b, key);
+    hf_buf_append(b, "\":", 2);
+}
+
 static void put_meta(struct hf_buf *b, const char *key, const char *val)
 {
-    hf_buf_printf(b, ",\"%s\":", key);
+    put_key(b, key);
     if (val)
         hf_buf_json_str(b, val, strlen(val));
     else
         hf_buf_puts(b, "null");
 }
 
+/* The text is built in a buffer kept per thread, then copied into the
+ * record's arena: a fresh buffer per record meant one or two mallocs of a
+ * kilobyte or more per event, each of which makes glibc consolidate the
+ * small chunks json-c just freed. */
+static pthread_key_t seal_key;
+static pthread_once_t seal_once = PTHREAD_ONCE_INIT;
+
+static void seal_buf_free(void *p)
+{
+    hf_buf_free(p);
+    free(p);
+}
+
+static void seal_key_init(void) { pthread_key_create(&seal_key, seal_buf_free); }
+
+static struct hf_buf *seal_buf(void)
+{
+    pthread_once(&seal_once, seal_key_init);
+    struct hf_buf *b = pthread_getspecific(seal_key);
+    if (!b) {
+        b = hf_calloc(1, sizeof(*b));
+        hf_buf_init(b, 0);
+        pthread_setspecific(seal_key, b);
+    }
+    hf_buf_reset(b);
+    return b;
+}
+
 void hf_record_seal(struct hf_record *r)
 {
-    struct hf_buf b;
+    struct hf_buf *b = seal_buf();
     char recv[32];
-    hf_buf_init(&b, 0);
-    hf_buf_reserve(&b, 512);
-    hf_buf_puts(&b, "{\"source\":");
-    hf_buf_json_str(&b, r->source, strlen(r->source));
-    put_meta(&b, "event_type", r->event_type);
-    put_meta(&b, "event_id", r->event_id);
-    put_meta(&b, "severity", hf_severity_name(r->severity));
-    put_meta(&b, "timestamp", r->timestamp);
+    hf_buf_reserve(b, 4096);
+    hf_buf_puts(b, "{\"source\":");
+    hf_buf_json_str(b, r->source, strlen(r->source));
+    put_meta(b, "event_type", r->event_type);
+    put_meta(b, "event_id", r->event_id);
+    put_meta(b, "severity", hf_severity_name(r->severity));
+    put_meta(b, "timestamp", r->timestamp);
     hf_format_iso_ms(r->received_ms, recv, sizeof(recv));
-    put_meta(&b, "received_at", recv);
-    hf_buf_printf(&b, ",\"signature_verified\":%s", r->signature_key >= 0 ? "true" : "false");
-    if (r->signature_key >= 0)
-        hf_buf_printf(&b, ",\"signature_key\":%d", r->signature_key);
-    else
-        hf_buf_puts(&b, ",\"signature_key\":null");
-    put_meta(&b, "idempotency_key", r->idempotency_key);
-    hf_buf_puts(&b, ",\"data\":{");
+    put_meta(b, "received_at", recv);
+    hf_buf_puts(b, r->signature_key >= 0 ? ",\"signature_verified\":true" : ",\"signature_verified\":false");
+    if (r->signature_key >= 0) {
+        put_key(b, "signature_key");
+        hf_buf_json_double(b, r->signature_key); /* an integer: printed as %d would */
+    } else {
+        hf_buf_puts(b, ",\"signature_key\":null");
+    }
+    put_meta(b, "idempotency_key", r->idempotency_key);
+    hf_buf_puts(b, ",\"data\":{");
     for (size_t i = 0; i < r->nfields; i++) {
         if (i)
-            hf_buf_putc(&b, ',');
-        hf_buf_json_str(&b, r->fields[i].key, strlen(r->fields[i].key));
-        hf_buf_putc(&b, ':');
-        put_value(&b, &r->fields[i].v);
+            hf_buf_putc(b, ',');
+        hf_buf_json_str(b, r->fields[i].key, strlen(r->fields[i].key));
+        hf_buf_putc(b, ':');
+        put_value(b, &r->fields[i].v);
     }
-    hf_buf_puts(&b, "}}");
-    r->json = hf_rec_strndup(r, b.data, b.len);
-    r->json_len = b.len;
-    hf_buf_free(&b);
+    hf_buf_puts(b, "}}");
+    r->json = hf_rec_strndup(r, b->data, b->len);
+    r->json_len = b->len;
+    if (b->cap > 65536)
+        hf_buf_free(b); /* one huge event does not pin its size for good */
 }
 
 void hf_point_json(struct hf_buf *b, const struct hf_record *r, const struct hf_point *pt)
@@ -208,9 +272,13 @@ void hf_point_json(struct hf_buf *b, const struct hf_record *r, const struct hf_
     hf_format_iso_ms(r->received_ms, ts, sizeof(ts));
     hf_buf_puts(b, "{\"metric\":");
     hf_buf_json_str(b, pt->name, strlen(pt->name));
-    hf_buf_printf(b, ",\"type\":\"%s\",\"value\":", hf_metric_type_name(pt->type));
+    hf_buf_puts(b, ",\"type\":\"");
+    hf_buf_puts(b, hf_metric_type_name(pt->type));
+    hf_buf_puts(b, "\",\"value\":");
     hf_buf_json_double(b, pt->value);
-    hf_buf_printf(b, ",\"timestamp\":\"%s\",\"source\":", ts);
+    hf_buf_puts(b, ",\"timestamp\":\"");
+    hf_buf_puts(b, ts);
+    hf_buf_puts(b, "\",\"source\":");
     hf_buf_json_str(b, r->source, strlen(r->source));
     hf_buf_puts(b, ",\"tags\":[");
     for (size_t i = 0; i < pt->ntags; i++) {

@@ -112,20 +112,76 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return len;
 }
 
+size_t hf_utf8_check(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t l = utf8_len(p + i, n - i);
+        if (l == 0)
+            return i;
+        i += l;
+    }
+    return n;
+}
+
+/* 1 for the bytes a JSON string carries as they are: printable ASCII
+ * (with DEL) except '"' and '\\'. A table lookup per byte instead of four
+ * compares: every record and metric tag goes through here. */
+static const unsigned char json_plain[256] = {
+    [0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1,
+};
+
+/* Length of the prefix of p that needs no escaping, eight bytes at a time
+ * while no byte of a word can be < 0x20, >= 0x80, '"' or '\\' (these
+ * tests never miss such a byte; a false alarm only ends the fast loop). */
+static size_t plain_prefix(const unsigned char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, q, bs;
+        memcpy(&w, p + i, 8);
+        q = w ^ (ones * '"');
+        bs = w ^ (ones * '\\');
+        uint64_t bad = (w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs;
+        if (bad)
+            break;
+    }
+    while (i < n && json_plain[p[i]])
+        i++;
+    return i;
+}
+
 int hf_buf_json_str(struct hf_buf *b, const char *s, size_t n)
 {
     static const char hexd[] = "0123456789abcdef";
     if (hf_buf_reserve(b, n + 2) < 0)
         return -1;
-    hf_buf_putc(b, '"');
     const unsigned char *p = (const unsigned char *)s;
+    size_t first = plain_prefix(p, n);
+    if (first == n) {
+        /* nothing to escape (keys, ids, most values): one copy */
+        char *o = b->data + b->len;
+        o[0] = '"';
+        if (n)
+            memcpy(o + 1, s, n);
+        o[n + 1] = '"';
+        o[n + 2] = '\0';
+        b->len += n + 2;
+        return 0;
+    }
+    hf_buf_putc(b, '"');
     size_t run = 0; /* start of a run of bytes that need no escaping */
-    for (size_t i = 0; i < n;) {
-        unsigned char c = p[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+    for (size_t i = first; i < n;) {
+        while (i < n && json_plain[p[i]])
             i++;
-            continue;
-        }
+        if (i == n)
+            break;
+        unsigned char c = p[i];
         size_t ul = c >= 0x80 ? utf8_len(p + i, n - i) : 0;
         if (ul > 0) {
             i += ul;
@@ -157,8 +213,18 @@ int hf_buf_json_double(struct hf_buf *b, double d)
 {
     if (!isfinite(d))
         return hf_buf_puts(b, "null");
-    if (d == floor(d) && fabs(d) < 1e15)
-        return hf_buf_printf(b, "%.0f", d);
+    if (d == floor(d) && fabs(d) < 1e15) {
+        /* what "%.0f" prints, without printf: counts and gauges are integers */
+        char tmp[24], *e = tmp + sizeof(tmp), *q = e;
+        uint64_t v = (uint64_t)(d < 0 ? -d : d);
+        do {
+            *--q = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        if (signbit(d))
+            *--q = '-';
+        return hf_buf_append(b, q, (size_t)(e - q));
+    }
     /* the shortest text that reads back as the same double */
     char tmp[32];
     for (int prec = 15; prec <= 17; prec++) {
@@ -183,8 +249,47 @@ int64_t hf_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
+ * civil_from_days), for 0 <= z. */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = z / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static char *put_digits(char *p, unsigned v, int width, char after)
+{
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    p[width] = after;
+    return p + width + 1;
+}
+
 void hf_format_iso_ms(int64_t ms, char *out, size_t outlen)
 {
+    /* every record and metric point carries one: gmtime_r takes glibc's
+     * timezone lock and snprintf is slow, so years 1970-9999 are done here */
+    if (ms >= 0 && ms < 253402300800000LL && outlen >= 25) {
+        int64_t y;
+        unsigned mo, d, rem = (unsigned)(ms % 86400000);
+        civil_from_days(ms / 86400000, &y, &mo, &d);
+        char *p = put_digits(out, (unsigned)y, 4, '-');
+        p = put_digits(p, mo, 2, '-');
+        p = put_digits(p, d, 2, 'T');
+        p = put_digits(p, rem / 3600000, 2, ':');
+        p = put_digits(p, rem / 60000 % 60, 2, ':');
+        p = put_digits(p, rem / 1000 % 60, 2, '.');
+        p = put_digits(p, rem % 1000, 3, 'Z');
+        *p = '\0';
+        return;
+    }
     time_t sec = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r(&sec, &tm);
@@ -332,6 +437,29 @@ bool hf_glob(const char *pat, const char *s)
     return *pat == '\0';
 }
 
+/* The same as the loop in hf_snake_case, writing into room reserved
+ * beforehand (at most two bytes per input byte) instead of one append per
+ * byte: every key of every event goes through here. */
+static void snake_case_direct(struct hf_buf *b, const char *s, size_t n)
+{
+    char *o = b->data + b->len;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (isupper(c)) {
+            bool prev_lower = i > 0 && (islower((unsigned char)s[i - 1]) || isdigit((unsigned char)s[i - 1]));
+            bool next_lower = i + 1 < n && islower((unsigned char)s[i + 1]) && i > 0 &&
+                              isupper((unsigned char)s[i - 1]);
+            if (prev_lower || next_lower)
+                *o++ = '_';
+            *o++ = (char)tolower(c);
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
+}
+
 void hf_snake_case(struct hf_buf *b, const char *s, size_t n)
 {
     bool has_lower = false;
@@ -342,6 +470,11 @@ void hf_snake_case(struct hf_buf *b, const char *s, size_t n)
         hf_buf_append(b, s, n);
         return;
     }
+    if (!b->overflow && (!b->limit || b->len + 2 * n <= b->limit) && hf_buf_reserve(b, 2 * n) == 0) {
+        snake_case_direct(b, s, n);
+        return;
+    }
+    /* near the buffer's cap: byte by byte, so it fills up exactly as before */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (isupper(c)) {
@@ -494,6 +627,25 @@ char *hf_strndup(const char *s, size_t n)
     char *d = hf_calloc(1, n + 1);
     memcpy(d, s, n);
     return d;
+}
+
+size_t hf_str_join3(char *dst, size_t cap, const char *a, const char *b, const char *c)
+{
+    const char *parts[] = {a, b, c};
+    size_t total = 0, at = 0;
+    for (int i = 0; i < 3; i++) {
+        if (!parts[i])
+            continue;
+        size_t n = strlen(parts[i]);
+        size_t room = cap > at + 1 ? cap - at - 1 : 0;
+        size_t k = n < room ? n : room;
+        memcpy(dst + at, parts[i], k);
+        at += k;
+        total += n;
+    }
+    if (cap)
+        dst[at] = '\0';
+    return total;
 }
 
 char *hf_strdup(const char *s) { return s ? hf_strndup(s, strlen(s)) : NULL; }

@@ -31,6 +31,9 @@ int hf_buf_printf(struct hf_buf *b, const char *fmt, ...) __attribute__((format(
 int hf_buf_json_str(struct hf_buf *b, const char *s, size_t n);
 /* Appends a double the way JSON wants it (no NaN/Inf: those become null). */
 int hf_buf_json_double(struct hf_buf *b, double d);
+/* Offset of the first byte of s that is not strict UTF-8 (RFC 3629: no
+ * overlong forms, surrogates or code points past U+10FFFF), n when none. */
+size_t hf_utf8_check(const char *s, size_t n);
 
 int64_t hf_now_ms(void);      /* wall clock, epoch milliseconds */
 int64_t hf_mono_ms(void);     /* monotonic milliseconds */
@@ -57,6 +60,10 @@ size_t hf_b64_encode(const unsigned char *in, size_t n, char *out /* 4*ceil(n/3)
 
 uint64_t hf_hash64(const void *p, size_t n);
 uint64_t hf_random64(void);
+
+/* snprintf(dst, cap, "%s%s%s", a, b, c) without printf, for the per-event
+ * path; a NULL part is skipped. Returns the untruncated length. */
+size_t hf_str_join3(char *dst, size_t cap, const char *a, const char *b, const char *c);
 
 char *hf_strdup(const char *s);
 char *hf_strndup(const char *s, size_t n);

@@ -173,6 +173,10 @@ int hf_find_embedded(const char *b, size_t len, const char *name, size_t *cut_of
             i = end - 1;
             continue;
         }
+        /* only blanks may stand between a comma and the next key: else
+         * the cut below would also remove bytes the MAC never covered */
+        if (depth == 1 && expect_key && c != ',' && c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            expect_key = false;
         if (c == '{' || c == '[') {
             depth++;
         } else if (c == '}' || c == ']') {

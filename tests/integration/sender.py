@@ -15,6 +15,7 @@ ap.add_argument("--acked", required=True)
 ap.add_argument("--retries", type=int, default=200)
 ap.add_argument("--secret", default="whsec_your_signing_secret")
 ap.add_argument("--pad", type=int, default=0, help="extra bytes of scenario text")
+ap.add_argument("--deadline", type=float, default=120, help="give up retrying after this many seconds")
 ap.add_argument("--rate", type=float, default=0, help="events per second over all connections (0: as fast as possible)")
 args = ap.parse_args()
 
@@ -47,6 +48,8 @@ def worker():
         b = body(n)
         sig = "sha256=" + hmac.new(args.secret.encode(), b, hashlib.sha256).hexdigest()
         for attempt in range(args.retries):
+            if time.monotonic() - t0 > args.deadline:
+                break  # the agent is gone for good: report what was acked
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=10)
