@@ -208,8 +208,10 @@ static int build_source(struct hf_config *c, const struct hf_cnode *n, struct hf
     }
 
     const struct hf_cnode *dd = hf_cnode_get(n, "dedup");
-    /* profiles know their idempotency key, so dedup is on by default there */
-    s->dedup = dd ? hf_conf_bool(dd, dedup_opts, "enabled") : (s->profile != NULL);
+    /* profiles know their idempotency key, and Standard Webhooks has
+     * webhook-id: dedup is on by default for both (replay protection) */
+    s->dedup = dd ? hf_conf_bool(dd, dedup_opts, "enabled")
+                  : (s->profile != NULL || s->scheme == HF_SIG_STANDARD_WEBHOOKS);
     s->dedup_window_ms = hf_conf_num(dd, dedup_opts, "window");
     s->dedup_key = dupopt(dd, dedup_opts, "key");
 

@@ -724,8 +724,23 @@ static int bind_socket(const char *address, char *err, size_t errlen, int *port_
         snprintf(err, errlen, "cannot resolve %s: %s", address, gai_strerror(rc));
         return -1;
     }
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    /* SO_REUSEPORT lets our threads share the port, and would let a second
+     * agent share it silently too: probe without it first */
+    int probe = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
+    if (probe >= 0) {
+        setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        int rc_probe = bind(probe, ai->ai_addr, ai->ai_addrlen);
+        int probe_errno = errno;
+        close(probe);
+        if (rc_probe < 0 && probe_errno == EADDRINUSE) {
+            snprintf(err, errlen, "cannot listen on %s: %s (is another hookfwd running?)", address,
+                     strerror(probe_errno));
+            freeaddrinfo(ai);
+            return -1;
+        }
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd >= 0) {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));

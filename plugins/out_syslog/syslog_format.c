@@ -498,7 +498,10 @@ static void put_cef(struct hf_buf *b, const struct hf_syslog_fmt *f, const struc
 static void leef_attr(struct hf_buf *b, const char *key, const struct hf_value *v)
 {
     hf_buf_putc(b, LEEF_DELIM);
-    /* keys: no '=', no delimiter, no blanks */
+    /* keys: no '=', no delimiter, no blanks, never empty (a JSON member
+     * named "" would otherwise give an attribute with no key) */
+    if (!*key)
+        hf_buf_putc(b, '_');
     for (const char *p = key; *p; p++)
         hf_buf_putc(b, *p == '=' || *p == LEEF_DELIM || (unsigned char)*p <= ' ' ? '_' : *p);
     hf_buf_putc(b, '=');

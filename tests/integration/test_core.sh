@@ -19,6 +19,9 @@ sed -i 's/^  read_timeout: 5s/  read_timeout: 5s\n  max_body: 8KiB\n  max_header
 
 check "check accepts the config" "$HOOKFWD_BIN" check -c "$WORK/hookfwd.yaml"
 start_agent "$WORK/hookfwd.yaml" || exit 1
+timeout 10 "$HOOKFWD_BIN" run -c "$WORK/hookfwd.yaml" >/dev/null 2>"$WORK/second.err"
+check_eq "a second agent on the same port refuses to start" 1 "$?"
+check "and says why" grep -q "Address already in use (is another hookfwd running?)" "$WORK/second.err"
 
 # every fixture as signatures.tsv says
 # (tabs become '|' first: read would merge the empty key column's tabs)
