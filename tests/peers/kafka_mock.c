@@ -94,6 +94,7 @@ static const struct {
     {"TxnOffsetCommit", 28}, {"SaslAuthenticate", 36},
 };
 
+static void reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void reply(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
