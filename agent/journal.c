@@ -58,6 +58,7 @@ struct hf_journal {
     int64_t max_size;
     int fd;              /* active segment */
     int dedup_fd;
+    size_t dedup_bytes;  /* dedup.log's size since the last compaction */
     struct segment *segs;
     size_t nsegs;
     uint64_t next_seq, committed;
@@ -234,34 +235,59 @@ static int load_segments(struct hf_journal *j, struct hf_cerr *err)
     return 0;
 }
 
-static void load_dedup(struct hf_journal *j)
+/* The in-memory dedup set holds at most this many keys (pipeline.c), so
+ * older lines could never be restored: compaction keeps the newest ones. */
+#define DEDUP_KEEP 131072
+#define DEDUP_COMPACT_BYTES (32u << 20)
+
+/* Rewrites dedup.log with its newest unexpired lines (at start, and when it
+ * has grown past DEDUP_COMPACT_BYTES). With `restore`, the kept lines are
+ * also remembered for hf_journal_attach. */
+static void compact_dedup(struct hf_journal *j, bool restore)
 {
     char path[4200], tmp[4300];
     snprintf(path, sizeof(path), "%s/dedup.log", j->dir);
     snprintf(tmp, sizeof(tmp), "%s/dedup.log.tmp", j->dir);
+    char **ring = hf_calloc(DEDUP_KEEP, sizeof(char *));
+    size_t n = 0;
     FILE *f = fopen(path, "r");
-    FILE *o = fopen(tmp, "w");
     int64_t now = hf_now_ms();
     char *line = NULL;
     size_t cap = 0;
-    while (f && o && getline(&line, &cap, f) > 0) {
+    while (f && getline(&line, &cap, f) > 0) {
         long long exp = strtoll(line, NULL, 10);
         if (exp <= now || !strchr(line, '\n'))
             continue; /* expired, or a torn last line */
-        fputs(line, o);
-        j->dedup_lines = hf_realloc(j->dedup_lines, (j->ndedup + 1) * sizeof(char *));
-        j->dedup_lines[j->ndedup++] = hf_strdup(line);
+        free(ring[n % DEDUP_KEEP]);
+        ring[n % DEDUP_KEEP] = hf_strdup(line);
+        n++;
     }
     free(line);
     if (f)
         fclose(f);
-    if (o) {
-        fflush(o);
-        fsync(fileno(o));
-        fclose(o);
-        rename(tmp, path);
+    size_t first = n > DEDUP_KEEP ? n - DEDUP_KEEP : 0, written = 0;
+    FILE *o = fopen(tmp, "w");
+    for (size_t i = first; o && i < n; i++) {
+        char *l = ring[i % DEDUP_KEEP];
+        fputs(l, o);
+        written += strlen(l);
+        if (restore) {
+            j->dedup_lines = hf_realloc(j->dedup_lines, (j->ndedup + 1) * sizeof(char *));
+            j->dedup_lines[j->ndedup++] = l;
+            ring[i % DEDUP_KEEP] = NULL;
+        }
     }
+    for (size_t i = 0; i < DEDUP_KEEP; i++)
+        free(ring[i]);
+    free(ring);
+    if (o && fflush(o) == 0 && fsync(fileno(o)) == 0 && fclose(o) == 0)
+        rename(tmp, path);
+    else if (o)
+        fclose(o);
+    if (j->dedup_fd >= 0)
+        close(j->dedup_fd);
     j->dedup_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    j->dedup_bytes = written;
 }
 
 static int open_active(struct hf_journal *j)
@@ -304,7 +330,7 @@ struct hf_journal *hf_journal_open(const char *path, int64_t max_size, struct hf
         return NULL;
     }
     j->committed = j->next_seq - 1;
-    load_dedup(j);
+    compact_dedup(j, true);
     if (open_active(j) < 0) {
         snprintf(err->msg, sizeof(err->msg), "storage: cannot write in %s: %s", j->dir, strerror(errno));
         hf_journal_close(j);
@@ -477,6 +503,9 @@ static void commit(struct hf_journal *j, struct pending *list)
     if (ok && d.len && j->dedup_fd >= 0) {
         if (write(j->dedup_fd, d.data, d.len) != (ssize_t)d.len || fdatasync(j->dedup_fd) < 0)
             hf_log_warn("journal", "cannot write dedup state: %s", strerror(errno));
+        j->dedup_bytes += d.len;
+        if (j->dedup_bytes > DEDUP_COMPACT_BYTES)
+            compact_dedup(j, false); /* commit thread: nobody appends meanwhile */
     }
     if (ok) {
         struct segment *s = &j->segs[j->nsegs - 1];

@@ -125,4 +125,21 @@ check_eq "new events are accepted after recovery" 202 "$(curl -s -o /dev/null -w
     -H "X-Omega-Signature: sha256=e07112850aefd9f4c2cfcd0c43a95824e9c03487956c949da533c968848c5174" \
     --data-binary @"$FIXTURES/omega/decision.allowed.json" "http://127.0.0.1:$PORT/webhooks/omega")"
 stop_agent TERM
+
+# --- 4. dedup.log keeps what the in-memory set can hold: expired lines and
+# lines beyond its 131,072 keys are dropped when the journal opens ---
+python3 - "$WORK/data/journal/dedup.log" <<'PY'
+import sys, time
+now = int(time.time() * 1000)
+with open(sys.argv[1], "w") as f:
+    for i in range(50000):
+        f.write("%d\tomega\texpired-%d\n" % (now - 1000, i))
+    for i in range(200000):
+        f.write("%d\tomega\tkey-%d\n" % (now + 3600000, i))
+    f.write("%d\tomega\ttorn" % (now + 3600000))  # no newline: a torn last line
+PY
+start_agent "$WORK/hookfwd.yaml" || exit 1
+check_eq "dedup.log is compacted to the newest 131072 unexpired keys" "131072 key-68928 key-199999" \
+    "$(wc -l <"$WORK/data/journal/dedup.log") $(head -1 "$WORK/data/journal/dedup.log" | cut -f3) $(tail -1 "$WORK/data/journal/dedup.log" | cut -f3)"
+stop_agent TERM
 finish
