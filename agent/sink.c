@@ -165,7 +165,7 @@ static void observe_latency(struct hf_sink *s, int64_t ms)
     atomic_fetch_add(&s->stats.lat_sum_us, (unsigned long long)(ms * 1000));
 }
 
-static int64_t backoff_ms(const struct hf_sink *s, int attempts)
+int64_t hf_sink_backoff_ms(const struct hf_sink *s, int attempts)
 {
     int64_t base = s->conf->retry_initial_ms;
     for (int i = 1; i < attempts && base < s->conf->retry_max_ms; i++)
@@ -216,7 +216,7 @@ static void settle_batch(struct hf_sink *s, struct hf_batch *b)
     for (size_t i = 0; i < keep; i++)
         b->bytes += b->recs[i]->json_len;
     atomic_fetch_add(&s->stats.retried, keep);
-    int64_t delay = backoff_ms(s, b->attempts);
+    int64_t delay = hf_sink_backoff_ms(s, b->attempts);
     if (b->retry_after_ms > delay)
         delay = b->retry_after_ms;
     b->next_try_ms = now + delay;

@@ -117,6 +117,10 @@ const struct hf_cnode *hf_sink_opt_node(const struct hf_sink *s, const char *dot
 void hf_sink_log(const struct hf_sink *s, enum hf_log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The runtime's retry delay for the given attempt (exponential from
+ * retry.initial to retry.max, with jitter), for plugins that retry inside. */
+int64_t hf_sink_backoff_ms(const struct hf_sink *s, int attempts);
+
 void hf_batch_done(struct hf_batch *b, enum hf_outcome o, int64_t retry_after_ms, const char *reason);
 /* Marks one record's own fate (e.g. a poison record among good ones). */
 void hf_batch_mark(struct hf_batch *b, size_t i, enum hf_outcome o, const char *reason);

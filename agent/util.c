@@ -378,41 +378,41 @@ static int parse_number_suffix(const char *s, int64_t *num, const char **suffix)
     return 0;
 }
 
-int hf_parse_size(const char *s, int64_t *out)
+struct unit {
+    const char *suffix;
+    int64_t mul;
+};
+
+static int parse_with_units(const char *s, const struct unit *units, int64_t *out)
 {
     int64_t v;
     const char *suf;
     if (parse_number_suffix(s, &v, &suf) < 0)
         return -1;
-    int64_t mul;
-    if (!*suf || !strcmp(suf, "B")) mul = 1;
-    else if (!strcmp(suf, "KiB") || !strcmp(suf, "KB") || !strcmp(suf, "K")) mul = 1024;
-    else if (!strcmp(suf, "MiB") || !strcmp(suf, "MB") || !strcmp(suf, "M")) mul = 1024 * 1024;
-    else if (!strcmp(suf, "GiB") || !strcmp(suf, "GB") || !strcmp(suf, "G")) mul = 1024LL * 1024 * 1024;
-    else return -1;
-    if (v > INT64_MAX / mul)
-        return -1;
-    *out = v * mul;
-    return 0;
+    for (const struct unit *u = units; u->suffix; u++) {
+        if (strcmp(suf, u->suffix))
+            continue;
+        if (v > INT64_MAX / u->mul)
+            return -1;
+        *out = v * u->mul;
+        return 0;
+    }
+    return -1;
+}
+
+int hf_parse_size(const char *s, int64_t *out)
+{
+    static const struct unit units[] = {
+        {"", 1}, {"B", 1}, {"K", 1024}, {"KB", 1024}, {"KiB", 1024}, {"M", 1 << 20}, {"MB", 1 << 20},
+        {"MiB", 1 << 20}, {"G", 1LL << 30}, {"GB", 1LL << 30}, {"GiB", 1LL << 30}, {NULL, 0}};
+    return parse_with_units(s, units, out);
 }
 
 int hf_parse_duration(const char *s, int64_t *out)
 {
-    int64_t v;
-    const char *suf;
-    if (parse_number_suffix(s, &v, &suf) < 0)
-        return -1;
-    int64_t mul;
-    if (!strcmp(suf, "ms")) mul = 1;
-    else if (!strcmp(suf, "s")) mul = 1000;
-    else if (!strcmp(suf, "m")) mul = 60000;
-    else if (!strcmp(suf, "h")) mul = 3600000;
-    else if (!strcmp(suf, "d")) mul = 86400000;
-    else return -1;
-    if (v > INT64_MAX / mul)
-        return -1;
-    *out = v * mul;
-    return 0;
+    static const struct unit units[] = {
+        {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}, {NULL, 0}};
+    return parse_with_units(s, units, out);
 }
 
 bool hf_glob(const char *pat, const char *s)

@@ -138,17 +138,6 @@ static int64_t floor_to(int64_t v, int64_t step)
     return q * step;
 }
 
-static int64_t backoff_ms(const struct hf_sink *s, int attempts)
-{
-    int64_t base = s->conf->retry_initial_ms;
-    for (int i = 1; i < attempts && base < s->conf->retry_max_ms; i++)
-        base *= 2;
-    if (base > s->conf->retry_max_ms)
-        base = s->conf->retry_max_ms;
-    int64_t floor_ms = base / 10; /* jitter, never all the way down */
-    return floor_ms + (int64_t)(hf_random64() % (uint64_t)(base - floor_ms + 1));
-}
-
 static void payload_push(struct dd_payload **head, struct dd_payload *p)
 {
     struct dd_payload **pp = head;
@@ -453,7 +442,7 @@ static void payload_retry(struct hf_sink *s, struct dd_payload *p, const char *r
         payload_fail(s, p, HF_OUT_REJECTED, why);
         return;
     }
-    int64_t delay = backoff_ms(s, p->attempts);
+    int64_t delay = hf_sink_backoff_ms(s, p->attempts);
     if (p->retry_after_ms > delay)
         delay = p->retry_after_ms;
     p->next_try_ms = now + delay;
