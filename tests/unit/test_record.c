@@ -34,16 +34,7 @@ static int teardown(void **state)
 
 static struct hf_record *build(const char *source, const char *fixture)
 {
-    size_t len;
-    char *body = tu_fixture(fixture, &len);
-    struct hf_verify_result vr = {.status = HF_VERIFY_OK, .key_index = 0};
-    char reason[200] = "";
-    struct hf_record *r = hf_build_record(&pipe_, tu_source(cfg, source), body, len, &vr, NULL,
-                                          1795453200123LL, reason, sizeof(reason));
-    free(body);
-    if (!r)
-        fail_msg("%s: %s", fixture, reason);
-    return r;
+    return tu_fixture_record(&pipe_, source, fixture, 0, 1795453200123LL);
 }
 
 static const char *field_text(struct hf_record *r, const char *key, char *buf, size_t n)

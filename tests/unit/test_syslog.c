@@ -34,16 +34,7 @@ static int teardown(void **state)
 
 static struct hf_record *fixture(const char *source, const char *file)
 {
-    size_t len;
-    char *body = tu_fixture(file, &len);
-    struct hf_verify_result vr = {.status = HF_VERIFY_OK, .key_index = 0};
-    char reason[200] = "";
-    struct hf_record *r =
-        hf_build_record(&pipe_, tu_source(cfg, source), body, len, &vr, NULL, 1795453200123LL, reason, sizeof(reason));
-    free(body);
-    if (!r)
-        fail_msg("%s: %s", file, reason);
-    return r;
+    return tu_fixture_record(&pipe_, source, file, 0, 1795453200123LL);
 }
 
 static void add_str(struct hf_record *r, size_t i, const char *key, const char *val)

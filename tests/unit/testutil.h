@@ -15,6 +15,7 @@
 #include "config.h"
 #include "pipeline.h"
 #include "util.h"
+#include "verify.h"
 
 static inline char *tu_read_file(const char *path, size_t *len)
 {
@@ -98,6 +99,23 @@ static inline const struct hf_source *tu_source(const struct hf_config *c, const
             return &c->sources[i];
     fail_msg("no source %s", name);
     return NULL;
+}
+
+/* A record built from a fixture by the real pipeline code, as if verified
+ * by secret `key_index` and received at `received_ms`. */
+static inline struct hf_record *tu_fixture_record(const struct hf_pipeline *p, const char *source, const char *file,
+                                                  int key_index, int64_t received_ms)
+{
+    size_t len;
+    char *body = tu_fixture(file, &len);
+    struct hf_verify_result vr = {.status = HF_VERIFY_OK, .key_index = key_index};
+    char reason[200] = "";
+    struct hf_record *r =
+        hf_build_record(p, tu_source(p->cfg, source), body, len, &vr, NULL, received_ms, reason, sizeof(reason));
+    free(body);
+    if (!r)
+        fail_msg("%s: %s", file, reason);
+    return r;
 }
 
 #endif
