@@ -88,7 +88,7 @@ static const struct hf_option retry_opts[] = {
     {0}};
 
 static const struct hf_option queue_opts[] = {
-    {.name = "max_events", .type = HF_OPT_INT, .def = "100000", .min = 1, .max = 10000000}, {0}};
+    {.name = "max_events", .type = HF_OPT_INT, .def = "20000", .min = 1, .max = 10000000}, {0}};
 
 static const struct hf_option sink_common_opts[] = {
     {.name = "name", .type = HF_OPT_STR, .required = true},
