@@ -17,7 +17,7 @@ write_config "$WORK/hookfwd.yaml" "  - name: archive
     batch: {max_events: 1, flush_interval: 10ms}"
 sed -i 's/^  read_timeout: 5s/  read_timeout: 5s\n  max_body: 8KiB\n  max_header: 4KiB/' "$WORK/hookfwd.yaml"
 
-check "check accepts the config" "$HOOKFWD_BIN" check -c "$WORK/hookfwd.yaml"
+check_eq "check prints exactly 'configuration OK'" "configuration OK" "$("$HOOKFWD_BIN" check -c "$WORK/hookfwd.yaml" 2>/dev/null)"
 start_agent "$WORK/hookfwd.yaml" || exit 1
 timeout 10 "$HOOKFWD_BIN" run -c "$WORK/hookfwd.yaml" >/dev/null 2>"$WORK/second.err"
 check_eq "a second agent on the same port refuses to start" 1 "$?"
