@@ -32,6 +32,7 @@ PACKAGES="
     procps
     bsdextrautils
     clang
+    libclang-rt-14-dev
     wrk
     nginx-light
     lintian
