@@ -542,6 +542,17 @@ static void syslog_destroy(struct hf_sink *s)
     s->ctx = NULL;
 }
 
+/* `hookfwd check` and reload: the same setup as init (address, format,
+ * TLS files), on a stand-in sink, without connecting anywhere. */
+static int syslog_check(const struct hf_sink_conf *conf, const char *file, struct hf_cerr *err)
+{
+    struct hf_sink tmp = {.name = conf->name, .plugin = conf->plugin, .conf = (struct hf_sink_conf *)conf,
+                          .config_file = file};
+    int rc = syslog_init(&tmp, err);
+    syslog_destroy(&tmp);
+    return rc;
+}
+
 const struct hf_sink_plugin hf_out_syslog = {
     .name = "syslog",
     .options = syslog_options,
@@ -553,4 +564,5 @@ const struct hf_sink_plugin hf_out_syslog = {
     .poll = syslog_poll,
     .drain = syslog_drain,
     .destroy = syslog_destroy,
+    .check = syslog_check,
 };
