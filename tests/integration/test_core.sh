@@ -177,6 +177,16 @@ check "check names file:line:col" grep -q "^$WORK/bad.yaml:2:3: configuration: u
 "$HOOKFWD_BIN" run -c "$WORK/bad.yaml" 2>/dev/null
 check_eq "run exits 1 on a bad config" 1 "$?"
 
+# every shipped example passes check (for the sinks built in)
+built=$("$HOOKFWD_BIN" version | sed -n 's/^  sinks: //p')
+for ex in "$SOURCE_DIR"/config/examples/*.yaml "$SOURCE_DIR"/config/hookfwd.yaml; do
+    type=$(basename "$ex" .yaml)
+    case " $built hookfwd " in *" $type "*) ;; *) continue ;; esac
+    out=$(HEC_TOKEN=t SPLUNK_HEC_TOKEN=t DD_API_KEY=k DATADOG_API_KEY=k KAFKA_PASSWORD=p \
+        "$HOOKFWD_BIN" check -c "$ex" 2>"$WORK/example.err")
+    check_eq "example $(basename "$ex") passes check" "configuration OK" "$out$(grep -v "sources, .* sinks" "$WORK/example.err")"
+done
+
 # the sign command agrees with the independently computed fixture signature
 want=$(awk -F'\t' '$1=="omega/decision.blocked.json"{print $4}' "$FIXTURES/signatures.tsv")
 check_eq "sign reproduces the fixture signature" "X-Omega-Signature: $want" \
