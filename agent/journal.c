@@ -141,7 +141,9 @@ static int cmp_u64(const void *a, const void *b)
 
 static void keep_loaded(struct hf_journal *j, uint64_t seq, const unsigned char *payload, size_t len)
 {
-    j->loaded = hf_realloc(j->loaded, (j->nloaded + 1) * sizeof(*j->loaded));
+    /* doubling: a journal kept from before may hold a million entries */
+    if ((j->nloaded & (j->nloaded - 1)) == 0)
+        j->loaded = hf_realloc(j->loaded, (j->nloaded ? 2 * j->nloaded : 1) * sizeof(*j->loaded));
     j->loaded[j->nloaded++] = (struct loaded){.seq = seq, .json = hf_strndup((const char *)payload, len), .len = len};
 }
 
@@ -267,12 +269,13 @@ static void compact_dedup(struct hf_journal *j, bool restore)
         fclose(f);
     size_t first = n > DEDUP_KEEP ? n - DEDUP_KEEP : 0, written = 0;
     FILE *o = fopen(tmp, "w");
+    if (restore)
+        j->dedup_lines = hf_calloc(n - first + 1, sizeof(char *));
     for (size_t i = first; o && i < n; i++) {
         char *l = ring[i % DEDUP_KEEP];
         fputs(l, o);
         written += strlen(l);
         if (restore) {
-            j->dedup_lines = hf_realloc(j->dedup_lines, (j->ndedup + 1) * sizeof(char *));
             j->dedup_lines[j->ndedup++] = l;
             ring[i % DEDUP_KEEP] = NULL;
         }
