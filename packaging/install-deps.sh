@@ -17,6 +17,7 @@ PACKAGES="
     libyaml-dev
     libcurl4-openssl-dev
     librdkafka-dev
+    libhiredis-dev
     zlib1g-dev
     libcmocka-dev
     curl
@@ -35,6 +36,7 @@ PACKAGES="
     libclang-rt-14-dev
     wrk
     nginx-light
+    redis-server
     lintian
     rpm
     file
@@ -53,7 +55,10 @@ PACKAGES="
 #   kcat                                   Kafka client against the mock cluster
 #   util-linux bsdextrautils               runuser, setsid; hexdump, column
 #   clang                                  libFuzzer targets
-#   wrk nginx-light                        benchmarks, TLS-terminating proxy
+#   wrk nginx-light                        benchmarks, TLS-terminating proxy,
+#                                          the load balancer of the HA test
+#   redis-server                           shared dedup's store in the tests
+#                                          (libhiredis-dev: its client)
 #   lintian rpm file dpkg-dev              packages: lint, rpmbuild,
 #                                          dpkg-shlibdeps
 #   man-db groff-base systemd              man page and unit checks
