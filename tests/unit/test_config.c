@@ -2,6 +2,7 @@
  * filters and dedup behave as documented. */
 #include "testutil.h"
 #include "dedup.h"
+#include "route.h"
 
 struct bad_case {
     const char *yaml;

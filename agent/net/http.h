@@ -54,6 +54,8 @@ struct hf_http_ops {
      * status to answer now (resp filled) without reading it. */
     int (*on_headers)(void *arg, struct hf_http_req *req, struct hf_http_resp *resp);
     void (*on_request)(void *arg, struct hf_http_req *req, struct hf_http_resp *resp);
+    /* Called on each server thread as it exits (per-thread caches); optional. */
+    void (*on_thread_exit)(void);
 };
 
 struct hf_http_limits {

@@ -12,7 +12,18 @@
 
 struct hf_journal;
 struct hf_sink;
-struct hf_pipeline;
+struct hf_dedup;
+
+/* What the journal works on: one running configuration's sinks (whose
+ * positions it tracks and into which it re-queues), its dedup set (which it
+ * restores) and the configuration (to rebuild records). Passed in by the
+ * agent; the journal knows nothing else of the pipeline. */
+struct hf_journal_view {
+    struct hf_sink *const *sinks;
+    size_t nsinks;
+    struct hf_dedup *dedup;
+    const struct hf_config *cfg;
+};
 
 /* Called on the journal thread once the entry is durable (ok = true) or
  * could not be written (ok = false). */
@@ -27,12 +38,15 @@ int hf_journal_start(struct hf_journal *j);
  * journal is over storage.max_size. */
 int hf_journal_append(struct hf_journal *j, struct hf_record *r, const char *dedup_scope, int64_t dedup_expires_ms,
                       hf_journal_done_fn done, void *arg);
-/* Attaches a pipeline's sinks: tracks their positions (settle callbacks)
+/* Attaches a configuration's sinks: tracks their positions (settle callbacks)
  * and, on the first attach, re-queues what each sink had not acknowledged
  * before the last stop. Restores dedup keys. */
-void hf_journal_attach(struct hf_journal *j, struct hf_pipeline *p, bool replay);
+void hf_journal_attach(struct hf_journal *j, const struct hf_journal_view *v, bool replay);
 /* Detaches (before a pipeline is stopped), persisting positions. */
-void hf_journal_detach(struct hf_journal *j, struct hf_pipeline *p);
+void hf_journal_detach(struct hf_journal *j, const struct hf_journal_view *v);
+/* Pushes a journaled record (r->seq set) into a reserved slot of sink s,
+ * tracking it so the sink's position moves only once it is settled. */
+void hf_journal_track_push(struct hf_journal *j, struct hf_sink *s, struct hf_record *r);
 /* Waits until every queued append has completed. */
 void hf_journal_wait_idle(struct hf_journal *j);
 uint64_t hf_journal_bytes(struct hf_journal *j);

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "pipeline.h"
 #include "journal.h"
+#include "route.h"
 #include "profile.h"
 #include "util.h"
 
@@ -13,7 +14,6 @@
 
 #define MAX_DEPTH 64
 #define MAX_FIELDS 4096
-#define DEDUP_MAX_KEYS 131072
 
 /* ---- self-metrics registry ---- */
 
@@ -416,7 +416,7 @@ struct hf_pipeline *hf_pipeline_new(struct hf_config *cfg, struct hf_pipeline *o
         p->dedup = old->dedup;
         old->dedup = NULL;
     } else {
-        p->dedup = hf_dedup_new(DEDUP_MAX_KEYS);
+        p->dedup = hf_dedup_new(HF_DEDUP_MAX_KEYS);
     }
     return p;
 }
@@ -471,9 +471,7 @@ int hf_route_reserve(struct hf_pipeline *p, const struct hf_record *r, struct hf
     size_t n = 0;
     for (size_t i = 0; i < p->nsinks && n < HF_MAX_SINKS; i++) {
         struct hf_sink *s = p->sinks[i];
-        if ((s->conf->takes & HF_TAKES_RECORDS) == 0 && r->npoints == 0)
-            continue;
-        if (!hf_filter_match(&s->conf->filter, r))
+        if (!hf_route_takes(s->conf, r))
             continue;
         if (hf_sink_reserve(s) < 0) {
             for (size_t j = 0; j < n; j++)
@@ -523,7 +521,6 @@ struct deferred {
     void *arg;
 };
 
-void hf_journal_track_push(struct hf_journal *j, struct hf_sink *s, struct hf_record *r);
 
 static void accepted(struct hf_source_stats *st, struct hf_ingest_result *res)
 {
@@ -620,4 +617,11 @@ void hf_ingest(struct hf_pipeline *p, const struct hf_source *src, const char *b
     }
     /* else: res->status stays 0, the answer comes through done() */
     hf_record_unref(r);
+}
+
+void hf_pipeline_attach_journal(struct hf_pipeline *p, struct hf_journal *j, bool replay)
+{
+    struct hf_journal_view v = {.sinks = p->sinks, .nsinks = p->nsinks, .dedup = p->dedup, .cfg = p->cfg};
+    p->journal = j;
+    hf_journal_attach(j, &v, replay);
 }

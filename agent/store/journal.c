@@ -2,13 +2,15 @@
  * entries, group commit, per-sink positions, torn-tail recovery. */
 #define _GNU_SOURCE
 #include "journal.h"
-#include "pipeline.h"
+#include "decode.h"
+#include "dedup.h"
+#include "route.h"
+#include "sink.h"
 #include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,6 @@
 #define SEG_MAX (16u << 20)
 #define MAX_ENTRY (64u << 20)
 
-struct hf_record *hf_record_from_json(const struct hf_config *c, json_object *o);
 
 struct pending {
     struct pending *next;
@@ -237,9 +238,8 @@ static int load_segments(struct hf_journal *j, struct hf_cerr *err)
     return 0;
 }
 
-/* The in-memory dedup set holds at most this many keys (pipeline.c), so
- * older lines could never be restored: compaction keeps the newest ones. */
-#define DEDUP_KEEP 131072
+/* Compaction keeps the newest lines the dedup set can hold. */
+#define DEDUP_KEEP HF_DEDUP_MAX_KEYS
 #define DEDUP_COMPACT_BYTES (32u << 20)
 
 /* Rewrites dedup.log with its newest unexpired lines (at start, and when it
@@ -626,8 +626,6 @@ void hf_journal_wait_idle(struct hf_journal *j)
 
 uint64_t hf_journal_bytes(struct hf_journal *j) { return j ? atomic_load(&j->bytes) : 0; }
 
-void hf_journal_track_push(struct hf_journal *j, struct hf_sink *s, struct hf_record *r);
-
 void hf_journal_track_push(struct hf_journal *j, struct hf_sink *s, struct hf_record *r)
 {
     if (r->seq)
@@ -636,7 +634,7 @@ void hf_journal_track_push(struct hf_journal *j, struct hf_sink *s, struct hf_re
     hf_sink_push(s, r);
 }
 
-static void restore_dedup(struct hf_journal *j, struct hf_pipeline *p)
+static void restore_dedup(struct hf_journal *j, const struct hf_journal_view *p)
 {
     for (size_t i = 0; i < j->ndedup; i++) {
         char *line = j->dedup_lines[i];
@@ -650,7 +648,7 @@ static void restore_dedup(struct hf_journal *j, struct hf_pipeline *p)
     }
 }
 
-void hf_journal_attach(struct hf_journal *j, struct hf_pipeline *p, bool replay)
+void hf_journal_attach(struct hf_journal *j, const struct hf_journal_view *p, bool replay)
 {
     for (size_t i = 0; i < p->nsinks; i++) {
         /* a sink kept across a reload is running and reads these: it
@@ -666,10 +664,7 @@ void hf_journal_attach(struct hf_journal *j, struct hf_pipeline *p, bool replay)
     restore_dedup(j, p);
     size_t requeued = 0;
     for (size_t e = 0; e < j->nloaded; e++) {
-        json_object *o = json_tokener_parse(j->loaded[e].json);
-        struct hf_record *r = o ? hf_record_from_json(p->cfg, o) : NULL;
-        if (o)
-            json_object_put(o);
+        struct hf_record *r = hf_record_decode(p->cfg, j->loaded[e].json, strlen(j->loaded[e].json));
         if (!r) {
             hf_log_warn("journal", "entry %llu is not a readable record; skipped", (unsigned long long)j->loaded[e].seq);
             continue;
@@ -678,8 +673,7 @@ void hf_journal_attach(struct hf_journal *j, struct hf_pipeline *p, bool replay)
         for (size_t i = 0; i < p->nsinks; i++) {
             struct hf_sink *s = p->sinks[i];
             struct tracker *t = s->on_settle_arg;
-            if (r->seq <= t->pos || ((s->conf->takes & HF_TAKES_RECORDS) == 0 && r->npoints == 0) ||
-                !hf_filter_match(&s->conf->filter, r))
+            if (r->seq <= t->pos || !hf_route_takes(s->conf, r))
                 continue;
             track(t, r->seq);
             hf_sink_push_force(s, r);
@@ -696,7 +690,7 @@ void hf_journal_attach(struct hf_journal *j, struct hf_pipeline *p, bool replay)
     j->nloaded = 0;
 }
 
-void hf_journal_detach(struct hf_journal *j, struct hf_pipeline *p)
+void hf_journal_detach(struct hf_journal *j, const struct hf_journal_view *p)
 {
     (void)p;
     persist_positions(j);

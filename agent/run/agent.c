@@ -7,6 +7,7 @@
 #include "journal.h"
 #include "pipeline.h"
 #include "util.h"
+#include "verify.h"
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -142,7 +143,11 @@ static void ingest_request(void *arg, struct hf_http_req *req, struct hf_http_re
     render(&resp->body, &res);
 }
 
-static const struct hf_http_ops ingest_ops = {.on_headers = ingest_headers, .on_request = ingest_request};
+static const struct hf_http_ops ingest_ops = {
+    .on_headers = ingest_headers,
+    .on_request = ingest_request,
+    .on_thread_exit = hf_verify_thread_cleanup,
+};
 
 /* ---- admin ---- */
 
@@ -211,8 +216,7 @@ static void reload(struct agent *a)
         return;
     }
     if (a->journal) {
-        np->journal = a->journal;
-        hf_journal_attach(a->journal, np, false);
+        hf_pipeline_attach_journal(np, a->journal, false);
     }
     hf_pipeline_start(np);
     a->pipeline = np;
@@ -268,8 +272,7 @@ int hf_agent_run(const char *config_path)
             hf_pipeline_unref(a.pipeline);
             return 1;
         }
-        a.pipeline->journal = a.journal;
-        hf_journal_attach(a.journal, a.pipeline, true);
+        hf_pipeline_attach_journal(a.pipeline, a.journal, true);
     }
     int threads = cfg->threads ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     struct hf_http_limits lim = {.max_body = cfg->max_body, .max_header = cfg->max_header,

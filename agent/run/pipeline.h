@@ -79,5 +79,8 @@ int hf_route_reserve(struct hf_pipeline *p, const struct hf_record *r, struct hf
 /* Routes r to every matching sink; -1 when a queue is full (nothing pushed). */
 int hf_route(struct hf_pipeline *p, struct hf_record *r);
 bool hf_pipeline_ready(struct hf_pipeline *p);
+/* Gives the pipeline its journal: appends go there, sink positions are
+ * tracked, and with replay the unacknowledged entries are re-queued. */
+void hf_pipeline_attach_journal(struct hf_pipeline *p, struct hf_journal *j, bool replay);
 
 #endif

@@ -2,7 +2,7 @@
  * JSON error bodies and header lookup for the HTTP server. */
 #define _GNU_SOURCE
 #include "http_listen.h"
-#include "config.h"
+#include "util.h"
 #include "http.h"
 
 #include <arpa/inet.h>

@@ -2,8 +2,6 @@
 #define _GNU_SOURCE
 #include "http.h"
 #include "http_listen.h"
-#include "config.h"
-#include "verify.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -668,7 +666,8 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     event_base_dispatch(w->base);
-    hf_verify_thread_cleanup();
+    if (w->srv->ops->on_thread_exit)
+        w->srv->ops->on_thread_exit();
     return NULL;
 }
 

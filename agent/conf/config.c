@@ -424,26 +424,6 @@ static int build_sink(struct hf_config *c, const struct hf_cnode *n, struct hf_s
     return 0;
 }
 
-int hf_split_hostport(const char *addr, char *host, size_t hostlen, char *port, size_t portlen)
-{
-    const char *colon;
-    if (addr[0] == '[') {
-        const char *rb = strchr(addr, ']');
-        if (!rb || rb[1] != ':')
-            return -1;
-        snprintf(host, hostlen, "%.*s", (int)(rb - addr - 1), addr + 1);
-        colon = rb + 1;
-    } else {
-        colon = strrchr(addr, ':');
-        if (!colon)
-            return -1;
-        snprintf(host, hostlen, "%.*s", (int)(colon - addr), addr);
-    }
-    snprintf(port, portlen, "%s", colon + 1);
-    char *end;
-    long p = strtol(port, &end, 10);
-    return (*port && !*end && p >= 0 && p <= 65535) ? 0 : -1;
-}
 
 static int check_address(struct hf_config *c, const struct hf_cnode *map, const char *key, struct hf_cerr *err)
 {
@@ -605,69 +585,4 @@ void hf_config_free(struct hf_config *c)
     free(c);
 }
 
-/* ---- filters ---- */
 
-static bool match_one(const struct hf_match *m, const struct hf_record *r)
-{
-    struct hf_value scratch;
-    const struct hf_value *v = hf_record_get(r, m->field, &scratch);
-    if (!v)
-        return m->op == HF_OP_NE || m->op == HF_OP_NOT_IN;
-    char text[256];
-    double d;
-    switch (m->op) {
-    case HF_OP_GT: return hf_value_number(v, &d) && d > m->num;
-    case HF_OP_GE: return hf_value_number(v, &d) && d >= m->num;
-    case HF_OP_LT: return hf_value_number(v, &d) && d < m->num;
-    case HF_OP_LE: return hf_value_number(v, &d) && d <= m->num;
-    case HF_OP_EQ:
-    case HF_OP_NE: {
-        bool eq;
-        if (m->numeric && hf_value_number(v, &d))
-            eq = d == m->num;
-        else
-            eq = hf_value_text(v, text, sizeof(text)) >= 0 && !strcmp(text, m->str);
-        return m->op == HF_OP_EQ ? eq : !eq;
-    }
-    case HF_OP_IN:
-    case HF_OP_NOT_IN: {
-        bool found = false;
-        if (v->type == HF_V_ARRAY) {
-            for (size_t i = 0; i < v->nitems && !found; i++)
-                if (hf_value_text(&v->items[i], text, sizeof(text)) >= 0)
-                    for (size_t j = 0; j < m->nset && !found; j++)
-                        found = !strcmp(text, m->set[j]);
-        } else if (hf_value_text(v, text, sizeof(text)) >= 0) {
-            for (size_t j = 0; j < m->nset && !found; j++)
-                found = !strcmp(text, m->set[j]);
-        }
-        return m->op == HF_OP_IN ? found : !found;
-    }
-    }
-    return false;
-}
-
-bool hf_filter_match(const struct hf_filter *f, const struct hf_record *r)
-{
-    if (f->nevents) {
-        bool any_include = false, included = false;
-        for (size_t i = 0; i < f->nevents; i++) {
-            const char *g = f->events[i];
-            if (g[0] == '!') {
-                if (hf_glob(g + 1, r->event_type))
-                    return false;
-            } else {
-                any_include = true;
-                included |= hf_glob(g, r->event_type);
-            }
-        }
-        if (any_include && !included)
-            return false;
-    }
-    if (f->has_sev && r->severity < f->sev_at_least)
-        return false;
-    for (size_t i = 0; i < f->nmatches; i++)
-        if (!match_one(&f->matches[i], r))
-            return false;
-    return true;
-}

@@ -135,7 +135,5 @@ struct hf_config *hf_config_load(const char *path, struct hf_cerr *err);
 void hf_config_free(struct hf_config *c);
 void hf_config_ref(struct hf_config *c);
 
-bool hf_filter_match(const struct hf_filter *f, const struct hf_record *r);
-int hf_split_hostport(const char *addr, char *host, size_t hostlen, char *port, size_t portlen);
 
 #endif

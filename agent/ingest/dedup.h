@@ -3,6 +3,11 @@
 #ifndef HF_DEDUP_H
 #define HF_DEDUP_H
 
+/* Keys one agent's dedup set holds at most; dedup.log (the journal's copy
+ * of it) is compacted to the same number, since older lines could never be
+ * restored. */
+#define HF_DEDUP_MAX_KEYS 131072
+
 #include <stddef.h>
 #include <stdint.h>
 

@@ -1,19 +1,13 @@
-/* `hookfwd replay`: re-sends a sink's dead letters; what still fails stays
- * in the file. Records are rebuilt from their JSON, and their metric points
- * from the source's rules. */
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The record decoder: a record rebuilt from its own JSON (journal entries,
+ * dead letters), with its metric points from the source's rules. */
 #define _GNU_SOURCE
-#include "pipeline.h"
+#include "decode.h"
 #include "profile.h"
 #include "util.h"
 
-#include <errno.h>
 #include <json-c/json.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#define REPLAY_BATCH 100
 
 static const char *jstr(struct hf_record *r, json_object *o, const char *k)
 {
@@ -55,8 +49,7 @@ static void jvalue(struct hf_record *r, json_object *o, struct hf_value *v)
     }
 }
 
-/* Rebuilds a record from its own JSON (as written to dead letters). */
-struct hf_record *hf_record_from_json(const struct hf_config *c, json_object *o)
+static struct hf_record *from_object(const struct hf_config *c, json_object *o)
 {
     const char *src_name = json_object_get_string(json_object_object_get(o, "source"));
     const char *ev = json_object_get_string(json_object_object_get(o, "event_type"));
@@ -104,79 +97,15 @@ struct hf_record *hf_record_from_json(const struct hf_config *c, json_object *o)
     return r;
 }
 
-int hf_replay(struct hf_config *c, struct hf_sink *s, const char *dlq_path)
+struct hf_record *hf_record_decode(const struct hf_config *c, const char *json, size_t len)
 {
-    char *path = dlq_path ? hf_strdup(dlq_path) : hf_sink_dlq_path(s);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "hookfwd: cannot open dead letters %s: %s\n", path, strerror(errno));
-        free(path);
-        return 1;
-    }
-    struct hf_buf keep;
-    hf_buf_init(&keep, 0);
-    hf_buf_puts(&keep, "");
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    size_t total = 0, delivered = 0, failed = 0, bad = 0;
-    struct hf_record *batch[REPLAY_BATCH];
-    char *lines[REPLAY_BATCH];
-    size_t nb = 0;
-    bool eof = false;
-    while (!eof) {
-        len = getline(&line, &cap, f);
-        eof = len < 0;
-        if (!eof) {
-            json_object *o = json_tokener_parse(line);
-            json_object *rec = o ? json_object_object_get(o, "record") : NULL;
-            struct hf_record *r = rec ? hf_record_from_json(c, rec) : NULL;
-            if (o)
-                json_object_put(o);
-            if (!r) {
-                bad++;
-                hf_buf_append(&keep, line, (size_t)len);
-                continue;
-            }
-            total++;
-            batch[nb] = r;
-            lines[nb++] = hf_strndup(line, (size_t)len);
-        }
-        if (nb == REPLAY_BATCH || (eof && nb)) {
-            enum hf_outcome out[REPLAY_BATCH];
-            char reason[300];
-            hf_sink_send_once(s, batch, nb, 60000, out, reason, sizeof(reason));
-            for (size_t i = 0; i < nb; i++) {
-                if (out[i] == HF_OUT_DELIVERED)
-                    delivered++;
-                else {
-                    failed++;
-                    hf_buf_puts(&keep, lines[i]);
-                    fprintf(stderr, "hookfwd: %s: not delivered: %s\n", batch[i]->event_id ? batch[i]->event_id : "?",
-                            reason);
-                }
-                free(lines[i]);
-                hf_record_unref(batch[i]);
-            }
-            nb = 0;
-        }
-    }
-    free(line);
-    fclose(f);
-    /* keep only what did not make it, replacing the file atomically */
-    char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s.replay", path);
-    FILE *o = fopen(tmp, "wb");
-    if (o && fwrite(keep.data, 1, keep.len, o) == keep.len && fflush(o) == 0 && fsync(fileno(o)) == 0) {
-        fclose(o);
-        rename(tmp, path);
-    } else if (o) {
-        fclose(o);
-        unlink(tmp);
-    }
-    printf("replayed %zu dead letters to sink %s: %zu delivered, %zu failed, %zu unreadable\n", total, s->name,
-           delivered, failed, bad);
-    hf_buf_free(&keep);
-    free(path);
-    return failed == 0 && bad == 0 ? 0 : 1;
+    json_tokener *tok = json_tokener_new();
+    json_object *o = tok ? json_tokener_parse_ex(tok, json, (int)len) : NULL;
+    if (tok)
+        json_tokener_free(tok);
+    if (!o)
+        return NULL;
+    struct hf_record *r = json_object_is_type(o, json_type_object) ? from_object(c, o) : NULL;
+    json_object_put(o);
+    return r;
 }

@@ -86,4 +86,7 @@ void hf_log_keyed(enum hf_log_level lvl, const char *component, const void *key,
 #define hf_log_error(c, ...) hf_log(HF_LOG_ERROR, c, __VA_ARGS__)
 #define hf_log_debug(c, ...) hf_log(HF_LOG_DEBUG, c, __VA_ARGS__)
 
+/* Splits "host:port" or "[v6]:port"; 0, or -1 when malformed. */
+int hf_split_hostport(const char *addr, char *host, size_t hostlen, char *port, size_t portlen);
+
 #endif
