@@ -44,6 +44,7 @@ PACKAGES="
     man-db
     groff-base
     systemd
+    tmux
 "
 # what each is for:
 #   build-essential cmake pkg-config git   the build (git: changelog date)
@@ -63,6 +64,17 @@ PACKAGES="
 #                                          dpkg-shlibdeps
 #   man-db groff-base systemd              man page and unit checks
 #                                          (lexgrog, groff, systemd-analyze)
+#   tmux                                   `hookfwd top` driven in a terminal
+#   nodejs npm                             the dashboards test installs the
+#                                          Datadog API client and a PromQL
+#                                          parser from npm; left out when an
+#                                          npm is there already (NodeSource's
+#                                          nodejs brings its own and conflicts
+#                                          with Debian's npm)
+
+if ! command -v npm >/dev/null 2>&1; then
+    PACKAGES="$PACKAGES nodejs npm"
+fi
 
 if [ "$(id -u)" -eq 0 ]; then
     SUDO=
