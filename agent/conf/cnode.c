@@ -341,6 +341,7 @@ static int validate_value(const char *file, const struct hf_cnode *v, const stru
 {
     switch (o->type) {
     case HF_OPT_STR:
+    case HF_OPT_TEMPLATE:
         if (v->kind != HF_CN_SCALAR) {
             hf_cerr_at(err, file, v->line, v->col, "%s: '%s' must be a string, not %s", what, o->name,
                        kind_name(v->kind));

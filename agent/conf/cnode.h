@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "option.h"
+
 enum hf_cnode_kind { HF_CN_SCALAR, HF_CN_MAP, HF_CN_SEQ };
 
 struct hf_cnode {
@@ -18,39 +20,6 @@ struct hf_cnode {
     int key_line, key_col;
     struct hf_cnode *child; /* children, in document order */
     size_t nchild;
-};
-
-enum hf_opt_type {
-    HF_OPT_STR,
-    HF_OPT_SECRET,    /* string or {file: PATH}; never printed */
-    HF_OPT_BOOL,
-    HF_OPT_INT,
-    HF_OPT_DOUBLE,
-    HF_OPT_SIZE,      /* 1MiB */
-    HF_OPT_DURATION,  /* 500ms */
-    HF_OPT_ENUM,      /* one of .enums, "a|b|c" */
-    HF_OPT_STRLIST,   /* list of strings */
-    HF_OPT_SECRETLIST,
-    HF_OPT_OBJ,       /* nested map validated against .sub */
-    HF_OPT_OBJLIST,   /* list of maps validated against .sub */
-    HF_OPT_STRMAP,    /* free-form map of scalars (e.g. librdkafka properties) */
-    HF_OPT_ANY,       /* validated by the code that reads it */
-};
-
-/* One entry of a typed option table; tables end with {0}. */
-struct hf_option {
-    const char *name;
-    enum hf_opt_type type;
-    const char *def;              /* default as text, NULL for none */
-    int64_t min, max;             /* bounds for INT/SIZE/DURATION (max 0 = none) */
-    const char *enums;            /* "a|b|c" for ENUM (INT accepts "auto" when enums is "auto") */
-    const struct hf_option *sub;  /* OBJ / OBJLIST */
-    bool required;
-    const char *help;
-};
-
-struct hf_cerr {
-    char msg[512];
 };
 
 /* Parses a YAML file into a tree; ${NAME} is replaced from the environment

@@ -419,8 +419,16 @@ static int build_sink(struct hf_config *c, const struct hf_cnode *n, struct hf_s
         s->retry_max_ms = s->retry_initial_ms;
     s->queue_max_events = hf_conf_num(hf_cnode_get(n, "queue"), queue_opts, "max_events");
     s->fingerprint = fingerprint(n);
-    if (s->plugin->check && s->plugin->check(s, c->file, err) < 0)
+    if (s->plugin->legacy_check && s->plugin->legacy_check(s, c->file, err) < 0)
         return -1;
+    if (s->plugin->conf_size) {
+        s->plugin_conf = hf_calloc(1, s->plugin->conf_size);
+        if (hf_opt_bind(c->file, n, s->plugin->options, s->plugin_conf, err) < 0)
+            return -1;
+        const struct hf_check ck = {.file = c->file, .node = n, .what = what, .err = err};
+        if (s->plugin->check && s->plugin->check(s->plugin_conf, &ck) < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -572,6 +580,10 @@ void hf_config_free(struct hf_config *c)
     for (size_t i = 0; i < c->nsinks; i++) {
         free(c->sinks[i].name);
         free(c->sinks[i].fingerprint);
+        if (c->sinks[i].plugin_conf) {
+            hf_opt_unbind(c->sinks[i].plugin->options, c->sinks[i].plugin_conf);
+            free(c->sinks[i].plugin_conf);
+        }
         free_filter(&c->sinks[i].filter);
     }
     free(c->sinks);

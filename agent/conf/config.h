@@ -86,7 +86,6 @@ struct hf_filter {
     size_t nmatches;
 };
 
-enum hf_takes { HF_TAKES_RECORDS = 1, HF_TAKES_METRICS = 2, HF_TAKES_BOTH = 3 };
 
 struct hf_sink_plugin;
 
@@ -104,6 +103,7 @@ struct hf_sink_conf {
     int64_t retry_initial_ms, retry_max_ms, give_up_ms;
     int64_t queue_max_events;
     const struct hf_cnode *node; /* the sink's YAML, for plugin options */
+    void *plugin_conf;           /* the plugin's config struct, bound from its options */
     char *fingerprint;           /* canonical text of the options, for reload */
 };
 

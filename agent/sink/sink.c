@@ -36,6 +36,27 @@ const struct hf_cnode *hf_sink_opt_node(const struct hf_sink *s, const char *dot
     return hf_cnode_get(s->conf->node, dotted);
 }
 
+const void *hf_sink_conf(const struct hf_sink *s) { return s->conf->plugin_conf; }
+void *hf_sink_state(const struct hf_sink *s) { return s->ctx; }
+void hf_sink_set_state(struct hf_sink *s, void *state) { s->ctx = state; }
+const char *hf_sink_name(const struct hf_sink *s) { return s->name; }
+const char *hf_sink_type(const struct hf_sink *s) { return s->plugin->name; }
+const char *hf_sink_config_file(const struct hf_sink *s) { return s->config_file; }
+const char *hf_sink_storage_path(const struct hf_sink *s) { return s->storage_path; }
+enum hf_takes hf_sink_takes(const struct hf_sink *s) { return s->conf->takes; }
+int64_t hf_sink_flush_ms(const struct hf_sink *s) { return s->conf->flush_ms; }
+int64_t hf_sink_retry_max_ms(const struct hf_sink *s) { return s->conf->retry_max_ms; }
+int64_t hf_sink_give_up_ms(const struct hf_sink *s) { return s->conf->give_up_ms; }
+void hf_sink_count_truncated(struct hf_sink *s, uint64_t n) { atomic_fetch_add(&s->stats.truncated, n); }
+
+bool hf_sink_stopping(struct hf_sink *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool stop = s->stopping;
+    pthread_mutex_unlock(&s->mu);
+    return stop;
+}
+
 void hf_sink_log(const struct hf_sink *s, enum hf_log_level lvl, const char *fmt, ...)
 {
     char msg[900];

@@ -467,5 +467,5 @@ const struct hf_sink_plugin hf_out_kafka = {
     .poll = kafka_poll,
     .drain = kafka_drain,
     .destroy = kafka_destroy,
-    .check = hf_kafka_check,
+    .legacy_check = hf_kafka_check,
 };

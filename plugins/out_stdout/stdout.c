@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The stdout and file sinks: JSON lines of records and metric points. A
  * file batch counts as delivered once it is written and fdatasync'ed; the
  * file is reopened when it was rotated away (logrotate's move-and-create). */
 #define _GNU_SOURCE
-#include "sink.h"
+#include "plugin.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,13 +21,21 @@ struct lines_ctx {
     struct hf_buf buf;
 };
 
+struct lines_conf {
+    int format;
+    char *path;
+};
+
 static const struct hf_option stdout_options[] = {
-    {.name = "format", .type = HF_OPT_ENUM, .enums = "json", .def = "json", .help = "JSON lines"},
+    {.name = "format", .type = HF_OPT_ENUM, .enums = "json", .def = "json", .help = "JSON lines",
+     HF_OPT_AT(struct lines_conf, format)},
     {0}};
 
 static const struct hf_option file_options[] = {
-    {.name = "format", .type = HF_OPT_ENUM, .enums = "json", .def = "json", .help = "JSON lines"},
-    {.name = "path", .type = HF_OPT_STR, .required = true, .help = "file to append to"},
+    {.name = "format", .type = HF_OPT_ENUM, .enums = "json", .def = "json", .help = "JSON lines",
+     HF_OPT_AT(struct lines_conf, format)},
+    {.name = "path", .type = HF_OPT_STR, .required = true, .help = "file to append to",
+     HF_OPT_AT(struct lines_conf, path)},
     {0}};
 
 static int open_file(struct hf_sink *s, struct lines_ctx *c, struct hf_cerr *err)
@@ -34,8 +43,8 @@ static int open_file(struct hf_sink *s, struct lines_ctx *c, struct hf_cerr *err
     int fd = open(c->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (fd < 0) {
         if (err)
-            snprintf(err->msg, sizeof(err->msg), "%s: sink '%s': cannot open %s: %s", s->config_file, s->name,
-                     c->path, strerror(errno));
+            snprintf(err->msg, sizeof(err->msg), "%s: sink '%s': cannot open %s: %s", hf_sink_config_file(s),
+                     hf_sink_name(s), c->path, strerror(errno));
         return -1;
     }
     struct stat st;
@@ -53,12 +62,12 @@ static int lines_init(struct hf_sink *s, struct hf_cerr *err, bool is_file)
     c->fd = -1;
     c->is_file = is_file;
     hf_buf_init(&c->buf, 0);
-    s->ctx = c;
+    hf_sink_set_state(s, c);
     if (!is_file) {
         c->fd = STDOUT_FILENO;
         return 0;
     }
-    c->path = hf_sink_opt_str(s, "path");
+    c->path = ((const struct lines_conf *)hf_sink_conf(s))->path;
     /* a missing directory (a mount not there yet) is an outage, not a
      * configuration error: batches retry until the file can be opened */
     if (open_file(s, c, NULL) < 0)
@@ -74,11 +83,11 @@ static int lines_encode(struct hf_sink *s, const struct hf_batch *b, struct hf_b
 {
     for (size_t i = 0; i < b->n; i++) {
         const struct hf_record *r = b->recs[i];
-        if (s->conf->takes & HF_TAKES_RECORDS) {
+        if (hf_sink_takes(s) & HF_TAKES_RECORDS) {
             hf_buf_append(out, r->json, r->json_len);
             hf_buf_putc(out, '\n');
         }
-        if (s->conf->takes & HF_TAKES_METRICS)
+        if (hf_sink_takes(s) & HF_TAKES_METRICS)
             for (size_t j = 0; j < r->npoints; j++) {
                 hf_point_json(out, r, &r->points[j]);
                 hf_buf_putc(out, '\n');
@@ -89,7 +98,7 @@ static int lines_encode(struct hf_sink *s, const struct hf_batch *b, struct hf_b
 
 static void lines_send(struct hf_sink *s, struct hf_batch *b)
 {
-    struct lines_ctx *c = s->ctx;
+    struct lines_ctx *c = hf_sink_state(s);
     char why[300];
     if (c->is_file) {
         struct stat st;
@@ -127,19 +136,20 @@ static void lines_send(struct hf_sink *s, struct hf_batch *b)
 
 static void lines_destroy(struct hf_sink *s)
 {
-    struct lines_ctx *c = s->ctx;
+    struct lines_ctx *c = hf_sink_state(s);
     if (!c)
         return;
     if (c->is_file && c->fd >= 0)
         close(c->fd);
     hf_buf_free(&c->buf);
     free(c);
-    s->ctx = NULL;
+    hf_sink_set_state(s, NULL);
 }
 
 const struct hf_sink_plugin hf_out_stdout = {
     .name = "stdout",
     .options = stdout_options,
+    .conf_size = sizeof(struct lines_conf),
     .default_takes = HF_TAKES_BOTH,
     .init = stdout_init,
     .encode = lines_encode,
@@ -150,6 +160,7 @@ const struct hf_sink_plugin hf_out_stdout = {
 const struct hf_sink_plugin hf_out_file = {
     .name = "file",
     .options = file_options,
+    .conf_size = sizeof(struct lines_conf),
     .default_takes = HF_TAKES_BOTH,
     .init = file_init,
     .encode = lines_encode,

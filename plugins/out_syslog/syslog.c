@@ -564,5 +564,5 @@ const struct hf_sink_plugin hf_out_syslog = {
     .poll = syslog_poll,
     .drain = syslog_drain,
     .destroy = syslog_destroy,
-    .check = syslog_check,
+    .legacy_check = syslog_check,
 };

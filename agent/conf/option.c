@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Option tables bound into config structs, and check failures placed at
+ * the option they are about. */
+#define _GNU_SOURCE
+#include "option.h"
+#include "cnode.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int enum_index(const char *enums, const char *v)
+{
+    size_t vl = strlen(v);
+    int i = 0;
+    for (const char *p = enums; p && *p; i++) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (n == vl && !memcmp(p, v, n))
+            return i;
+        p = bar ? bar + 1 : NULL;
+    }
+    return -1;
+}
+
+static int bind_list(const char *file, const struct hf_cnode *n, bool secret, struct hf_strlist *out,
+                     struct hf_cerr *err)
+{
+    out->n = 0;
+    out->v = NULL;
+    if (!n)
+        return 0;
+    out->v = hf_calloc(n->nchild ? n->nchild : 1, sizeof(char *));
+    for (size_t i = 0; i < n->nchild; i++) {
+        const struct hf_cnode *c = &n->child[i];
+        if (secret) {
+            size_t len;
+            if (hf_conf_secret(file, c, &out->v[out->n], &len, err) < 0)
+                return -1;
+        } else {
+            out->v[out->n] = hf_strdup(c->value ? c->value : "");
+        }
+        out->n++;
+    }
+    return 0;
+}
+
+int hf_opt_bind(const char *file, const struct hf_cnode *map, const struct hf_option *t, void *conf,
+                struct hf_cerr *err)
+{
+    for (; t->name; t++) {
+        const struct hf_cnode *n = map ? hf_cnode_get(map, t->name) : NULL;
+        if (t->type == HF_OPT_OBJ && t->sub) {
+            if (hf_opt_bind(file, n, t->sub, conf, err) < 0)
+                return -1;
+            if (!t->bound)
+                continue;
+        }
+        if (!t->bound)
+            continue;
+        char *dst = (char *)conf + t->off;
+        const char *text = n ? (n->kind == HF_CN_SCALAR ? n->value : NULL) : t->def;
+        switch (t->type) {
+        case HF_OPT_STR:
+        case HF_OPT_TEMPLATE:
+            *(char **)dst = text ? hf_strdup(text) : NULL;
+            break;
+        case HF_OPT_SECRET:
+            if (n) {
+                size_t len;
+                if (hf_conf_secret(file, n, (char **)dst, &len, err) < 0)
+                    return -1;
+            } else {
+                *(char **)dst = text ? hf_strdup(text) : NULL;
+            }
+            break;
+        case HF_OPT_ENUM:
+            *(int *)dst = text ? enum_index(t->enums, text) : -1;
+            break;
+        case HF_OPT_BOOL: {
+            bool b = false;
+            if (text)
+                hf_parse_bool(text, &b);
+            *(bool *)dst = b;
+            break;
+        }
+        case HF_OPT_INT:
+            *(int64_t *)dst = text ? strtoll(text, NULL, 10) : 0; /* "auto" reads as 0 */
+            break;
+        case HF_OPT_SIZE:
+        case HF_OPT_DURATION: {
+            int64_t v = 0;
+            if (text)
+                (t->type == HF_OPT_SIZE ? hf_parse_size : hf_parse_duration)(text, &v);
+            *(int64_t *)dst = v;
+            break;
+        }
+        case HF_OPT_DOUBLE:
+            *(double *)dst = text ? strtod(text, NULL) : 0;
+            break;
+        case HF_OPT_STRLIST:
+        case HF_OPT_SECRETLIST:
+            if (bind_list(file, n, t->type == HF_OPT_SECRETLIST, (struct hf_strlist *)dst, err) < 0)
+                return -1;
+            break;
+        case HF_OPT_OBJ:
+        case HF_OPT_OBJLIST:
+        case HF_OPT_STRMAP:
+        case HF_OPT_ANY:
+            *(const struct hf_cnode **)dst = n;
+            break;
+        }
+    }
+    return 0;
+}
+
+static void wipe_free(char *s)
+{
+    if (s) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
+
+void hf_opt_unbind(const struct hf_option *t, void *conf)
+{
+    for (; t && t->name; t++) {
+        if (t->type == HF_OPT_OBJ && t->sub)
+            hf_opt_unbind(t->sub, conf);
+        if (!t->bound)
+            continue;
+        char *dst = (char *)conf + t->off;
+        switch (t->type) {
+        case HF_OPT_STR:
+        case HF_OPT_TEMPLATE:
+        case HF_OPT_SECRET:
+            wipe_free(*(char **)dst);
+            *(char **)dst = NULL;
+            break;
+        case HF_OPT_STRLIST:
+        case HF_OPT_SECRETLIST: {
+            struct hf_strlist *l = (struct hf_strlist *)dst;
+            for (size_t i = 0; i < l->n; i++)
+                wipe_free(l->v[i]);
+            free(l->v);
+            l->v = NULL;
+            l->n = 0;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+}
+
+int hf_check_fail(const struct hf_check *ck, const char *option, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    const struct hf_cnode *n = ck->node && option ? hf_cnode_get(ck->node, option) : NULL;
+    if (!n)
+        n = ck->node;
+    hf_cerr_at(ck->err, ck->file, n ? n->line : 0, n ? n->col : 0, "%s: %s%s%s", ck->what, option ? option : "",
+               option ? ": " : "", msg);
+    return -1;
+}

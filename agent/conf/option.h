@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Typed option tables: what a configuration section may contain, and where
+ * each value goes in its owner's config struct. The core validates a YAML
+ * section against its table and fills the struct (hf_opt_bind), so code
+ * never looks an option up by a string: a misspelt name in a table is a
+ * key users cannot set, not a silent default.
+ *
+ * C types of bound values:
+ *   STR, SECRET, TEMPLATE(text)  char *            (NULL when unset, no default)
+ *   ENUM                         int               (index in .enums, "a|b|c")
+ *   BOOL                         bool
+ *   INT, SIZE (bytes),
+ *   DURATION (ms)                int64_t
+ *   DOUBLE                       double
+ *   STRLIST, SECRETLIST          struct hf_strlist
+ *   OBJ                          nothing itself: its .sub entries bind
+ *                                (offsetof(struct x, tls.verify) and so on)
+ *   OBJLIST, STRMAP, ANY         const struct hf_cnode * (read by the owner)
+ *   TEMPLATE                     struct hf_template * when bound with
+ *                                HF_OPT_AT; see template.h */
+#ifndef HF_OPTION_H
+#define HF_OPTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum hf_opt_type {
+    HF_OPT_STR,
+    HF_OPT_SECRET,    /* string or {file: PATH}; never printed */
+    HF_OPT_BOOL,
+    HF_OPT_INT,
+    HF_OPT_DOUBLE,
+    HF_OPT_SIZE,      /* 1MiB */
+    HF_OPT_DURATION,  /* 500ms */
+    HF_OPT_ENUM,      /* one of .enums, "a|b|c" */
+    HF_OPT_STRLIST,   /* list of strings */
+    HF_OPT_SECRETLIST,
+    HF_OPT_OBJ,       /* nested map validated against .sub */
+    HF_OPT_OBJLIST,   /* list of maps validated against .sub */
+    HF_OPT_STRMAP,    /* free-form map of scalars (e.g. librdkafka properties) */
+    HF_OPT_ANY,       /* validated by the code that reads it */
+    HF_OPT_TEMPLATE,  /* a string with per-event names (${data.repo}), compiled at load */
+};
+
+/* One entry of a typed option table; tables end with {0}. */
+struct hf_option {
+    const char *name;
+    enum hf_opt_type type;
+    const char *def;              /* default as text, NULL for none */
+    int64_t min, max;             /* bounds for INT/SIZE/DURATION (max 0 = none) */
+    const char *enums;            /* "a|b|c" for ENUM (INT accepts "auto" when enums is "auto") */
+    const struct hf_option *sub;  /* OBJ / OBJLIST */
+    bool required;
+    const char *help;
+    /* Where the value goes in the owner's config struct (HF_OPT_AT);
+     * unbound entries are only validated. */
+    size_t off;
+    bool bound;
+};
+
+struct hf_cerr {
+    char msg[512];
+};
+
+/* Binds an option to a member of the owner's config struct. */
+#define HF_OPT_AT(type, member) .off = offsetof(type, member), .bound = true
+
+struct hf_strlist {
+    char **v;
+    size_t n;
+};
+
+/* Fills the bound members of conf from map (validated against table
+ * before), defaults for what is absent; secrets are read ({file: PATH}).
+ * 0, or -1 with err set to "FILE:LINE:COL: ...". */
+struct hf_cnode;
+int hf_opt_bind(const char *file, const struct hf_cnode *map, const struct hf_option *table, void *conf,
+                struct hf_cerr *err);
+/* Frees what hf_opt_bind allocated in conf (secrets wiped first). */
+void hf_opt_unbind(const struct hf_option *table, void *conf);
+
+/* A config check in progress (a plugin's check hook gets one): failures
+ * name the option, the core adds FILE:LINE:COL and the section. */
+struct hf_check {
+    const char *file;
+    const struct hf_cnode *node; /* the section's map */
+    const char *what;            /* "sink 'siem' (splunk_hec)" */
+    struct hf_cerr *err;
+};
+/* Reports option (dotted, e.g. "tls.ca_file") as wrong; returns -1. */
+int hf_check_fail(const struct hf_check *ck, const char *option, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* What a sink takes from each record. */
+enum hf_takes { HF_TAKES_RECORDS = 1, HF_TAKES_METRICS = 2, HF_TAKES_BOTH = 3 };
+
+#endif
