@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const int status_codes[] = {200, 202, 400, 401, 413, 431, 503};
 
 static void label(struct hf_buf *b, const char *v)
 {
@@ -27,11 +26,11 @@ void hf_admin_metrics(struct hf_pipeline *p, struct hf_buf *b)
                    "# TYPE hookfwd_requests_total counter\n");
     for (size_t i = 0; i < p->cfg->nsources && i < HF_MAX_SOURCES; i++) {
         struct hf_source_stats *st = p->stats[i];
-        for (int k = 0; k < 8; k++) {
+        for (int k = 0; k <= HF_STATS_NSTATUS; k++) {
             hf_buf_puts(b, "hookfwd_requests_total{source=\"");
             label(b, st->name);
-            if (k < 7)
-                hf_buf_printf(b, "\",status=\"%d\"} %llu\n", status_codes[k], atomic_load(&st->by_status[k]));
+            if (k < HF_STATS_NSTATUS)
+                hf_buf_printf(b, "\",status=\"%d\"} %llu\n", hf_stats_statuses[k], atomic_load(&st->by_status[k]));
             else
                 hf_buf_printf(b, "\",status=\"other\"} %llu\n", atomic_load(&st->by_status[k]));
         }

@@ -6,20 +6,11 @@
 #include "config.h"
 #include "dedup.h"
 #include "sink.h"
+#include "stats.h"
 #include "verify.h"
 
 #include <stdatomic.h>
 
-#define HF_MAX_SOURCES 64
-#define HF_MAX_KEYS 8
-
-/* Self-metrics of a source, kept by name across reloads. */
-struct hf_source_stats {
-    char name[64];
-    atomic_ullong by_status[8]; /* 200 202 400 401 413 431 503 other */
-    atomic_ullong accepted;
-    atomic_ullong key_used[HF_MAX_KEYS];
-};
 
 struct hf_journal;
 
@@ -40,9 +31,6 @@ struct hf_ingest_result {
     char reason[200];
 };
 
-struct hf_source_stats *hf_stats_for_source(const char *name);
-extern atomic_ullong hf_stats_unknown_path;
-void hf_stats_count(struct hf_source_stats *st, int status);
 
 /* Builds a pipeline for cfg. With `old` (a reload), sinks whose options
  * did not change are taken over with their queues and connections, and the
