@@ -65,7 +65,8 @@ int hf_cmd_send_test(const struct hf_args *a)
         hf_buf_printf(&url, "%s://%s%s", c->tls_cert ? "https" : "http", c->listen_address, s->path);
     CURL *h = curl_easy_init();
     struct curl_slist *hl = curl_slist_append(NULL, "Content-Type: application/json");
-    for (char *line = strtok(hdrs.data, "\n"); line; line = strtok(NULL, "\n"))
+    char *save = NULL;
+    for (char *line = strtok_r(hdrs.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
         hl = curl_slist_append(hl, line);
     curl_easy_setopt(h, CURLOPT_URL, url.data);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
