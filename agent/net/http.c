@@ -1,6 +1,9 @@
-/* HTTP/1.1 server for webhook ingest and the admin endpoints. */
+/* HTTP/1.1 server for webhook ingest and the admin endpoints: the
+ * connection layer (limits, deadlines, deferred answers, TLS, keep-alive,
+ * pipelining) around llhttp's framing (http_frame.c). */
 #define _GNU_SOURCE
 #include "http.h"
+#include "http_frame.h"
 #include "http_listen.h"
 
 #include <arpa/inet.h>
@@ -26,6 +29,7 @@
 #include <unistd.h>
 
 #define OUT_HIGH_WATER (256 * 1024)
+#define LINGER_MS 1000
 
 struct worker;
 
@@ -34,20 +38,17 @@ struct conn {
     struct worker *w;
     struct bufferevent *bev;
     struct event *timer;
-    char *hdr;               /* copy of the header block, NUL-separated after parsing */
-    size_t hdr_cap;
+    struct hf_frame fr;      /* llhttp and the request's header block and body */
     struct hf_http_req req;
     struct hf_http_resp resp;
-    size_t search_from;
-    size_t hdr_len;          /* bytes of the header block, 0 while reading headers */
     bool in_request;         /* first byte of a request seen */
     bool closing;
     bool pending;            /* a deferred answer is outstanding */
     bool pending_keep;       /* keep-alive decision for it */
     bool dead;               /* the peer went away while pending */
+    bool linger_wanted;      /* refused mid-request: linger after the answer */
+    bool lingering;          /* answered and half-closed; dropping input until EOF */
     unsigned requests;
-    struct hf_buf chunked;   /* de-chunked body */
-    size_t chunk_scan;       /* where de-chunking resumes, from the body's start */
 };
 
 struct worker {
@@ -104,9 +105,8 @@ static void conn_free(struct conn *c)
             SSL_set_shutdown(ssl, SSL_RECEIVED_SHUTDOWN);
         bufferevent_free(c->bev);
     }
-    free(c->hdr);
+    hf_frame_free(&c->fr);
     hf_buf_free(&c->resp.body);
-    hf_buf_free(&c->chunked);
     free(c);
 }
 
@@ -172,13 +172,34 @@ static void write_response(struct conn *c, struct hf_http_resp *r, bool keepaliv
     evbuffer_add(out, r->body.data ? r->body.data : "", r->body.len);
 }
 
-static void finish_close(struct conn *c)
+/* The answer is out: send a FIN, then read and drop what the client still
+ * sends for a moment before closing. Closing a socket with unread bytes
+ * makes the kernel send a RST, which can destroy our answer (a 400 for a
+ * malformed request, say) before the client has read it. */
+static void linger(struct conn *c)
+{
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    if (c->w->srv->tls || fd < 0 || c->w->stopping) {
+        conn_free(c);
+        return;
+    }
+    c->lingering = true;
+    shutdown(fd, SHUT_WR);
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    evbuffer_drain(in, evbuffer_get_length(in));
+    bufferevent_enable(c->bev, EV_READ);
+    struct timeval tv = {.tv_sec = LINGER_MS / 1000, .tv_usec = (LINGER_MS % 1000) * 1000};
+    evtimer_add(c->timer, &tv);
+}
+
+static void finish_close(struct conn *c, bool with_linger)
 {
     c->closing = true;
+    c->linger_wanted = with_linger;
     bufferevent_disable(c->bev, EV_READ);
     evtimer_del(c->timer);
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-        conn_free(c);
+        with_linger ? linger(c) : conn_free(c);
     else {
         /* give a slow reader a bounded time to take the answer */
         struct timeval tv = {.tv_sec = 5, .tv_usec = 0};
@@ -191,164 +212,17 @@ static void reject_now(struct conn *c, int status, const char *reason)
 {
     hf_http_error(&c->resp, status, reason);
     write_response(c, &c->resp, false);
-    finish_close(c);
-}
-
-static int parse_headers(struct conn *c)
-{
-    struct hf_http_req *q = &c->req;
-    char *p = c->hdr, *end = c->hdr + c->hdr_len;
-    memset(q, 0, sizeof(*q));
-    /* request line */
-    char *eol = memchr(p, '\n', (size_t)(end - p));
-    if (!eol)
-        return 400;
-    *eol = '\0';
-    if (eol > p && eol[-1] == '\r')
-        eol[-1] = '\0';
-    char *sp1 = strchr(p, ' ');
-    char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-    if (!sp1 || !sp2)
-        return 400;
-    *sp1 = *sp2 = '\0';
-    q->method = p;
-    q->path = sp1 + 1;
-    const char *ver = sp2 + 1;
-    if (strcmp(ver, "HTTP/1.1") && strcmp(ver, "HTTP/1.0"))
-        return strncmp(ver, "HTTP/", 5) ? 400 : 505;
-    if (q->path[0] != '/')
-        return 400;
-    char *qm = strchr(sp1 + 1, '?');
-    if (qm) {
-        *qm = '\0';
-        q->query = qm + 1;
-    }
-    bool http11 = !strcmp(ver, "HTTP/1.1");
-    q->keepalive = http11;
-    q->content_length = 0;
-    bool have_cl = false, chunked = false;
-    p = eol + 1;
-    while (p < end) {
-        eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol)
-            return 400;
-        *eol = '\0';
-        if (eol > p && eol[-1] == '\r')
-            eol[-1] = '\0';
-        if (*p == '\0')
-            break; /* blank line */
-        if (*p == ' ' || *p == '\t')
-            return 400; /* obsolete line folding */
-        char *colon = strchr(p, ':');
-        if (!colon || colon == p)
-            return 400;
-        for (char *k = p; k < colon; k++)
-            if (*k <= ' ' || *k >= 127 || strchr("()<>@,;\\\"/[]?={}", *k))
-                return 400;
-        *colon = '\0';
-        char *v = colon + 1;
-        while (*v == ' ' || *v == '\t')
-            v++;
-        size_t vl = strlen(v);
-        while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
-            v[--vl] = '\0';
-        for (size_t i = 0; i < vl; i++)
-            if ((unsigned char)v[i] < 0x20 && v[i] != '\t')
-                return 400; /* bare CR or other control bytes */
-        if (q->nheaders >= HF_HTTP_MAX_HEADERS)
-            return 431;
-        q->headers[q->nheaders].name = p;
-        q->headers[q->nheaders].value = v;
-        q->nheaders++;
-        if (!strcasecmp(p, "content-length")) {
-            char *e;
-            errno = 0;
-            long long n = strtoll(v, &e, 10);
-            if (!*v || *e || errno || n < 0 || (have_cl && n != q->content_length))
-                return 400;
-            have_cl = true;
-            q->content_length = n;
-        } else if (!strcasecmp(p, "transfer-encoding")) {
-            if (strcasecmp(v, "chunked"))
-                return 501;
-            chunked = true;
-        } else if (!strcasecmp(p, "connection")) {
-            if (!strcasecmp(v, "close"))
-                q->keepalive = false;
-            else if (!strcasecmp(v, "keep-alive"))
-                q->keepalive = true;
-        }
-        p = eol + 1;
-    }
-    if (chunked && have_cl)
-        return 400; /* request smuggling shape */
-    if (chunked)
-        q->content_length = -1;
-    return 0;
-}
-
-/* De-chunks from `in` into c->chunked. 1 = complete, 0 = need more, <0 = status. */
-static int read_chunked(struct conn *c, const unsigned char *p, size_t len, size_t *consumed)
-{
-    /* resume after the chunks already copied: starting over on every read
-     * costs O(n^2) for a sender dribbling many small chunks */
-    size_t i = c->chunk_scan;
-    for (;;) {
-        size_t ls = i;
-        while (i < len && p[i] != '\n')
-            i++;
-        if (i >= len)
-            return i - ls > 64 ? -400 : 0;
-        char *e;
-        /* chunk-size is 1*HEXDIG: strtoull alone would also take a sign
-         * ("-1" is ULLONG_MAX), blanks and "0x" */
-        if (!isxdigit(p[ls]))
-            return -400;
-        unsigned long long sz = strtoull((const char *)p + ls, &e, 16);
-        if (e == (char *)p + ls)
-            return -400;
-        i++;
-        if (sz == 0) {
-            /* trailers end with an empty line */
-            for (;;) {
-                size_t t = i;
-                while (i < len && p[i] != '\n')
-                    i++;
-                if (i >= len)
-                    return 0;
-                i++;
-                if (i - t <= 2) {
-                    *consumed = i;
-                    return 1;
-                }
-            }
-        }
-        /* sz first: chunked.len + sz wraps for a size near 2^64, and the
-         * append below would then copy that many bytes */
-        unsigned long long max_body = (unsigned long long)c->w->srv->lim.max_body;
-        if (sz > max_body || c->chunked.len + sz > max_body)
-            return -413;
-        if (len - i < sz + 2)
-            return 0;
-        hf_buf_append(&c->chunked, p + i, (size_t)sz);
-        i += (size_t)sz;
-        if (p[i] == '\r')
-            i++;
-        if (i >= len || p[i] != '\n')
-            return -400;
-        i++;
-        c->chunk_scan = i;
-    }
+    /* a sender we timed out gets no grace; one refused mid-request may
+     * still be sending the rest of it */
+    finish_close(c, status != 408);
 }
 
 static void process(struct conn *c);
 
-static void handle_request(struct conn *c, const char *body, size_t blen, size_t consumed)
+static void handle_request(struct conn *c)
 {
     struct hf_http_server *s = c->w->srv;
     struct hf_http_req *q = &c->req;
-    q->body = body;
-    q->body_len = blen;
     c->resp.status = 500;
     c->resp.retry_after = 0;
     c->resp.content_type = NULL;
@@ -360,9 +234,6 @@ static void handle_request(struct conn *c, const char *body, size_t blen, size_t
     c->requests++;
     bool keep = q->keepalive && !c->resp.close && !atomic_load(&s->stopping) &&
                 (s->lim.max_requests_per_conn == 0 || c->requests < s->lim.max_requests_per_conn);
-    evbuffer_drain(bufferevent_get_input(c->bev), consumed);
-    c->hdr_len = 0;
-    c->search_from = 0;
     c->in_request = false;
     if (c->resp.deferred) {
         c->pending_keep = keep;
@@ -371,114 +242,95 @@ static void handle_request(struct conn *c, const char *body, size_t blen, size_t
     }
     write_response(c, &c->resp, keep);
     if (!keep) {
-        finish_close(c);
+        finish_close(c, false);
         return;
     }
+    hf_frame_trim(&c->fr);
     arm_timer(c); /* idle timeout until the next request */
 }
 
-static void process(struct conn *c)
+/* The header block is in: route it before a byte of the body is read.
+ * Returns -1 when the connection was answered and is closing. */
+static int on_head(struct conn *c)
 {
     struct hf_http_server *s = c->w->srv;
+    c->resp.status = 0;
+    c->resp.retry_after = 0;
+    hf_buf_reset(&c->resp.body);
+    int st = s->ops->on_headers(s->arg, &c->req, &c->resp);
+    if (st == 0 && c->req.content_length > s->lim.max_body) {
+        hf_http_error(&c->resp, 413, "request body is larger than max_body");
+        st = 413;
+    }
+    if (st) {
+        c->resp.status = st;
+        write_response(c, &c->resp, false);
+        finish_close(c, true); /* the body may still be coming */
+        return -1;
+    }
+    const char *expect = hf_http_header(&c->req, "expect");
+    if (expect && !strcasecmp(expect, "100-continue"))
+        evbuffer_add(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    return 0;
+}
+
+/* Feeds llhttp from the input buffer one chain at a time (nothing is
+ * pulled up or copied beforehand) and acts on its pauses. */
+static void process(struct conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
     while (!c->closing && !c->pending) {
-        struct evbuffer *in = bufferevent_get_input(c->bev);
-        size_t avail = evbuffer_get_length(in);
-        if (avail == 0)
-            return;
         if (evbuffer_get_length(bufferevent_get_output(c->bev)) > OUT_HIGH_WATER)
             return; /* the client is not reading its answers; wait */
-        if (!c->in_request) {
+        struct evbuffer_iovec v = {.iov_base = NULL, .iov_len = 0};
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+            v.iov_len = 0;
+        /* a paused parser may have a step to take without new bytes (the
+         * end of a request without a body) */
+        if (v.iov_len == 0 && llhttp_get_errno(&c->fr.parser) != HPE_PAUSED)
+            return;
+        size_t used = 0;
+        enum hf_frame_event ev = hf_frame_feed(&c->fr, &c->req, v.iov_base, v.iov_len, &used);
+        if (used)
+            evbuffer_drain(in, used);
+        switch (ev) {
+        case HF_FRAME_MORE:
+            break;
+        case HF_FRAME_BEGIN:
             c->in_request = true;
             arm_timer(c); /* one deadline for the whole request */
-        }
-        if (c->hdr_len == 0) {
-            struct evbuffer_ptr start;
-            evbuffer_ptr_set(in, &start, c->search_from, EVBUFFER_PTR_SET);
-            struct evbuffer_ptr pos = evbuffer_search(in, "\r\n\r\n", 4, &start);
-            if (pos.pos < 0) {
-                if (avail > (size_t)s->lim.max_header) {
-                    reject_now(c, 431, "request headers are too large");
-                    return;
-                }
-                c->search_from = avail > 3 ? avail - 3 : 0;
+            break;
+        case HF_FRAME_HEAD:
+            if (on_head(c) < 0)
                 return;
-            }
-            size_t hl = (size_t)pos.pos + 4;
-            if (hl > (size_t)s->lim.max_header) {
-                reject_now(c, 431, "request headers are too large");
-                return;
-            }
-            if (c->hdr_cap < hl + 1) {
-                c->hdr_cap = hl + 1;
-                c->hdr = hf_realloc(c->hdr, c->hdr_cap);
-            }
-            evbuffer_copyout(in, c->hdr, hl);
-            c->hdr[hl] = '\0';
-            c->hdr_len = hl;
-            int st = parse_headers(c);
-            if (st) {
-                reject_now(c, st, st == 431 ? "too many request headers" : st == 505 ? "HTTP version not supported"
-                                  : st == 501 ? "unsupported transfer-encoding" : "malformed request");
-                return;
-            }
-            c->resp.status = 0;
-            c->resp.retry_after = 0;
-            hf_buf_reset(&c->resp.body);
-            hf_buf_reset(&c->chunked);
-            c->chunk_scan = 0;
-            st = s->ops->on_headers(s->arg, &c->req, &c->resp);
-            if (st == 0 && c->req.content_length > s->lim.max_body) {
-                hf_http_error(&c->resp, 413, "request body is larger than max_body");
-                st = 413;
-            }
-            if (st) {
-                c->resp.status = st;
-                write_response(c, &c->resp, false);
-                finish_close(c);
-                return;
-            }
-            const char *expect = hf_http_header(&c->req, "expect");
-            if (expect && !strcasecmp(expect, "100-continue"))
-                evbuffer_add(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n", 25);
-        }
-        /* the header block sits at the front of `in`; the body follows it */
-        if (c->req.content_length >= 0) {
-            size_t need = c->hdr_len + (size_t)c->req.content_length;
-            if (avail < need)
-                return;
-            unsigned char *all = evbuffer_pullup(in, (ev_ssize_t)need);
-            handle_request(c, (const char *)all + c->hdr_len, (size_t)c->req.content_length, need);
-        } else {
-            size_t used = 0;
-            if (avail > c->hdr_len + (size_t)s->lim.max_body + 65536) {
-                reject_now(c, 413, "request body is larger than max_body");
-                return;
-            }
-            unsigned char *all = evbuffer_pullup(in, (ev_ssize_t)avail);
-            int rc = read_chunked(c, all + c->hdr_len, avail - c->hdr_len, &used);
-            if (rc < 0) {
-                reject_now(c, -rc, rc == -413 ? "request body is larger than max_body" : "malformed chunked body");
-                return;
-            }
-            if (rc == 0)
-                return;
-            handle_request(c, c->chunked.data ? c->chunked.data : "", c->chunked.len, c->hdr_len + used);
+            break;
+        case HF_FRAME_DONE:
+            handle_request(c);
+            break;
+        case HF_FRAME_ERROR:
+            reject_now(c, c->fr.status, c->fr.reason);
+            return;
         }
     }
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
-    (void)bev;
-    process(arg);
+    struct conn *c = arg;
+    if (c->lingering) {
+        struct evbuffer *in = bufferevent_get_input(bev);
+        evbuffer_drain(in, evbuffer_get_length(in));
+        return;
+    }
+    process(c);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
     if (c->closing) {
-        if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-            conn_free(c);
+        if (!c->lingering && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+            c->linger_wanted ? linger(c) : conn_free(c);
         return;
     }
     process(c); /* resume after output back-pressure */
@@ -550,7 +402,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     }
     c->timer = evtimer_new(w->base, on_timeout, c);
     hf_buf_init(&c->resp.body, 0);
-    hf_buf_init(&c->chunked, 0);
+    hf_frame_init(&c->fr, s->lim.max_header, s->lim.max_body);
     if (!c->bev || !c->timer) {
         if (!c->bev)
             close(fd);
@@ -604,7 +456,7 @@ static void finish_deferred(struct hf_http_defer *d)
     bool keep = c->pending_keep && !c->w->stopping;
     write_response(c, &c->resp, keep);
     if (!keep) {
-        finish_close(c);
+        finish_close(c, false);
         return;
     }
     arm_timer(c);

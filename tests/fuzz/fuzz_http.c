@@ -1,5 +1,5 @@
-/* Fuzz target: raw request bytes through the real HTTP server (agent/http.c:
- * header search and limits, request line and header parsing, Content-Length,
+/* Fuzz target: raw request bytes through the real HTTP server (agent/net/:
+ * the connection layer and its limits around llhttp, Content-Length,
  * chunked bodies, Expect, keep-alive and pipelining) into the real ingest
  * path (hf_ingest: verify, then parse and flatten).
  *

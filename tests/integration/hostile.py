@@ -9,6 +9,7 @@ stopping by themselves:
   dribble PORT PID                      900 KB of 1-byte chunks in small writes: agent CPU
   corpus PORT PID FIXTURES N            N malformed requests; the three numbers
   replay PORT                           Standard Webhooks tolerance and dedup
+  framing PORT                          strict HTTP/1.1 framing: each malformed shape, signed
 
 Each prints one JSON object on its last line. Signatures are computed here
 with Python's hmac, independently of the agent; `signed()` is the oracle
@@ -128,6 +129,8 @@ def parse_requests(raw):
     [(source or None, headers, body)]; stops at the first it cannot frame."""
     out = []
     while raw:
+        # RFC 9112 2.2: empty lines before a request-line are ignored
+        raw = raw.lstrip(b"\r\n")
         end = raw.find(b"\r\n\r\n")
         if end < 0:
             break
@@ -695,6 +698,117 @@ async def replay(port):
     return out
 
 
+
+# ---- strict framing (INTERFACE.md): every case signed, so a lenient reader would accept ----
+
+def framing_cases():
+    """(name, raw request, statuses allowed). The body of each is signed for
+    the omega source over the bytes a lenient reader would take as the body,
+    and a correctly framed, signed request follows on the same connection:
+    were the framing accepted, the answers would be 202s."""
+    n = [0]
+
+    def body():
+        n[0] += 1
+        return b'{"event":"decision.allowed","decision":{"id":"dec_framing_%d_%d","outcome":"ALLOW"}}' % (
+            os.getpid(), n[0])
+
+    def head(b, extra, version=b"HTTP/1.1", host=True, eol=b"\r\n"):
+        name, value = sign_header("omega", b)
+        lines = [b"POST /webhooks/omega " + version]
+        if host:
+            lines.append(b"Host: 127.0.0.1")
+        lines.append(name.encode() + b": " + value.encode())
+        return eol.join(lines + extra) + eol
+
+    def chunked(b, size_line=None, eol=b"\r\n"):
+        return (size_line if size_line is not None else b"%x" % len(b)) + eol + b + eol + b"0" + eol + eol
+
+    cases = []
+
+    def add(name, raw, allowed=(400,)):
+        cases.append((name, raw, allowed))
+
+    b = body(); add("Content-Length with a plus sign (+N)", head(b, [b"Content-Length: +%d" % len(b)]) + b"\r\n" + b)
+    b = body(); add("Content-Length not only digits (N N)", head(b, [b"Content-Length: %d %d" % (len(b), len(b))]) + b"\r\n" + b)
+    b = body(); add("two different Content-Length values",
+                    head(b, [b"Content-Length: %d" % len(b), b"Content-Length: %d" % (len(b) + 1)]) + b"\r\n" + b + b" ")
+    b = body(); add("Transfer-Encoding with Content-Length",
+                    head(b, [b"Content-Length: %d" % len(b), b"Transfer-Encoding: chunked"]) + b"\r\n" + chunked(b))
+    b = body(); add("Transfer-Encoding: chunked sent twice",
+                    head(b, [b"Transfer-Encoding: chunked", b"Transfer-Encoding: chunked"]) + b"\r\n" + chunked(b))
+    b = body(); add("Transfer-Encoding: chunked, chunked",
+                    head(b, [b"Transfer-Encoding: chunked, chunked"]) + b"\r\n" + chunked(b))
+    b = body(); add("Transfer-Encoding: chunked not last",
+                    head(b, [b"Transfer-Encoding: chunked, identity"]) + b"\r\n" + chunked(b))
+    b = body(); add("Transfer-Encoding: gzip, chunked (a coding hookfwd does not implement)",
+                    head(b, [b"Transfer-Encoding: gzip, chunked"]) + b"\r\n" + chunked(b), (400, 501))
+    b = body(); add("Transfer-Encoding on HTTP/1.0",
+                    head(b, [b"Transfer-Encoding: chunked"], version=b"HTTP/1.0") + b"\r\n" + chunked(b))
+    b = body(); add("bare CR as a line ending in the header block",
+                    head(b, [b"X-A: 1\rX-B: 2", b"Content-Length: %d" % len(b)]) + b"\r\n" + b)
+    b = body(); add("bare LF as the line ending of every header line",
+                    head(b, [b"Content-Length: %d" % len(b)], eol=b"\n") + b"\n" + b)
+    b = body(); add("bare LF blank line ending the header block",
+                    head(b, [b"Content-Length: %d" % len(b)]) + b"\n" + b)
+    b = body(); add("obs-fold (a header continued on the next line)",
+                    head(b, [b"X-Folded: a", b" b", b"Content-Length: %d" % len(b)]) + b"\r\n" + b)
+    b = body(); add("malformed chunk size (0x prefix)",
+                    head(b, [b"Transfer-Encoding: chunked"]) + b"\r\n" + chunked(b, b"0x%x" % len(b)))
+    b = body(); add("malformed chunk size (trailing space)",
+                    head(b, [b"Transfer-Encoding: chunked"]) + b"\r\n" + chunked(b, b"%x " % len(b)))
+    b = body(); add("bare CR inside a chunk extension",
+                    head(b, [b"Transfer-Encoding: chunked"]) + b"\r\n" + chunked(b, b"%x;a=b\rc" % len(b)))
+    b = body(); add("bare LF line endings in a chunked body",
+                    head(b, [b"Transfer-Encoding: chunked"]) + b"\r\n" + chunked(b, eol=b"\n"))
+    b = body(); add("malformed trailer (a line without a colon, ended by a bare LF)",
+                    head(b, [b"Transfer-Encoding: chunked"]) + b"\r\n" + b"%x\r\n" % len(b) + b + b"\r\n0\r\nx\n\r\n")
+    b = body(); add("HTTP/1.1 request without Host",
+                    head(b, [b"Content-Length: %d" % len(b)], host=False) + b"\r\n" + b)
+    b = body(); add("HTTP/1.1 request with two Host headers",
+                    head(b, [b"Host: other.example", b"Content-Length: %d" % len(b)]) + b"\r\n" + b)
+    b = body(); add("HTTP version hookfwd does not speak (HTTP/2.0 in a request line)",
+                    head(b, [b"Content-Length: %d" % len(b)], version=b"HTTP/2.0") + b"\r\n" + b, (400, 505))
+    # controls: the same requests, correctly framed, are accepted
+    # (with Connection: close, so the agent closes once it has answered)
+    b = body(); add("control: Content-Length, signed",
+                    head(b, [b"Content-Length: %d" % len(b), b"Connection: close"]) + b"\r\n" + b, (202,))
+    b = body(); add("control: chunked with an extension and a trailer, signed",
+                    head(b, [b"Transfer-Encoding: chunked", b"Connection: close"]) + b"\r\n" + b"%x;ext=1\r\n" % len(b) + b +
+                    b"\r\n0\r\nX-Trailer: t\r\n\r\n", (202,))
+    return cases
+
+
+def framing(port):
+    """Each case on its own connection, followed by a well-framed signed
+    request: the answer to the case, whether the agent then closed the
+    connection (EOF within the deadline), and how many answers came."""
+    out = []
+    for name, raw, allowed in framing_cases():
+        follow_body = b'{"event":"decision.allowed","decision":{"id":"dec_follow_%d_%d"}}' % (os.getpid(), len(out))
+        n, v = sign_header("omega", follow_body)
+        follow = request("/webhooks/omega", follow_body, [(n, v)])
+        control = allowed == (202,)
+        s = socket.create_connection(("127.0.0.1", port), timeout=READ_TIMEOUT + 3)
+        s.sendall(raw + (b"" if control else follow))
+        data, closed = b"", False
+        deadline = time.monotonic() + READ_TIMEOUT + 2
+        try:
+            while time.monotonic() < deadline:
+                chunk = s.recv(65536)
+                if not chunk:
+                    closed = True
+                    break
+                data += chunk
+        except (socket.timeout, ConnectionResetError):
+            pass
+        s.close()
+        statuses = [int(m) for m in re.findall(rb"HTTP/1\.1 (\d{3}) ", data)]
+        out.append({"case": name, "status": statuses[0] if statuses else 0, "answers": len(statuses),
+                    "closed": closed, "ok": bool(statuses) and statuses[0] in allowed and closed and len(statuses) == 1})
+    return {"cases": out}
+
+
 def main():
     cmd, port = sys.argv[1], int(sys.argv[2])
     if cmd == "slowloris":
@@ -709,6 +823,8 @@ def main():
         r = dribble(port, int(sys.argv[3]))
     elif cmd == "corpus":
         r = asyncio.run(corpus(port, int(sys.argv[3]), sys.argv[4], int(sys.argv[5])))
+    elif cmd == "framing":
+        r = framing(port)
     elif cmd == "replay":
         r = asyncio.run(replay(port))
     else:

@@ -93,7 +93,7 @@ def raw(data):
 print(raw(b"POST /webhooks/omega HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\nConnection: close\r\n\r\n{}{}{}"))
 print(raw(b"POST /webhooks/omega HTTP/1.1\r\nHost: x\r\nX-Bad: a\rb\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"))
 print(raw(b"GARBAGE\r\n\r\n"))
-print(raw(b"POST /webhooks/omega HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n"))
+print(raw(b"POST /webhooks/omega HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n"))
 PY
 check_eq "conflicting Content-Length is 400" "HTTP/1.1 400 Bad Request" "$(sed -n 1p "$WORK/raw.txt")"
 check_eq "bare CR in a header is 400" "HTTP/1.1 400 Bad Request" "$(sed -n 2p "$WORK/raw.txt")"

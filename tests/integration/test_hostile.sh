@@ -89,6 +89,23 @@ for i in "${!cases[@]}"; do
 done
 ACCEPTED=$((ACCEPTED + 2))
 
+echo "--- ${SECONDS}s: strict framing"
+# ---- strict HTTP/1.1 framing (INTERFACE.md): each malformed shape, signed,
+# with a well-framed signed request behind it on the same connection: 400
+# (501/505 where the contract allows), one answer, then the agent closes ----
+$HOSTILE framing "$PORT" | tail -n 1 >"$WORK/framing.json"
+while IFS='|' read -r fcase fstatus fanswers fclosed fok; do
+    case $fcase in
+    control:*) what="framing $fcase: 202, one answer, then closed" ;;
+    *) what="framing: $fcase is refused with one answer and the connection closed" ;;
+    esac
+    if [ "$fok" = True ]; then ok "$what ($fstatus)"; else not_ok "$what: got $fstatus, $fanswers answer(s), closed $fclosed"; fi
+done < <(python3 -c '
+import json, sys
+for c in json.load(open(sys.argv[1]))["cases"]:
+    print("|".join(str(x) for x in (c["case"], c["status"], c["answers"], c["closed"], c["ok"])))' "$WORK/framing.json")
+ACCEPTED=$((ACCEPTED + 2))
+
 echo "--- ${SECONDS}s: signature before parse"
 # ---- (b) signature before parse: 500,000 nested arrays ----
 $HOSTILE nested "$PORT" "$PID" | tail -n 1 >"$WORK/nested.json"
