@@ -2,8 +2,7 @@
 /* base/: what every part of hookfwd uses and that knows no hookfwd type:
  * capped buffers and JSON output (buf.c), time (time.c), units (units.c),
  * globs, snake_case, hex and base64 (text.c), hashing, random numbers and
- * allocation (mem.c), logging (log.c), addresses (addr.c). Formerly: a capped growable buffer, time, unit parsing,
- * JSON string escaping and logging. */
+ * allocation (mem.c), logging (log.c), addresses (addr.c). */
 #ifndef HF_UTIL_H
 #define HF_UTIL_H
 
