@@ -26,6 +26,7 @@ PACKAGES="
     rsyslog
     rsyslog-openssl
     kcat
+    exim4-daemon-light
     openssl
     util-linux
     jq
@@ -54,6 +55,10 @@ PACKAGES="
 #                                          test receivers, certificates)
 #   rsyslog rsyslog-openssl                real syslog peer, plain and TLS
 #   kcat                                   Kafka client against the mock cluster
+#   exim4-daemon-light                     real SMTP server for the e-mail sink
+#                                          (tests/integration/lib_smtp.sh; Debian
+#                                          12's OpenSMTPD 6.8 fails every TLS
+#                                          handshake with OpenSSL 3)
 #   util-linux bsdextrautils               runuser, setsid; hexdump, column
 #   clang                                  libFuzzer targets
 #   wrk nginx-light                        benchmarks, TLS-terminating proxy,

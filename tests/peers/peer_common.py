@@ -1,12 +1,14 @@
 # Shared plumbing for hookfwd's test peers (hec_receiver.py,
-# datadog_receiver.py): strict request-body reading, JSON replies, strict JSON
-# decoding, optional TLS, and the "LISTENING <port>" start-up line.
+# datadog_receiver.py, slack_receiver.py, pagerduty_receiver.py): strict
+# request-body reading, JSON replies, strict JSON decoding, optional TLS, the
+# "LISTENING <port>" start-up line and the optional --port-file.
 #
 # Standard library only.
 
 import argparse
 import json
 import math
+import os
 import signal
 import ssl
 import sys
@@ -128,6 +130,19 @@ class PeerHandler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
 
+    def send_text(self, status, text, headers=None):
+        """A bare text answer (Slack's incoming webhooks answer "ok" or an
+        error token this way)."""
+        data = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
     def read_body(self):
         """Return the request body as bytes; raise BodyError. After a
         BodyError the connection is no longer in sync and must be closed."""
@@ -189,6 +204,33 @@ class PeerHandler(BaseHTTPRequestHandler):
         return False
 
 
+def header_safe(text):
+    """Text for a diagnostic header (X-Peer-Detail): one line of ASCII."""
+    text = text.replace("\r", " ").replace("\n", " ")
+    return text.encode("ascii", "backslashreplace").decode("ascii")[:1000]
+
+
+class TokenBucket:
+    """Rate limit of `rate` requests per second with bursts of `burst`. The
+    bucket starts full. take() returns 0 when the request may pass, else the
+    whole seconds (at least 1) a client must wait, for Retry-After."""
+
+    def __init__(self, rate, burst):
+        self.rate = float(rate)
+        self.burst = float(burst)
+        self.tokens = self.burst
+        self.stamp = time.monotonic()
+
+    def take(self):
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0
+        return max(1, math.ceil((1.0 - self.tokens) / self.rate))
+
+
 def parse_control_body(body):
     """Decode a /_control body: returns (dict, None) or (None, error)."""
     try:
@@ -214,14 +256,26 @@ def base_arg_parser(description):
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port, 0 = ephemeral (default)")
     parser.add_argument("--out", help="append one JSON line per accepted item")
+    parser.add_argument("--port-file",
+                        help="once bound, write the port (decimal, newline) to this file; "
+                             "written to a temporary name and renamed, so a reader never "
+                             "sees it half-written")
     parser.add_argument("--tls-cert", help="PEM certificate: serve HTTPS")
     parser.add_argument("--tls-key", help="PEM private key for --tls-cert")
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
     return parser
 
 
+def write_port_file(path, port):
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w", encoding="ascii") as fh:
+        fh.write("%d\n" % port)
+    os.replace(tmp, path)
+
+
 def serve(args, handler, state):
-    """Bind, print "LISTENING <port>", serve until SIGTERM/SIGINT."""
+    """Bind, write --port-file, print "LISTENING <port>", serve until
+    SIGTERM/SIGINT."""
     tls_ctx = None
     if args.tls_cert or args.tls_key:
         if not (args.tls_cert and args.tls_key):
@@ -230,6 +284,8 @@ def serve(args, handler, state):
         tls_ctx.load_cert_chain(args.tls_cert, args.tls_key)
     server = PeerServer((args.host, args.port), handler, state, args.verbose, tls_ctx)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if getattr(args, "port_file", None):
+        write_port_file(args.port_file, server.server_address[1])
     print("LISTENING %d" % server.server_address[1], flush=True)
     try:
         server.serve_forever()

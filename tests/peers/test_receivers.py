@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-# Self-test for the test peers (hec_receiver.py, datadog_receiver.py): starts
-# each as a subprocess, sends good and bad requests, and checks that they are
-# as strict as the real Splunk HEC and Datadog intake are documented to be.
+# Self-test for the test peers (hec_receiver.py, datadog_receiver.py,
+# slack_receiver.py, pagerduty_receiver.py): starts each as a subprocess, sends
+# good and bad requests, and checks that they are as strict as the real Splunk
+# HEC, Datadog intake, Slack incoming webhooks and PagerDuty Events API v2 are
+# documented to be.
 #
 #   python3 tests/peers/test_receivers.py      -> "N passed, 0 failed", exit 0
 #
@@ -21,6 +23,7 @@ import tempfile
 import time
 import traceback
 import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
 
@@ -892,6 +895,710 @@ def dd_keep_alive(p):
     conn.close()
 
 
+# ---- Slack helpers -------------------------------------------------------
+
+HOOK = "/services/T0HOOKFWD/B0ALERTS/abcdefghijklmnopqrstuvwx"
+HOOK_2 = "/services/T0HOOKFWD/B0OPS/zyxwvutsrqponmlkjihgfedc"
+HOOK_3 = "/services/T0HOOKFWD/B0OTHER/000000000000000000000000"
+
+
+def slack_post(peer, message, hook=HOOK, ctype="application/json"):
+    body = message if isinstance(message, bytes) else json.dumps(message).encode()
+    hdrs = {} if ctype is None else {"Content-Type": ctype}
+    return call("POST", peer.base + hook, body, hdrs)
+
+
+def expect_slack(reply, status, token):
+    check(reply.status == status and reply.body == token.encode(),
+          "want %d %s, got %r (%s)" % (status, token, reply, reply.headers.get("X-Peer-Detail")))
+    check(reply.headers.get("Content-Type", "").startswith("text/plain"),
+          "Slack answers bare text: %r" % reply.headers.get("Content-Type"))
+
+
+def mrkdwn(text):
+    return {"type": "mrkdwn", "text": text}
+
+
+def plain(text):
+    return {"type": "plain_text", "text": text}
+
+
+def section(text=None, fields=None, **extra):
+    block = {"type": "section"}
+    if text is not None:
+        block["text"] = mrkdwn(text)
+    if fields is not None:
+        block["fields"] = [mrkdwn(f) for f in fields]
+    block.update(extra)
+    return block
+
+
+GOOD_BLOCKS = [
+    {"type": "header", "text": plain(":rotating_light: scan.blocked acme/api", ), "block_id": "h"},
+    section("*Gate* blocked on `main`", fields=["*Repo*\nacme/api", "*Branch*\nmain",
+                                                  "*Critical*\n2", "*High*\n5"]),
+    {"type": "divider"},
+    {"type": "context", "elements": [mrkdwn("commit `4f2a9c1`"),
+                                     {"type": "image", "image_url": "https://example.com/i.png",
+                                      "alt_text": "logo"}]},
+    {"type": "image", "image_url": "https://example.com/chart.png", "alt_text": "chart",
+     "title": plain("Findings")},
+    {"type": "actions", "elements": [{"type": "button", "text": plain("Open report"),
+                                      "url": "https://example.com/r/1", "action_id": "open"}]},
+    {"type": "markdown", "text": "**Findings** by severity"},
+    {"type": "rich_text", "elements": [{"type": "rich_text_section",
+                                        "elements": [{"type": "text", "text": "hi"}]}]},
+]
+
+
+# ---- Slack tests ---------------------------------------------------------
+
+@test
+def slack_text_message_recorded(p):
+    reply = slack_post(p.slack, {"text": "scan.blocked on acme/api"})
+    expect_slack(reply, 200, "ok")
+    recs = [json.loads(line) for line in p.slack.lines()]
+    check(len(recs) == 1 and recs[0]["hook"] == HOOK and recs[0]["seq"] == 1 and
+          recs[0]["message"] == {"text": "scan.blocked on acme/api"} and
+          isinstance(recs[0]["time"], float), recs)
+    got = call("GET", p.slack.base + "/_messages").json["messages"]
+    check(got == recs, got)
+
+
+@test
+def slack_block_kit_message_accepted(p):
+    message = {"text": "scan.blocked acme/api", "blocks": GOOD_BLOCKS}
+    expect_slack(slack_post(p.slack, message), 200, "ok")
+    check(json.loads(p.slack.lines()[0])["message"] == message, p.slack.lines())
+    check(p.slack.stats()["blocks_without_text"] == 0, p.slack.stats())
+
+
+@test
+def slack_blocks_without_text_accepted_and_counted(p):
+    expect_slack(slack_post(p.slack, {"blocks": [section("only blocks")]}), 200, "ok")
+    check(p.slack.stats()["blocks_without_text"] == 1, p.slack.stats())
+
+
+@test
+def slack_limits_exactly_at_the_edge_accepted(p):
+    for message in (
+            {"text": "t", "blocks": [section("x" * 3000)]},
+            {"text": "t", "blocks": [{"type": "header", "text": plain("h" * 150)}]},
+            {"text": "t", "blocks": [section(fields=["f%d" % i for i in range(10)])]},
+            {"text": "t", "blocks": [section(fields=["f" * 2000])]},
+            {"text": "t", "blocks": [{"type": "divider"}] * 50},
+            {"text": "t", "blocks": [{"type": "context", "elements": [mrkdwn("c")] * 10}]},
+            {"text": "t", "blocks": [section("x", block_id="b" * 255)]},
+            {"text": "t", "blocks": [section("x" * 3000)] * 4},           # 12,000 in all
+            {"text": "t", "blocks": [{"type": "markdown", "text": "m" * 12000}]},
+            {"text": "t", "attachments": [{"text": "a"}] * 100},
+            {"text": "x" * 40000}):
+        expect_slack(slack_post(p.slack, message), 200, "ok")
+    check(len(p.slack.lines()) == 11, len(p.slack.lines()))
+
+
+def bad_slack_cases():
+    long_block_id = "b" * 256
+    yield "not JSON", b"payload=%7B%7D", "invalid_payload"
+    yield "JSON array", [{"text": "x"}], "invalid_payload"
+    yield "JSON string", "hello", "invalid_payload"
+    yield "NaN", b'{"text": NaN}', "invalid_payload"
+    yield "duplicate key", b'{"text": "a", "text": "b"}', "invalid_payload"
+    yield "not UTF-8", b'{"text": "\xff"}', "invalid_payload"
+    yield "text is a number", {"text": 5}, "invalid_payload"
+    yield "mrkdwn not boolean", {"text": "x", "mrkdwn": "yes"}, "invalid_payload"
+    yield "username not string", {"text": "x", "username": 1}, "invalid_payload"
+    yield "empty object", {}, "no_text"
+    yield "empty text", {"text": ""}, "no_text"
+    yield "blank text", {"text": "  \n"}, "no_text"
+    yield "empty blocks, no text", {"blocks": []}, "no_text"
+    yield "blocks is a string", {"text": "x", "blocks": json.dumps([section("a")])}, \
+        "invalid_blocks_format"
+    yield "block is not an object", {"text": "x", "blocks": ["section"]}, "invalid_blocks_format"
+    yield "51 blocks", {"text": "x", "blocks": [{"type": "divider"}] * 51}, "invalid_blocks"
+    yield "unknown block type", {"text": "x", "blocks": [{"type": "banner"}]}, "invalid_blocks"
+    yield "block without type", {"text": "x", "blocks": [{"text": mrkdwn("a")}]}, "invalid_blocks"
+    yield "input block in a message", {"text": "x", "blocks": [
+        {"type": "input", "label": plain("l"), "element": {"type": "plain_text_input"}}]}, \
+        "invalid_blocks"
+    yield "section without text or fields", {"text": "x", "blocks": [section()]}, "invalid_blocks"
+    yield "section text 3001", {"text": "x", "blocks": [section("x" * 3001)]}, "invalid_blocks"
+    yield "section text empty", {"text": "x", "blocks": [section("")]}, "invalid_blocks"
+    yield "section text is a bare string", {"text": "x", "blocks": [
+        {"type": "section", "text": "hello"}]}, "invalid_blocks"
+    yield "text object type markdown", {"text": "x", "blocks": [
+        {"type": "section", "text": {"type": "markdown", "text": "a"}}]}, "invalid_blocks"
+    yield "text object extra key", {"text": "x", "blocks": [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "a", "style": "bold"}}]}, \
+        "invalid_blocks"
+    yield "emoji on mrkdwn", {"text": "x", "blocks": [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "a", "emoji": True}}]}, \
+        "invalid_blocks"
+    yield "11 fields", {"text": "x", "blocks": [section(fields=["f"] * 11)]}, "invalid_blocks"
+    yield "field 2001", {"text": "x", "blocks": [section(fields=["f" * 2001])]}, "invalid_blocks"
+    yield "fields empty", {"text": "x", "blocks": [section(fields=[])]}, "invalid_blocks"
+    yield "header 151", {"text": "x", "blocks": [{"type": "header", "text": plain("h" * 151)}]}, \
+        "invalid_blocks"
+    yield "header mrkdwn", {"text": "x", "blocks": [{"type": "header", "text": mrkdwn("h")}]}, \
+        "invalid_blocks"
+    yield "header with fields", {"text": "x", "blocks": [
+        {"type": "header", "text": plain("h"), "fields": [mrkdwn("f")]}]}, "invalid_blocks"
+    yield "divider with text", {"text": "x", "blocks": [{"type": "divider", "text": plain("d")}]}, \
+        "invalid_blocks"
+    yield "block_id 256", {"text": "x", "blocks": [section("a", block_id=long_block_id)]}, \
+        "invalid_blocks"
+    yield "duplicate block_id", {"text": "x", "blocks": [section("a", block_id="s"),
+                                                         section("b", block_id="s")]}, \
+        "invalid_blocks"
+    yield "context 11 elements", {"text": "x", "blocks": [
+        {"type": "context", "elements": [mrkdwn("c")] * 11}]}, "invalid_blocks"
+    yield "context empty", {"text": "x", "blocks": [{"type": "context", "elements": []}]}, \
+        "invalid_blocks"
+    yield "image without alt_text", {"text": "x", "blocks": [
+        {"type": "image", "image_url": "https://example.com/i.png"}]}, "invalid_blocks"
+    yield "image url not http", {"text": "x", "blocks": [
+        {"type": "image", "image_url": "javascript:alert(1)", "alt_text": "a"}]}, "invalid_blocks"
+    yield "button text 76", {"text": "x", "blocks": [{"type": "actions", "elements": [
+        {"type": "button", "text": plain("b" * 76), "action_id": "a"}]}]}, "invalid_blocks"
+    yield "26 actions", {"text": "x", "blocks": [{"type": "actions", "elements": [
+        {"type": "button", "text": plain("b"), "action_id": "a%d" % i} for i in range(26)]}]}, \
+        "invalid_blocks"
+    yield "markdown blocks over 12000", {"text": "x", "blocks": [
+        {"type": "markdown", "text": "m" * 6000}, {"type": "markdown", "text": "m" * 6001}]}, \
+        "invalid_blocks"
+    yield "blocks carry over 12000 characters", {"text": "x", "blocks": [
+        section("x" * 2500)] * 5}, "msg_blocks_too_long"
+    yield "101 attachments", {"text": "x", "attachments": [{"text": "a"}] * 101}, \
+        "too_many_attachments"
+    yield "attachments not a list", {"text": "x", "attachments": {"text": "a"}}, "invalid_payload"
+
+
+def make_bad_slack_test(name):
+    def run(p):
+        message, token = {n: (m, t) for n, m, t in bad_slack_cases()}[name]
+        reply = slack_post(p.slack, message)
+        expect_slack(reply, 400, token)
+        check(reply.headers.get("X-Peer-Detail"), "no X-Peer-Detail on a rejection")
+        check(p.slack.lines() == [] and p.slack.stats()["accepted"] == 0, "bad message recorded")
+        check(p.slack.stats()["errors"] == {token: 1}, p.slack.stats())
+    return "slack_rejects: " + name, run
+
+
+for _name, _, _ in bad_slack_cases():
+    TESTS.append(make_bad_slack_test(_name))
+
+
+@test
+def slack_content_type(p):
+    expect_slack(slack_post(p.slack, {"text": "x"}, ctype=None), 400, "invalid_payload")
+    expect_slack(slack_post(p.slack, {"text": "x"}, ctype="text/plain"), 400, "invalid_payload")
+    expect_slack(slack_post(p.slack, {"text": "x"}, ctype="application/x-www-form-urlencoded"),
+                 400, "invalid_payload")
+    expect_slack(slack_post(p.slack, {"text": "x"}, ctype="application/json; charset=latin-1"),
+                 400, "invalid_payload")
+    expect_slack(slack_post(p.slack, {"text": "x"}, ctype="application/json; charset=utf-8"),
+                 200, "ok")
+    check(len(p.slack.lines()) == 1, p.slack.lines())
+
+
+@test
+def slack_paths_and_methods(p):
+    for path in ("/services/T1/B1", "/services/t1/b1/x", "/api/chat.postMessage", "/"):
+        expect_slack(slack_post(p.slack, {"text": "x"}, hook=path), 404, "no_service")
+    reply = call("GET", p.slack.base + HOOK)
+    check(reply.status == 405 and reply.headers.get("Allow") == "POST", reply)
+    check(p.slack.lines() == [], p.slack.lines())
+
+
+@test
+def slack_configured_hooks(p):
+    expect_slack(slack_post(p.slack_hooks, {"text": "x"}, hook=HOOK), 200, "ok")
+    expect_slack(slack_post(p.slack_hooks, {"text": "x"}, hook=HOOK_2), 410, "channel_is_archived")
+    expect_slack(slack_post(p.slack_hooks, {"text": "x"}, hook=HOOK_3), 403, "invalid_token")
+    p.slack_hooks.control({"hooks": {HOOK_2: None}})
+    expect_slack(slack_post(p.slack_hooks, {"text": "x"}, hook=HOOK_2), 200, "ok")
+    p.slack_hooks.reset()   # back to the --hook states
+    expect_slack(slack_post(p.slack_hooks, {"text": "x"}, hook=HOOK_2), 410, "channel_is_archived")
+
+
+@test
+def slack_hook_states_from_control(p):
+    for token, status in (("channel_not_found", 404), ("no_service", 404),
+                          ("no_active_hooks", 404), ("invalid_token", 403),
+                          ("action_prohibited", 403), ("channel_is_archived", 410),
+                          ("posting_to_general_channel_denied", 403)):
+        p.slack.control({"hooks": {HOOK: token}})
+        for _ in range(2):  # a state holds until changed
+            expect_slack(slack_post(p.slack, {"text": "x"}), status, token)
+        expect_slack(slack_post(p.slack, {"text": "x"}, hook=HOOK_2), 200, "ok")
+    p.slack.control({"hooks": {HOOK: "ok"}})
+    expect_slack(slack_post(p.slack, {"text": "x"}), 200, "ok")
+    check(len(p.slack.lines()) == 8, len(p.slack.lines()))
+
+
+@test
+def slack_forced_answers_in_order(p):
+    p.slack.control({"fail": [{"error": "rate_limited", "retry_after": 3}, {"status": 500},
+                              {"error": "invalid_token"}, {"status": 503, "body": "upstream"},
+                              {"error": "channel_is_archived", "count": 2}]})
+    first = slack_post(p.slack, {"text": "x"})
+    expect_slack(first, 429, "rate_limited")
+    check(first.headers.get("Retry-After") == "3", first.headers.items())
+    expect_slack(slack_post(p.slack, {"text": "x"}), 500, "rollup_error")
+    expect_slack(slack_post(p.slack, {"text": "x"}), 403, "invalid_token")
+    expect_slack(slack_post(p.slack, {"text": "x"}), 503, "upstream")
+    expect_slack(slack_post(p.slack, {"text": "x"}), 410, "channel_is_archived")
+    expect_slack(slack_post(p.slack, {"text": "x"}), 410, "channel_is_archived")
+    expect_slack(slack_post(p.slack, {"text": "x"}), 200, "ok")
+    stats = p.slack.stats()
+    check(stats["statuses"] == {"429": 1, "500": 1, "403": 1, "503": 1, "410": 2, "200": 1}
+          and stats["pending_faults"] == 0 and len(p.slack.lines()) == 1, stats)
+
+
+@test
+def slack_forced_answer_for_one_hook(p):
+    p.slack.control({"fail": [{"error": "channel_not_found", "hook": HOOK_2}]})
+    expect_slack(slack_post(p.slack, {"text": "x"}, hook=HOOK), 200, "ok")
+    expect_slack(slack_post(p.slack, {"text": "x"}, hook=HOOK_2), 404, "channel_not_found")
+    expect_slack(slack_post(p.slack, {"text": "x"}, hook=HOOK_2), 200, "ok")
+
+
+@test
+def slack_forced_close_and_delay(p):
+    p.slack.control({"fail": [{"close": True}, {"status": 500, "delay_ms": 100}]})
+    try:
+        reply = slack_post(p.slack, {"text": "x"})
+        raise AssertionError("expected a dropped connection, got %r" % reply)
+    except (urllib.error.URLError, http.client.HTTPException, ConnectionError):
+        pass
+    started = time.monotonic()
+    expect_slack(slack_post(p.slack, {"text": "x"}), 500, "rollup_error")
+    check(time.monotonic() - started >= 0.1, "delay_ms not honoured")
+
+
+@test
+def slack_rate_limit_per_hook(p):
+    expect_slack(slack_post(p.slack_rl, {"text": "1"}), 200, "ok")
+    limited = slack_post(p.slack_rl, {"text": "2"})
+    expect_slack(limited, 429, "rate_limited")
+    check(limited.headers.get("Retry-After") == "1", limited.headers.items())
+    expect_slack(slack_post(p.slack_rl, {"text": "other hook"}, hook=HOOK_2), 200, "ok")
+    deadline = time.monotonic() + 3
+    while True:  # the bucket refills at 1/s: poll until it lets the next one through
+        reply = slack_post(p.slack_rl, {"text": "3"})
+        if reply.status == 200:
+            break
+        expect_slack(reply, 429, "rate_limited")
+        check(time.monotonic() < deadline, "rate limit did not let a message through in 3 s")
+        time.sleep(0.1)
+    texts = [json.loads(line)["message"]["text"] for line in p.slack_rl.lines()]
+    check(texts == ["1", "other hook", "3"], texts)
+    check(p.slack_rl.stats()["rate_limited"] >= 1, p.slack_rl.stats())
+
+
+@test
+def slack_rate_limit_from_control(p):
+    p.slack.control({"rate_limit": {"per_second": 0.5, "burst": 3}})
+    for i in range(3):
+        expect_slack(slack_post(p.slack, {"text": str(i)}), 200, "ok")
+    limited = slack_post(p.slack, {"text": "4"})
+    expect_slack(limited, 429, "rate_limited")
+    check(limited.headers.get("Retry-After") == "2", limited.headers.items())
+    p.slack.control({"rate_limit": None})
+    expect_slack(slack_post(p.slack, {"text": "5"}), 200, "ok")
+
+
+@test
+def slack_markup_report(p):
+    raw = {"text": "<!channel> deploy & <https://example.com/r/1|report> <@U123ABC>",
+           "blocks": [section("*repo* <!here>"), {"type": "header", "text": plain("<!everyone>")}]}
+    escaped = {"text": "&lt;!channel&gt; deploy &amp; co", "blocks": [section("a &lt; b &gt; c")]}
+    expect_slack(slack_post(p.slack, raw), 200, "ok")
+    expect_slack(slack_post(p.slack, escaped), 200, "ok")
+    first, second = [json.loads(line)["markup"] for line in p.slack.lines()]
+    check(sorted(first["mentions"]) == ["<!channel>", "<!here>", "<@U123ABC>"] and
+          first["links"] == ["https://example.com/r/1"] and first["raw_ampersands"] == 1, first)
+    check(second == {"mentions": [], "links": [], "raw_ampersands": 0}, second)
+
+
+@test
+def slack_messages_by_hook_and_reset(p):
+    expect_slack(slack_post(p.slack, {"text": "a"}, hook=HOOK), 200, "ok")
+    expect_slack(slack_post(p.slack, {"text": "b"}, hook=HOOK_2), 200, "ok")
+    got = call("GET", p.slack.base + "/_messages?hook=" + HOOK_2).json["messages"]
+    check([m["message"]["text"] for m in got] == ["b"], got)
+    p.slack.control({"reset": True})
+    check(call("GET", p.slack.base + "/_messages").json == {"messages": []}, "reset")
+    check(p.slack.stats()["requests"] == 0, p.slack.stats())
+
+
+@test
+def slack_control_is_strict_and_atomic(p):
+    for bad in ({"fial": []}, {"fail": [{"error": "no_such_error"}]}, {"fail": [{"status": 200}]},
+                {"fail": [{"error": "rate_limited"}, {"status": 302}]},
+                {"fail": [{"status": 500, "count": 0}]}, {"hooks": {"/x": "invalid_token"}},
+                {"hooks": {HOOK: "nope"}}, {"rate_limit": {"per_second": 0}},
+                {"rate_limit": {"per_second": 1, "burst": 0}}, {"reset": 1}):
+        check(call("POST", p.slack.base + "/_control", bad).status == 400, bad)
+    check(p.slack.stats()["pending_faults"] == 0, "a refused control body was applied")
+    expect_slack(slack_post(p.slack, {"text": "x"}), 200, "ok")
+
+
+@test
+def slack_keep_alive(p):
+    conn = http.client.HTTPConnection("127.0.0.1", p.slack.port, timeout=10)
+    sock = None
+    for body, status in (('{"text":"a"}', 200), ('{}', 400), ('{"blocks":"x"}', 400),
+                         ('{"text":"b"}', 200)):
+        conn.request("POST", HOOK, body=body, headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        data = resp.read()
+        check(resp.status == status, (resp.status, data))
+        check(resp.getheader("Content-Length") == str(len(data)), resp.getheaders())
+        sock = sock or conn.sock
+        check(conn.sock is sock, "connection was not kept alive")
+    conn.close()
+
+
+@test
+def slack_port_file(p):
+    port_file = os.path.join(p.tmpdir, "slack.port")
+    peer = Peer("slack_receiver.py", "slack_pf", ["--port-file", port_file], p.tmpdir)
+    try:
+        with open(port_file, encoding="ascii") as fh:
+            check(fh.read() == "%d\n" % peer.port, "port file does not hold the port")
+        expect_slack(slack_post(peer, {"text": "x"}), 200, "ok")
+    finally:
+        peer.stop()
+
+
+# ---- PagerDuty helpers ---------------------------------------------------
+
+RKEY = "R0123456789abcdef0123456789abcde"
+RKEY_2 = "R2222222222222222222222222222222"
+PD_INVALID = {"status": "invalid event", "message": "Event object is invalid"}
+
+
+def pd_event(action="trigger", dedup=DROP, **payload_changes):
+    payload = {"summary": "scan.blocked acme/api main: 2 critical", "source": "acme/api",
+               "severity": "critical", "timestamp": "2024-05-01T12:34:56.789Z",
+               "component": "main", "group": "acme", "class": "scan.blocked",
+               "custom_details": {"repo": "acme/api", "findings": {"critical": 2}}}
+    payload.update(payload_changes)
+    event = {"routing_key": RKEY, "event_action": action,
+             "payload": {k: v for k, v in payload.items() if v is not DROP},
+             "links": [{"href": "https://example.com/artifacts/1", "text": "report"}],
+             "images": [{"src": "https://example.com/chart.png", "href": "https://example.com",
+                         "alt": "chart"}],
+             "client": "hookfwd", "client_url": "https://example.com/hookfwd"}
+    if dedup is not DROP:
+        event["dedup_key"] = dedup
+    if action != "trigger":
+        event = {"routing_key": RKEY, "event_action": action, "dedup_key": dedup}
+    return event
+
+
+def pd_post(peer, event, ctype="application/json", path="/v2/enqueue"):
+    body = event if isinstance(event, bytes) else json.dumps(event).encode()
+    return call("POST", peer.base + path, body, {} if ctype is None else {"Content-Type": ctype})
+
+
+def expect_pd_ok(reply, dedup_key=None):
+    check(reply.status == 202, "want 202, got %r (%s)" % (reply, reply.headers.get("X-Peer-Detail")))
+    body = reply.json
+    check(set(body) == {"status", "message", "dedup_key"} and body["status"] == "success" and
+          body["message"] == "Event processed", body)
+    if dedup_key is not None:
+        check(body["dedup_key"] == dedup_key, body)
+    return body["dedup_key"]
+
+
+def expect_pd_invalid(reply, *errors):
+    check(reply.status == 400, "want 400, got %r" % reply)
+    body = reply.json
+    check({k: body.get(k) for k in PD_INVALID} == PD_INVALID and isinstance(body.get("errors"), list)
+          and body["errors"], body)
+    for err in errors:
+        check(err in body["errors"], "want error %r in %r" % (err, body["errors"]))
+    return body["errors"]
+
+
+def pd_incident(peer, dedup_key, routing_key=None):
+    query = "?dedup_key=" + urllib.parse.quote(dedup_key)
+    if routing_key:
+        query += "&routing_key=" + routing_key
+    return call("GET", peer.base + "/_incident" + query)
+
+
+# ---- PagerDuty tests -----------------------------------------------------
+
+@test
+def pd_trigger_accepted_and_recorded(p):
+    event = pd_event(dedup="acme/api:main:scan.blocked")
+    expect_pd_ok(pd_post(p.pd, event), "acme/api:main:scan.blocked")
+    recs = [json.loads(line) for line in p.pd.lines()]
+    check(len(recs) == 1 and recs[0]["event"] == event and recs[0]["event_action"] == "trigger"
+          and recs[0]["dedup_key"] == "acme/api:main:scan.blocked" and not recs[0]["matched"]
+          and recs[0]["incident"] == {"number": 1, "state": "triggered"}, recs)
+    inc = pd_incident(p.pd, "acme/api:main:scan.blocked").json
+    check(inc["open"] and inc["state"] == "triggered" and inc["severity"] == "critical" and
+          inc["routing_key"] == RKEY and inc["alerts"] == 1, inc)
+
+
+@test
+def pd_trigger_without_dedup_key_gets_one(p):
+    key = expect_pd_ok(pd_post(p.pd, pd_event()))
+    check(re.fullmatch(r"[0-9a-f]{32}", key), key)
+    check(pd_incident(p.pd, key).json["open"], "no incident for the generated key")
+
+
+@test
+def pd_incident_lifecycle(p):
+    key = "acme/api:main"
+    expect_pd_ok(pd_post(p.pd, pd_event(dedup=key)), key)
+    expect_pd_ok(pd_post(p.pd, pd_event(dedup=key)), key)          # deduplicated
+    inc = pd_incident(p.pd, key).json
+    check(inc["number"] == 1 and inc["alerts"] == 2 and inc["state"] == "triggered", inc)
+    expect_pd_ok(pd_post(p.pd, pd_event("acknowledge", dedup=key)), key)
+    check(pd_incident(p.pd, key).json["state"] == "acknowledged", "not acknowledged")
+    expect_pd_ok(pd_post(p.pd, pd_event("resolve", dedup=key)), key)
+    inc = pd_incident(p.pd, key).json
+    check(inc["state"] == "resolved" and not inc["open"] and inc["resolved_at"], inc)
+    check([h["action"] for h in inc["history"]] ==
+          ["trigger", "trigger", "acknowledge", "resolve"], inc["history"])
+    expect_pd_ok(pd_post(p.pd, pd_event(dedup=key)), key)          # a new incident
+    inc = pd_incident(p.pd, key).json
+    check(inc["number"] == 2 and inc["open"], inc)
+    all_incidents = call("GET", p.pd.base + "/_incidents?dedup_key=" + urllib.parse.quote(key))
+    check([i["open"] for i in all_incidents.json["incidents"]] == [False, True], all_incidents)
+    opened = call("GET", p.pd.base + "/_incidents?open=true").json["incidents"]
+    check([i["number"] for i in opened] == [2], opened)
+    matched = [json.loads(line)["matched"] for line in p.pd.lines()]
+    check(matched == [False, True, True, True, False], matched)
+
+
+@test
+def pd_resolve_of_unknown_key_is_accepted_and_changes_nothing(p):
+    expect_pd_ok(pd_post(p.pd, pd_event("resolve", dedup="never-triggered")), "never-triggered")
+    check(pd_incident(p.pd, "never-triggered").status == 404, "an incident appeared")
+    check(json.loads(p.pd.lines()[0])["matched"] is False, p.pd.lines())
+
+
+@test
+def pd_incidents_are_per_routing_key(p):
+    expect_pd_ok(pd_post(p.pd, pd_event(dedup="k")), "k")
+    other = dict(pd_event("resolve", dedup="k"), routing_key=RKEY_2)
+    expect_pd_ok(pd_post(p.pd, other), "k")
+    check(pd_incident(p.pd, "k", RKEY).json["open"], "resolve with another routing key closed it")
+    expect_pd_ok(pd_post(p.pd, pd_event("resolve", dedup="k")), "k")
+    check(not pd_incident(p.pd, "k", RKEY).json["open"], "not resolved")
+
+
+@test
+def pd_edges_accepted(p):
+    for event in (
+            pd_event(summary="s" * 1024, dedup="d" * 255),
+            pd_event(timestamp="2024-05-01T12:34:56+02:00"),
+            pd_event(timestamp="2024-05-01T12:34:56.789+0000"),
+            pd_event(timestamp="2024-05-01"),
+            pd_event(component=DROP, group=DROP, **{"class": DROP, "custom_details": DROP,
+                                                     "timestamp": DROP}),
+            dict(pd_event(), links=[{"href": "https://example.com"}], images=[]),
+            {"routing_key": RKEY, "event_action": "trigger",
+             "payload": {"summary": "s", "source": "h", "severity": "info"}},
+            dict(pd_event("acknowledge", dedup="x"), payload={"anything": 1})):
+        expect_pd_ok(pd_post(p.pd, event))
+    check(len(p.pd.lines()) == 8, len(p.pd.lines()))
+
+
+def bad_pd_cases():
+    short, long = RKEY[:31], RKEY + "x"
+    yield "routing_key missing", {k: v for k, v in pd_event().items() if k != "routing_key"}, \
+        ["'routing_key' is missing or blank"]
+    yield "routing_key 31 chars", dict(pd_event(), routing_key=short), \
+        ["Length of 'routing_key' is incorrect (should be 32 characters)"]
+    yield "routing_key 33 chars", dict(pd_event(), routing_key=long), \
+        ["Length of 'routing_key' is incorrect (should be 32 characters)"]
+    yield "event_action missing", {k: v for k, v in pd_event().items() if k != "event_action"}, \
+        ["'event_action' is missing or blank"]
+    yield "event_action page", dict(pd_event(), event_action="page"), \
+        ["'event_action' is invalid (must be one of the following: 'trigger', 'acknowledge' "
+         "or 'resolve')"]
+    yield "trigger without payload", {"routing_key": RKEY, "event_action": "trigger"}, \
+        ["'payload' is missing or blank"]
+    yield "summary missing", pd_event(summary=DROP), ["'payload.summary' is missing or blank"]
+    yield "summary blank", pd_event(summary="  "), ["'payload.summary' is missing or blank"]
+    yield "summary 1025", pd_event(summary="s" * 1025), \
+        ["'payload.summary' is too long (1025 characters, maximum is 1024)"]
+    yield "source missing", pd_event(source=DROP), ["'payload.source' is missing or blank"]
+    yield "severity missing", pd_event(severity=DROP), ["'payload.severity' is missing or blank"]
+    yield "severity high", pd_event(severity="high"), \
+        ["'payload.severity' is invalid (must be one of the following: 'critical', 'warning', "
+         "'error' or 'info')"]
+    yield "severity Critical", pd_event(severity="Critical"), \
+        ["'payload.severity' is invalid (must be one of the following: 'critical', 'warning', "
+         "'error' or 'info')"]
+    yield "timestamp words", pd_event(timestamp="yesterday"), \
+        ["'payload.timestamp' is invalid (must be an ISO 8601 timestamp)"]
+    yield "timestamp month 13", pd_event(timestamp="2024-13-01T00:00:00Z"), \
+        ["'payload.timestamp' is invalid (must be an ISO 8601 timestamp)"]
+    yield "timestamp epoch number", pd_event(timestamp=1714566896), \
+        ["'payload.timestamp' is invalid (must be an ISO 8601 timestamp)"]
+    yield "component number", pd_event(component=5), ["'payload.component' must be a string"]
+    yield "custom_details string", pd_event(custom_details="x"), \
+        ["'payload.custom_details' must be an object"]
+    yield "dedup_key 256", pd_event(dedup="d" * 256), \
+        ["'dedup_key' is too long (256 characters, maximum is 255)"]
+    yield "dedup_key number", pd_event(dedup=7), ["'dedup_key' must be a string"]
+    yield "resolve without dedup_key", {"routing_key": RKEY, "event_action": "resolve"}, \
+        ["'dedup_key' is missing or blank"]
+    yield "acknowledge blank dedup_key", pd_event("acknowledge", dedup=""), \
+        ["'dedup_key' is missing or blank"]
+    yield "links not a list", dict(pd_event(), links={"href": "https://x.y"}), \
+        ["'links' must be an array"]
+    yield "link without href", dict(pd_event(), links=[{"text": "t"}]), \
+        ["'links[0].href' is missing or blank"]
+    yield "link href not a URL", dict(pd_event(), links=[{"href": "artifacts/1"}]), \
+        ["'links[0].href' is not a URL"]
+    yield "link extra field", dict(pd_event(), links=[{"href": "https://x.y", "url": "u"}]), \
+        ["'links[0]' has unknown fields ['url']"]
+    yield "image over http", dict(pd_event(), images=[{"src": "http://x.y/i.png"}]), \
+        ["'images[0].src' must be an https URL"]
+    yield "client_url not a URL", dict(pd_event(), client_url="hookfwd"), \
+        ["'client_url' is not a URL"]
+    yield "unknown top-level field", dict(pd_event(), severity="critical"), \
+        ["unknown fields ['severity']"]
+    yield "unknown payload field", pd_event(details={"a": 1}), \
+        ["'payload' has unknown fields ['details']"]
+    yield "several errors at once", {"routing_key": short, "event_action": "trigger",
+                                     "payload": {}}, \
+        ["Length of 'routing_key' is incorrect (should be 32 characters)",
+         "'payload.summary' is missing or blank", "'payload.source' is missing or blank",
+         "'payload.severity' is missing or blank"]
+    yield "JSON array", [pd_event()], ["Event object must be a JSON object"]
+
+
+def make_bad_pd_test(name):
+    def run(p):
+        event, errors = {n: (e, errs) for n, e, errs in bad_pd_cases()}[name]
+        got = expect_pd_invalid(pd_post(p.pd, event), *errors)
+        check(len(got) == len(errors), "unexpected extra errors: %r" % got)
+        check(p.pd.lines() == [] and call("GET", p.pd.base + "/_incidents").json["incidents"] == [],
+              "a refused event was recorded")
+    return "pd_rejects: " + name, run
+
+
+for _name, _, _ in bad_pd_cases():
+    TESTS.append(make_bad_pd_test(_name))
+
+
+@test
+def pd_not_json(p):
+    for body in (b"routing_key=x", b'{"routing_key": NaN}', b'{"a": 1, "a": 2}', b"\xff"):
+        reply = pd_post(p.pd, body)
+        check(reply.status == 400 and reply.json["status"] == "Unrecognized object" and
+              reply.json["errors"], reply)
+    check(p.pd.lines() == [], p.pd.lines())
+
+
+@test
+def pd_content_type_size_and_paths(p):
+    reply = pd_post(p.pd, pd_event(), ctype=None)
+    expect_pd_invalid(reply)
+    expect_pd_invalid(pd_post(p.pd, pd_event(), ctype="text/plain"))
+    big = pd_event(custom_details={"blob": "x" * (512 * 1024)})
+    expect_pd_invalid(pd_post(p.pd, big))
+    expect_pd_ok(pd_post(p.pd, pd_event(), ctype="application/json; charset=utf-8"))
+    check(pd_post(p.pd, pd_event(), path="/v2/change/enqueue").status == 404, "change events")
+    check(pd_post(p.pd, pd_event(), path="/generic/2010-04-15/create_event.json").status == 404,
+          "v1 path")
+    check(call("GET", p.pd.base + "/v2/enqueue").status == 405, "GET enqueue")
+    check(len(p.pd.lines()) == 1, p.pd.lines())
+
+
+@test
+def pd_known_routing_keys(p):
+    expect_pd_ok(pd_post(p.pd_keys, pd_event()))
+    expect_pd_invalid(pd_post(p.pd_keys, dict(pd_event(), routing_key=RKEY_2)),
+                      "Invalid routing key")
+
+
+@test
+def pd_lenient_accepts_unknown_fields(p):
+    event = dict(pd_event(details={"a": 1}), extra=True)
+    expect_pd_invalid(pd_post(p.pd, event))
+    expect_pd_ok(pd_post(p.pd_lenient, event))
+
+
+@test
+def pd_forced_answers(p):
+    p.pd.control({"fail": [{"status": 429, "retry_after": 2}, {"status": 500}, {"status": 502},
+                           {"status": 400, "errors": ["Invalid routing key"]},
+                           {"status": 503, "count": 2}, {"status": 500, "body": "<html>oops"}]})
+    first = pd_post(p.pd, pd_event())
+    check(first.status == 429 and first.headers.get("Retry-After") == "2" and
+          first.json["status"] == "throttle event", first)
+    for status in (500, 502):
+        reply = pd_post(p.pd, pd_event())
+        check(reply.status == status and reply.json["status"] == "error", reply)
+    expect_pd_invalid(pd_post(p.pd, pd_event()), "Invalid routing key")
+    for _ in range(2):
+        check(pd_post(p.pd, pd_event()).status == 503, "503")
+    raw = pd_post(p.pd, pd_event())
+    check(raw.status == 500 and raw.body == b"<html>oops", raw)
+    expect_pd_ok(pd_post(p.pd, pd_event()))
+    stats = p.pd.stats()
+    check(stats["statuses"] == {"429": 1, "500": 2, "502": 1, "400": 1, "503": 2, "202": 1} and
+          stats["accepted"] == 1 and len(p.pd.lines()) == 1, stats)
+
+
+@test
+def pd_forced_close(p):
+    p.pd.control({"fail": [{"close": True}]})
+    try:
+        reply = pd_post(p.pd, pd_event())
+        raise AssertionError("expected a dropped connection, got %r" % reply)
+    except (urllib.error.URLError, http.client.HTTPException, ConnectionError):
+        pass
+    expect_pd_ok(pd_post(p.pd, pd_event()))
+
+
+@test
+def pd_rate_limit_per_routing_key(p):
+    p.pd.control({"rate_limit": {"per_minute": 60, "burst": 2}})
+    expect_pd_ok(pd_post(p.pd, pd_event()))
+    expect_pd_ok(pd_post(p.pd, pd_event()))
+    limited = pd_post(p.pd, pd_event())
+    check(limited.status == 429 and limited.headers.get("Retry-After") == "1" and
+          limited.json["status"] == "throttle event", limited)
+    expect_pd_ok(pd_post(p.pd, dict(pd_event(), routing_key=RKEY_2)))
+    check(p.pd.stats()["rate_limited"] == 1 and len(p.pd.lines()) == 3, p.pd.stats())
+
+
+@test
+def pd_events_filter_stats_and_reset(p):
+    expect_pd_ok(pd_post(p.pd, pd_event(dedup="a")))
+    expect_pd_ok(pd_post(p.pd, pd_event(dedup="b")))
+    expect_pd_ok(pd_post(p.pd, pd_event("resolve", dedup="a")))
+    got = call("GET", p.pd.base + "/_events?dedup_key=a").json["events"]
+    check([e["event_action"] for e in got] == ["trigger", "resolve"], got)
+    stats = p.pd.stats()
+    check(stats["actions"] == {"trigger": 2, "resolve": 1} and stats["open_incidents"] == 1, stats)
+    check(call("GET", p.pd.base + "/_incident").status == 400, "/_incident without dedup_key")
+    p.pd.control({"reset": True})
+    check(call("GET", p.pd.base + "/_incidents").json == {"incidents": []}, "reset")
+    check(call("GET", p.pd.base + "/_events").json == {"events": []}, "reset")
+
+
+@test
+def pd_control_is_strict_and_atomic(p):
+    for bad in ({"fial": []}, {"fail": [{"status": 202}]}, {"fail": [{"status": 500, "errors": "x"}]},
+                {"fail": [{"status": 500}, {"code": 1}]}, {"rate_limit": {"per_minute": 0}},
+                {"rate_limit": {"per_second": 1}}, {"fail": [{"status": 500, "count": -1}]}):
+        check(call("POST", p.pd.base + "/_control", bad).status == 400, bad)
+    check(p.pd.stats()["pending_faults"] == 0, "a refused control body was applied")
+
+
 # ---- runner --------------------------------------------------------------
 
 class Skip(Exception):
@@ -910,6 +1617,13 @@ class Peers:
         self.hec_ack = self.start("hec_receiver.py", "hec_ack", ["--token", TOKEN, "--ack"])
         self.dd = self.start("datadog_receiver.py", "dd", ["--api-key", API_KEY])
         self.dd_nt = self.start("datadog_receiver.py", "dd_nt", ["--api-key", API_KEY, "--no-time-check"])
+        self.slack = self.start("slack_receiver.py", "slack", [])
+        self.slack_hooks = self.start("slack_receiver.py", "slack_hooks",
+                                      ["--hook", HOOK, "--hook", HOOK_2 + "=channel_is_archived"])
+        self.slack_rl = self.start("slack_receiver.py", "slack_rl", ["--rate-limit", "1"])
+        self.pd = self.start("pagerduty_receiver.py", "pd", [])
+        self.pd_keys = self.start("pagerduty_receiver.py", "pd_keys", ["--routing-key", RKEY])
+        self.pd_lenient = self.start("pagerduty_receiver.py", "pd_lenient", ["--lenient"])
         self.tls_files = self.make_cert()
 
     def start(self, script, name, args):
