@@ -20,7 +20,7 @@ static void label(struct hf_buf *b, const char *v)
     }
 }
 
-void hf_admin_metrics(struct hf_pipeline *p, struct hf_buf *b)
+static void source_metrics(struct hf_pipeline *p, struct hf_buf *b)
 {
     hf_buf_puts(b, "# HELP hookfwd_requests_total Webhook requests answered, by source and status.\n"
                    "# TYPE hookfwd_requests_total counter\n");
@@ -52,6 +52,25 @@ void hf_admin_metrics(struct hf_pipeline *p, struct hf_buf *b)
             label(b, p->stats[i]->name);
             hf_buf_printf(b, "\",key=\"%zu\"} %llu\n", k, atomic_load(&p->stats[i]->key_used[k]));
         }
+}
+
+/* One "NAME{sink="..."} VALUE" line per sink. */
+static void per_sink(struct hf_pipeline *p, struct hf_buf *b, const char *help, const char *name, const char *type,
+                     unsigned long long (*value)(struct hf_sink *s))
+{
+    hf_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    for (size_t i = 0; i < p->nsinks; i++) {
+        hf_buf_printf(b, "%s{sink=\"", name);
+        label(b, p->sinks[i]->name);
+        hf_buf_printf(b, "\"} %llu\n", value(p->sinks[i]));
+    }
+}
+
+static unsigned long long queue_len(struct hf_sink *s) { return hf_sink_queue_len(s); }
+static unsigned long long truncated(struct hf_sink *s) { return atomic_load(&s->stats.truncated); }
+
+static void sink_outcomes(struct hf_pipeline *p, struct hf_buf *b)
+{
     hf_buf_puts(b, "# HELP hookfwd_sink_events_total Records settled by each sink, by outcome.\n"
                    "# TYPE hookfwd_sink_events_total counter\n");
     for (size_t i = 0; i < p->nsinks; i++) {
@@ -65,13 +84,10 @@ void hf_admin_metrics(struct hf_pipeline *p, struct hf_buf *b)
             hf_buf_printf(b, "\",outcome=\"%s\"} %llu\n", names[k], v[k]);
         }
     }
-    hf_buf_puts(b, "# HELP hookfwd_sink_queue_events Records waiting in each sink's queue.\n"
-                   "# TYPE hookfwd_sink_queue_events gauge\n");
-    for (size_t i = 0; i < p->nsinks; i++) {
-        hf_buf_puts(b, "hookfwd_sink_queue_events{sink=\"");
-        label(b, p->sinks[i]->name);
-        hf_buf_printf(b, "\"} %zu\n", hf_sink_queue_len(p->sinks[i]));
-    }
+}
+
+static void sink_latency(struct hf_pipeline *p, struct hf_buf *b)
+{
     hf_buf_puts(b, "# HELP hookfwd_sink_batch_seconds Time from sending a batch to its outcome.\n"
                    "# TYPE hookfwd_sink_batch_seconds histogram\n");
     for (size_t i = 0; i < p->nsinks; i++) {
@@ -93,13 +109,16 @@ void hf_admin_metrics(struct hf_pipeline *p, struct hf_buf *b)
         label(b, s->name);
         hf_buf_printf(b, "\"} %llu\n", cum);
     }
-    hf_buf_puts(b, "# HELP hookfwd_sink_truncated_total Messages a sink had to truncate to fit its transport "
-                   "(syslog over UDP).\n# TYPE hookfwd_sink_truncated_total counter\n");
-    for (size_t i = 0; i < p->nsinks; i++) {
-        hf_buf_puts(b, "hookfwd_sink_truncated_total{sink=\"");
-        label(b, p->sinks[i]->name);
-        hf_buf_printf(b, "\"} %llu\n", atomic_load(&p->sinks[i]->stats.truncated));
-    }
+}
+
+void hf_admin_metrics(struct hf_pipeline *p, struct hf_buf *b)
+{
+    source_metrics(p, b);
+    sink_outcomes(p, b);
+    per_sink(p, b, "Records waiting in each sink's queue.", "hookfwd_sink_queue_events", "gauge", queue_len);
+    sink_latency(p, b);
+    per_sink(p, b, "Messages a sink had to truncate to fit its transport (syslog over UDP).",
+             "hookfwd_sink_truncated_total", "counter", truncated);
     hf_buf_printf(b, "# HELP hookfwd_storage_bytes Bytes held by the journal (0 in memory mode).\n"
                      "# TYPE hookfwd_storage_bytes gauge\nhookfwd_storage_bytes %llu\n",
                   (unsigned long long)hf_journal_bytes(p->journal));
