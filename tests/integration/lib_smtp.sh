@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+# The SMTP_* variables are for the caller; Exim expansions are single-quoted.
+# shellcheck disable=SC2034,SC2016
 # A real SMTP server for the e-mail sink tests: Debian's Exim
 # (exim4-daemon-light) with a private configuration, listening on
 # 127.0.0.1:<free port> and delivering every message, for any recipient, into
@@ -68,8 +71,8 @@ if [ -z "$SMTP_EXIM" ]; then
     unset _smtp_c
 fi
 
-SMTP_DIR= SMTP_PORT= SMTP_URL= SMTP_PID= SMTP_MAILDIR= SMTP_LOG= SMTP_CA=
-SMTP_USER= SMTP_PASS=
+SMTP_DIR='' SMTP_PORT='' SMTP_URL='' SMTP_PID='' SMTP_MAILDIR='' SMTP_LOG='' SMTP_CA=''
+SMTP_USER='' SMTP_PASS=''
 
 _smtp_now_ms() { date +%s%3N; }
 
@@ -90,7 +93,7 @@ _smtp_escape() {
 
 # _smtp_addr_list ADDR...: an Exim address list (colon-separated, colons doubled).
 _smtp_addr_list() {
-    local a out=
+    local a out=''
     for a in "$@"; do
         out="${out:+$out : }${a//:/::}"
     done
@@ -122,7 +125,7 @@ smtp_can_run() {
 # smtp_start DIR [options]: see the top of this file. Prints the reason and
 # returns 1 on failure (no server left running).
 smtp_start() {
-    local dir=$1 tls=off auth_user= auth_pass= rejects=() defers=()
+    local dir=$1 tls=off auth_user='' auth_pass='' rejects=() defers=()
     shift || { echo "smtp_start: DIR required" >&2; return 1; }
     while [ $# -gt 0 ]; do
         case $1 in
@@ -171,7 +174,7 @@ smtp_start() {
             return 1
         fi
         chown -R "$run_user:" "$dir/spool" "$dir/log" "$dir/Maildir"
-        user_conf=
+        user_conf=''
     else
         # Exim starts a daemon only for root and its admin group; with a
         # private configuration it then runs as the caller.
@@ -186,7 +189,7 @@ smtp_start() {
 exim_group = $(id -gn)"
     fi
 
-    local tls_conf= auth_conf= mail_acl= cert=$dir/cert.pem key=$dir/key.pem
+    local tls_conf='' auth_conf='' mail_acl='' cert=$dir/cert.pem key=$dir/key.pem
     if [ "$tls" != off ]; then
         if ! openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout "$key" -out "$cert" \
                 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
@@ -208,7 +211,7 @@ tls_privatekey = $key"
         tls_conf="tls_advertise_hosts ="
     fi
     if [ -n "$auth_user" ]; then
-        local adv=
+        local adv=''
         [ "$tls" != off ] && adv='  server_advertise_condition = ${if def:tls_in_cipher}'
         local cond
         cond="\${if and{{eq{\$auth2}{$(_smtp_escape "$auth_user")}}{eq{\$auth3}{$(_smtp_escape "$auth_pass")}}}}"
@@ -252,8 +255,8 @@ $adv
 "
     fi
 
-    local port attempt
-    for attempt in 1 2 3; do
+    local port _try
+    for _try in 1 2 3; do
         port=$(_smtp_free_port)
         cat >"$dir/exim.conf" <<EOF
 # Private Exim configuration written by tests/integration/lib_smtp.sh
@@ -330,7 +333,7 @@ EOF
         fi
         kill "$SMTP_PID" 2>/dev/null
         wait "$SMTP_PID" 2>/dev/null
-        SMTP_PID=
+        SMTP_PID=''
         # a lost race for the port is retried; anything else is reported
         grep -qi "address already in use" "$dir/log/paniclog" "$dir/exim.out" 2>/dev/null || break
     done
@@ -369,7 +372,7 @@ smtp_stop() {
         kill -KILL "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
     fi
-    [ "$pid" = "$SMTP_PID" ] && SMTP_PID=
+    if [ "$pid" = "$SMTP_PID" ]; then SMTP_PID=''; fi
     return 0
 }
 

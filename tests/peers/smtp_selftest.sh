@@ -9,8 +9,9 @@
 # Needs: exim4 (exim4-daemon-light), curl, openssl, jq, python3.
 # Prints one line per check and finally "N passed, M failed"; exits 0 only if M is 0.
 
-# jq programs are single-quoted on purpose; cleanup runs from the EXIT trap.
-# shellcheck disable=SC2016,SC2317
+# jq programs are single-quoted on purpose; cleanup runs from the EXIT trap;
+# start() sets NAME_PORT, NAME_PID, ... with printf -v.
+# shellcheck disable=SC2016,SC2317,SC2154
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../integration/lib_smtp.sh
@@ -84,6 +85,11 @@ expect_send() {
     else
         bad "$name: curl exit $rc, want $want: $(cat "$DIR/curl.err")"
     fi
+}
+
+# reply_has CODE NAME: the last curl error names the SMTP reply CODE.
+reply_has() {
+    if grep -q "$1" "$DIR/curl.err"; then ok "$2"; else bad "$2: $(cat "$DIR/curl.err")"; fi
 }
 
 # check_mail NAME MAILDIR JQ-EXPR [jq options]: the last message mail_check.py
@@ -210,9 +216,9 @@ printf 'From: hookfwd\r\nTo: sec@example.com\r\nSubject: x\r\n\r\nbody\r\n' >"$D
 expect_send "plain: unqualified From: refused after DATA (header syntax)" 8 \
     "$plain_PORT" "$DIR/unqualified.eml" sec@example.com
 expect_send "plain: --reject-rcpt address refused" 55 "$plain_PORT" "$DIR/good.eml" bad@example.com
-grep -q "550" "$DIR/curl.err" && ok "plain: the refusal is a 550" || bad "no 550: $(cat "$DIR/curl.err")"
+reply_has 550 "plain: the refusal is a 550"
 expect_send "plain: --defer-rcpt address deferred" 55 "$plain_PORT" "$DIR/good.eml" later@example.com
-grep -q "451" "$DIR/curl.err" && ok "plain: the deferral is a 451" || bad "no 451: $(cat "$DIR/curl.err")"
+reply_has 451 "plain: the deferral is a 451"
 touch "$DIR/plain/defer"
 expect_send "plain: defer switch on: every recipient deferred" 55 "$plain_PORT" "$DIR/good.eml" sec@example.com
 rm -f "$DIR/plain/defer"
@@ -230,7 +236,7 @@ expect_send "plain: --ssl-reqd against a server without STARTTLS fails (USE_SSL_
 
 # 4. STARTTLS required
 expect_send "tls: plain session refused at MAIL FROM" 55 "$tls_PORT" "$DIR/good.eml" sec@example.com
-grep -q "530" "$DIR/curl.err" && ok "tls: the refusal is a 530" || bad "no 530: $(cat "$DIR/curl.err")"
+reply_has 530 "tls: the refusal is a 530"
 expect_send "tls: the self-signed certificate is not trusted without its CA" 60 \
     "$tls_PORT" "$DIR/good.eml" sec@example.com --ssl-reqd
 good_message "$DIR/tls.eml" "20261206.3@hookfwd.test"
