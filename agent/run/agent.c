@@ -240,11 +240,86 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(a->base);
 }
 
+/* Loads the configuration and builds its pipeline, with the journal in
+ * disk mode (replaying what the sinks had not acknowledged). */
+static int agent_load(struct agent *a, struct hf_config **cfgp)
+{
+    struct hf_cerr err = {{0}};
+    struct hf_config *cfg = hf_config_load(a->config_path, &err);
+    if (!cfg) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    a->pipeline = hf_pipeline_new(cfg, NULL, &err);
+    if (!a->pipeline) {
+        fprintf(stderr, "%s\n", err.msg);
+        hf_config_free(cfg);
+        return -1;
+    }
+    if (cfg->storage_mode == HF_STORAGE_DISK) {
+        a->journal = hf_journal_open(cfg->storage_path, cfg->storage_max_size, &err);
+        if (!a->journal) {
+            hf_log_error("storage", "%s", err.msg);
+            hf_pipeline_unref(a->pipeline);
+            return -1;
+        }
+        hf_pipeline_attach_journal(a->pipeline, a->journal, true);
+    }
+    *cfgp = cfg;
+    return 0;
+}
+
+/* Binds the ingest and admin listeners (threads start later). */
+static int agent_listen(struct agent *a, const struct hf_config *cfg, int threads)
+{
+    char msg[512];
+    struct hf_http_limits lim = {.max_body = cfg->max_body, .max_header = cfg->max_header,
+                                 .max_connections = cfg->max_connections, .read_timeout_ms = cfg->read_timeout_ms};
+    a->ingest = hf_http_new(cfg->listen_address, threads, &lim, cfg->tls_cert, cfg->tls_key, &ingest_ops, a, msg,
+                            sizeof(msg));
+    if (!a->ingest) {
+        hf_log_error("listener", "%s", msg);
+        return -1;
+    }
+    if (cfg->admin_address) {
+        struct hf_http_limits al = {.max_body = 0, .max_header = 8192, .max_connections = 64,
+                                    .read_timeout_ms = 5000};
+        a->admin = hf_http_new(cfg->admin_address, 1, &al, NULL, NULL, &admin_ops, a, msg, sizeof(msg));
+        if (!a->admin) {
+            hf_log_error("admin", "%s", msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int agent_start(struct agent *a)
+{
+    return (a->journal && hf_journal_start(a->journal) < 0) || hf_pipeline_start(a->pipeline) < 0 ||
+                   hf_http_start(a->ingest) < 0 || (a->admin && hf_http_start(a->admin) < 0)
+               ? -1
+               : 0;
+}
+
+/* Stops taking requests first, then lets the sinks deliver what was
+ * accepted, then persists the journal's final positions. */
+static void agent_stop(struct agent *a)
+{
+    hf_http_stop(a->ingest);
+    hf_http_stop(a->admin);
+    hf_http_free(a->ingest);
+    hf_http_free(a->admin);
+    if (a->journal)
+        hf_journal_wait_idle(a->journal);
+    hf_pipeline_stop(a->pipeline, DRAIN_MS);
+    hf_pipeline_unref(a->pipeline);
+    hf_journal_close(a->journal);
+}
+
 int hf_agent_run(const char *config_path)
 {
     struct agent a = {.config_path = config_path};
-    struct hf_cerr err = {{0}};
-    char msg[512];
+    struct hf_config *cfg;
     int rc = 1;
     evthread_use_pthreads();
     signal(SIGPIPE, SIG_IGN);
@@ -254,44 +329,11 @@ int hf_agent_run(const char *config_path)
     pthread_rwlock_init(&a.lock, &ra);
     pthread_rwlockattr_destroy(&ra);
 
-    struct hf_config *cfg = hf_config_load(config_path, &err);
-    if (!cfg) {
-        fprintf(stderr, "%s\n", err.msg);
+    if (agent_load(&a, &cfg) < 0)
         return 1;
-    }
-    a.pipeline = hf_pipeline_new(cfg, NULL, &err);
-    if (!a.pipeline) {
-        fprintf(stderr, "%s\n", err.msg);
-        hf_config_free(cfg);
-        return 1;
-    }
-    if (cfg->storage_mode == HF_STORAGE_DISK) {
-        a.journal = hf_journal_open(cfg->storage_path, cfg->storage_max_size, &err);
-        if (!a.journal) {
-            hf_log_error("storage", "%s", err.msg);
-            hf_pipeline_unref(a.pipeline);
-            return 1;
-        }
-        hf_pipeline_attach_journal(a.pipeline, a.journal, true);
-    }
     int threads = cfg->threads ? cfg->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    struct hf_http_limits lim = {.max_body = cfg->max_body, .max_header = cfg->max_header,
-                                 .max_connections = cfg->max_connections, .read_timeout_ms = cfg->read_timeout_ms};
-    a.ingest = hf_http_new(cfg->listen_address, threads, &lim, cfg->tls_cert, cfg->tls_key, &ingest_ops, &a, msg,
-                           sizeof(msg));
-    if (!a.ingest) {
-        hf_log_error("listener", "%s", msg);
+    if (agent_listen(&a, cfg, threads) < 0)
         goto out;
-    }
-    if (cfg->admin_address) {
-        struct hf_http_limits al = {.max_body = 0, .max_header = 8192, .max_connections = 64,
-                                    .read_timeout_ms = 5000};
-        a.admin = hf_http_new(cfg->admin_address, 1, &al, NULL, NULL, &admin_ops, &a, msg, sizeof(msg));
-        if (!a.admin) {
-            hf_log_error("admin", "%s", msg);
-            goto out;
-        }
-    }
     a.base = event_base_new();
     struct event *sigs[3];
     int signums[3] = {SIGTERM, SIGINT, SIGHUP};
@@ -299,7 +341,7 @@ int hf_agent_run(const char *config_path)
         sigs[i] = evsignal_new(a.base, signums[i], on_signal, &a);
         evsignal_add(sigs[i], NULL);
     }
-    if ((a.journal && hf_journal_start(a.journal) < 0) || hf_pipeline_start(a.pipeline) < 0 || hf_http_start(a.ingest) < 0 || (a.admin && hf_http_start(a.admin) < 0)) {
+    if (agent_start(&a) < 0) {
         hf_log_error("agent", "cannot start threads");
         goto out_sigs;
     }
@@ -315,16 +357,7 @@ out_sigs:
         event_free(sigs[i]);
     event_base_free(a.base);
 out:
-    /* stop taking requests first, then let the sinks deliver what was accepted */
-    hf_http_stop(a.ingest);
-    hf_http_stop(a.admin);
-    hf_http_free(a.ingest);
-    hf_http_free(a.admin);
-    if (a.journal)
-        hf_journal_wait_idle(a.journal);
-    hf_pipeline_stop(a.pipeline, DRAIN_MS);
-    hf_pipeline_unref(a.pipeline);
-    hf_journal_close(a.journal); /* persists the final positions */
+    agent_stop(&a);
     pthread_rwlock_destroy(&a.lock);
     hf_log_info("agent", "stopped");
     return rc;
