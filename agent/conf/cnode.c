@@ -35,7 +35,21 @@ bool hf_parse_bool(const char *s, bool *out)
     return false;
 }
 
-static const char *per_event_names[] = {"source", "event_type", "severity", NULL};
+static const char *per_event_names[] = {"source",   "event_type",      "severity",
+                                        "event_id", "idempotency_key", "timestamp", NULL};
+
+/* True for a name a template fills per event (template.h): left in place
+ * here, compiled by the option that takes it. */
+static bool is_per_event(const char *name)
+{
+    if (!strncmp(name, "data.", 5))
+        return true; /* a malformed one is the template compiler's to report */
+    size_t n = strcspn(name, ":");
+    for (int i = 0; per_event_names[i]; i++)
+        if (strlen(per_event_names[i]) == n && !strncmp(name, per_event_names[i], n))
+            return true;
+    return false;
+}
 
 /* Replaces ${NAME} from the environment. Returns NULL with err on an unset name. */
 static char *expand_env(const char *file, const char *s, int line, int col, struct hf_cerr *err)
@@ -51,7 +65,7 @@ static char *expand_env(const char *file, const char *s, int line, int col, stru
                 hf_buf_free(&b);
                 return NULL;
             }
-            char name[128];
+            char name[512];
             size_t nl = (size_t)(end - p - 2);
             if (nl == 0 || nl >= sizeof(name)) {
                 hf_cerr_at(err, file, line, col, "bad variable name in ${...}");
@@ -60,15 +74,15 @@ static char *expand_env(const char *file, const char *s, int line, int col, stru
             }
             memcpy(name, p + 2, nl);
             name[nl] = '\0';
-            bool per_event = false;
-            for (int i = 0; per_event_names[i]; i++)
-                per_event |= !strcmp(name, per_event_names[i]);
-            if (per_event) {
+            if (is_per_event(name)) {
                 hf_buf_append(&b, p, (size_t)(end - p + 1));
             } else {
                 const char *v = getenv(name);
                 if (!v) {
-                    hf_cerr_at(err, file, line, col, "environment variable %s is not set", name);
+                    hf_cerr_at(err, file, line, col,
+                               "environment variable %s is not set (nor a per-event name such as "
+                               "${event_type} or ${data.KEY})",
+                               name);
                     hf_buf_free(&b);
                     return NULL;
                 }
@@ -378,6 +392,25 @@ static int validate_value(const char *file, const struct hf_cnode *v, const stru
             return -1;
         }
         return hf_cnode_validate(file, v, o->sub, what, err);
+    case HF_OPT_FILTER: {
+        if (v->kind != HF_CN_MAP) {
+            hf_cerr_at(err, file, v->line, v->col, "%s: '%s' must be a map (events, severity_at_least, match%s)",
+                       what, o->name, o->sub ? ", ..." : "");
+            return -1;
+        }
+        size_t nf = 0, ns = 0;
+        while (hf_filter_options[nf].name)
+            nf++;
+        while (o->sub && o->sub[ns].name)
+            ns++;
+        struct hf_option *merged = hf_calloc(nf + ns + 1, sizeof(*merged));
+        memcpy(merged, hf_filter_options, nf * sizeof(*merged));
+        if (ns)
+            memcpy(merged + nf, o->sub, ns * sizeof(*merged));
+        int rc = hf_cnode_validate(file, v, merged, what, err);
+        free(merged);
+        return rc;
+    }
     case HF_OPT_OBJLIST:
         if (v->kind != HF_CN_SEQ) {
             hf_cerr_at(err, file, v->line, v->col, "%s: '%s' must be a list of maps", what, o->name);

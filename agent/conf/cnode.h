@@ -53,4 +53,7 @@ void hf_cerr_at(struct hf_cerr *err, const char *file, int line, int col, const 
 
 bool hf_parse_bool(const char *s, bool *out);
 
+/* The keys of a filter (config.c), for HF_OPT_FILTER options. */
+extern const struct hf_option hf_filter_options[];
+
 #endif

@@ -69,7 +69,7 @@ static const struct hf_option metric_opts[] = {
     {.name = "source", .type = HF_OPT_STR},
     {0}};
 
-static const struct hf_option filter_opts[] = {
+const struct hf_option hf_filter_options[] = {
     {.name = "events", .type = HF_OPT_STRLIST},
     {.name = "severity_at_least", .type = HF_OPT_ENUM, .enums = "info|warning|high|critical"},
     {.name = "match", .type = HF_OPT_ANY},
@@ -94,7 +94,7 @@ static const struct hf_option sink_common_opts[] = {
     {.name = "name", .type = HF_OPT_STR, .required = true},
     {.name = "type", .type = HF_OPT_STR, .required = true},
     {.name = "takes", .type = HF_OPT_ENUM, .enums = "records|metrics|both"},
-    {.name = "filter", .type = HF_OPT_OBJ, .sub = filter_opts},
+    {.name = "filter", .type = HF_OPT_OBJ, .sub = hf_filter_options},
     {.name = "batch", .type = HF_OPT_OBJ, .sub = batch_opts},
     {.name = "retry", .type = HF_OPT_OBJ, .sub = retry_opts},
     {.name = "queue", .type = HF_OPT_OBJ, .sub = queue_opts},
@@ -258,10 +258,10 @@ static int build_rule(struct hf_config *c, const struct hf_cnode *n, struct hf_m
 
 static const char *const op_names[] = {"gt", "ge", "lt", "le", "eq", "ne", "in", "not_in"};
 
-static int build_match(struct hf_config *c, const struct hf_cnode *m, struct hf_filter *f, struct hf_cerr *err)
+static int build_match(const char *file, const struct hf_cnode *m, struct hf_filter *f, struct hf_cerr *err)
 {
     if (m->kind != HF_CN_MAP) {
-        hf_cerr_at(err, c->file, m->line, m->col, "filter.match must map field names to {op: value}");
+        hf_cerr_at(err, file, m->line, m->col, "filter.match must map field names to {op: value}");
         return -1;
     }
     size_t total = 0;
@@ -271,7 +271,7 @@ static int build_match(struct hf_config *c, const struct hf_cnode *m, struct hf_
     for (size_t i = 0; i < m->nchild; i++) {
         const struct hf_cnode *fc = &m->child[i];
         if (fc->kind != HF_CN_MAP || fc->nchild == 0) {
-            hf_cerr_at(err, c->file, fc->line, fc->col,
+            hf_cerr_at(err, file, fc->line, fc->col,
                        "filter.match.%s must be a map such as {gt: 0.8} or {in: [a, b]}", fc->key);
             return -1;
         }
@@ -283,7 +283,7 @@ static int build_match(struct hf_config *c, const struct hf_cnode *m, struct hf_
                 if (!strcmp(oc->key, op_names[k]))
                     op = k;
             if (op < 0) {
-                hf_cerr_at(err, c->file, oc->key_line, oc->key_col,
+                hf_cerr_at(err, file, oc->key_line, oc->key_col,
                            "unknown comparison '%s' (valid: gt, ge, lt, le, eq, ne, in, not_in)", oc->key);
                 return -1;
             }
@@ -292,21 +292,21 @@ static int build_match(struct hf_config *c, const struct hf_cnode *m, struct hf_
             f->nmatches++;
             if (op == HF_OP_IN || op == HF_OP_NOT_IN) {
                 if (oc->kind != HF_CN_SEQ) {
-                    hf_cerr_at(err, c->file, oc->line, oc->col, "'%s' takes a list, e.g. [blocked, error]", oc->key);
+                    hf_cerr_at(err, file, oc->line, oc->col, "'%s' takes a list, e.g. [blocked, error]", oc->key);
                     return -1;
                 }
                 mt->set = strlist(oc, &mt->nset);
                 continue;
             }
             if (oc->kind != HF_CN_SCALAR) {
-                hf_cerr_at(err, c->file, oc->line, oc->col, "'%s' takes a single value", oc->key);
+                hf_cerr_at(err, file, oc->line, oc->col, "'%s' takes a single value", oc->key);
                 return -1;
             }
             char *end;
             mt->num = strtod(oc->value, &end);
             mt->numeric = !oc->quoted && *oc->value && !*end;
             if (!mt->numeric && op <= HF_OP_LE) {
-                hf_cerr_at(err, c->file, oc->line, oc->col, "'%s' compares numbers; '%s' is not a number", oc->key,
+                hf_cerr_at(err, file, oc->line, oc->col, "'%s' compares numbers; '%s' is not a number", oc->key,
                            oc->value);
                 return -1;
             }
@@ -314,6 +314,18 @@ static int build_match(struct hf_config *c, const struct hf_cnode *m, struct hf_
         }
     }
     return 0;
+}
+
+int hf_filter_build(const char *file, const struct hf_cnode *fl, struct hf_filter *f, struct hf_cerr *err)
+{
+    f->events = strlist(hf_cnode_get(fl, "events"), &f->nevents);
+    const char *sev = hf_conf_str(fl, hf_filter_options, "severity_at_least");
+    if (sev) {
+        f->has_sev = true;
+        hf_severity_parse(sev, &f->sev_at_least);
+    }
+    const struct hf_cnode *m = hf_cnode_get(fl, "match");
+    return m ? build_match(file, m, f, err) : 0;
 }
 
 static char *fingerprint(const struct hf_cnode *n)
@@ -396,17 +408,8 @@ static int build_sink(struct hf_config *c, const struct hf_cnode *n, struct hf_s
                : !strcmp(takes, "metrics") ? HF_TAKES_METRICS
                                            : HF_TAKES_BOTH;
     const struct hf_cnode *fl = hf_cnode_get(n, "filter");
-    if (fl) {
-        s->filter.events = strlist(hf_cnode_get(fl, "events"), &s->filter.nevents);
-        const char *sev = hf_conf_str(fl, filter_opts, "severity_at_least");
-        if (sev) {
-            s->filter.has_sev = true;
-            hf_severity_parse(sev, &s->filter.sev_at_least);
-        }
-        const struct hf_cnode *m = hf_cnode_get(fl, "match");
-        if (m && build_match(c, m, &s->filter, err) < 0)
-            return -1;
-    }
+    if (fl && hf_filter_build(c->file, fl, &s->filter, err) < 0)
+        return -1;
     const struct hf_cnode *b = hf_cnode_get(n, "batch");
     s->batch_max_events = hf_conf_num(b, batch_opts, "max_events");
     s->batch_max_bytes = hf_conf_num(b, batch_opts, "max_bytes");
@@ -527,7 +530,7 @@ fail:
     return NULL;
 }
 
-static void free_filter(struct hf_filter *f)
+void hf_filter_free(struct hf_filter *f)
 {
     free_strv(f->events, f->nevents);
     for (size_t i = 0; i < f->nmatches; i++) {
@@ -584,7 +587,7 @@ void hf_config_free(struct hf_config *c)
             hf_opt_unbind(c->sinks[i].plugin->options, c->sinks[i].plugin_conf);
             free(c->sinks[i].plugin_conf);
         }
-        free_filter(&c->sinks[i].filter);
+        hf_filter_free(&c->sinks[i].filter);
     }
     free(c->sinks);
     free(c->listen_address);

@@ -86,6 +86,9 @@ struct hf_filter {
     size_t nmatches;
 };
 
+/* Builds f from a validated filter map; 0, or -1 with err at the bad value. */
+int hf_filter_build(const char *file, const struct hf_cnode *map, struct hf_filter *f, struct hf_cerr *err);
+void hf_filter_free(struct hf_filter *f);
 
 struct hf_sink_plugin;
 

@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include "option.h"
 #include "cnode.h"
+#include "config.h"
+#include "template.h"
 #include "util.h"
 
 #include <stdarg.h>
@@ -47,12 +49,31 @@ static int bind_list(const char *file, const struct hf_cnode *n, bool secret, st
     return 0;
 }
 
+/* Compiles a template option once, at load; a bad name is reported at
+ * the option's value. */
+static int bind_template(const char *file, const struct hf_cnode *map, const struct hf_cnode *n,
+                         const struct hf_option *t, const char *text, struct hf_template **dst, struct hf_cerr *err)
+{
+    *dst = NULL;
+    if (!text)
+        return 0;
+    char why[400];
+    size_t off = 0;
+    *dst = hf_template_compile(text, &off, why, sizeof(why));
+    if (*dst)
+        return 0;
+    const struct hf_cnode *at = n ? n : map;
+    hf_cerr_at(err, file, at ? at->line : 0, at ? at->col : 0, "'%s'%s: %s (at character %zu of the template)",
+               t->name, n ? "" : " (default)", why, off + 1);
+    return -1;
+}
+
 int hf_opt_bind(const char *file, const struct hf_cnode *map, const struct hf_option *t, void *conf,
                 struct hf_cerr *err)
 {
     for (; t->name; t++) {
         const struct hf_cnode *n = map ? hf_cnode_get(map, t->name) : NULL;
-        if (t->type == HF_OPT_OBJ && t->sub) {
+        if ((t->type == HF_OPT_OBJ || t->type == HF_OPT_FILTER) && t->sub) {
             if (hf_opt_bind(file, n, t->sub, conf, err) < 0)
                 return -1;
             if (!t->bound)
@@ -64,8 +85,11 @@ int hf_opt_bind(const char *file, const struct hf_cnode *map, const struct hf_op
         const char *text = n ? (n->kind == HF_CN_SCALAR ? n->value : NULL) : t->def;
         switch (t->type) {
         case HF_OPT_STR:
-        case HF_OPT_TEMPLATE:
             *(char **)dst = text ? hf_strdup(text) : NULL;
+            break;
+        case HF_OPT_TEMPLATE:
+            if (bind_template(file, map, n, t, text, (struct hf_template **)dst, err) < 0)
+                return -1;
             break;
         case HF_OPT_SECRET:
             if (n) {
@@ -105,6 +129,17 @@ int hf_opt_bind(const char *file, const struct hf_cnode *map, const struct hf_op
             if (bind_list(file, n, t->type == HF_OPT_SECRETLIST, (struct hf_strlist *)dst, err) < 0)
                 return -1;
             break;
+        case HF_OPT_FILTER: {
+            struct hf_filter *f = NULL;
+            if (n) {
+                f = hf_calloc(1, sizeof(*f));
+                *(struct hf_filter **)dst = f;
+                if (hf_filter_build(file, n, f, err) < 0)
+                    return -1;
+            }
+            *(struct hf_filter **)dst = f;
+            break;
+        }
         case HF_OPT_OBJ:
         case HF_OPT_OBJLIST:
         case HF_OPT_STRMAP:
@@ -127,17 +162,27 @@ static void wipe_free(char *s)
 void hf_opt_unbind(const struct hf_option *t, void *conf)
 {
     for (; t && t->name; t++) {
-        if (t->type == HF_OPT_OBJ && t->sub)
+        if ((t->type == HF_OPT_OBJ || t->type == HF_OPT_FILTER) && t->sub)
             hf_opt_unbind(t->sub, conf);
         if (!t->bound)
             continue;
         char *dst = (char *)conf + t->off;
         switch (t->type) {
         case HF_OPT_STR:
-        case HF_OPT_TEMPLATE:
         case HF_OPT_SECRET:
             wipe_free(*(char **)dst);
             *(char **)dst = NULL;
+            break;
+        case HF_OPT_TEMPLATE:
+            hf_template_free(*(struct hf_template **)dst);
+            *(struct hf_template **)dst = NULL;
+            break;
+        case HF_OPT_FILTER:
+            if (*(struct hf_filter **)dst) {
+                hf_filter_free(*(struct hf_filter **)dst);
+                free(*(struct hf_filter **)dst);
+            }
+            *(struct hf_filter **)dst = NULL;
             break;
         case HF_OPT_STRLIST:
         case HF_OPT_SECRETLIST: {

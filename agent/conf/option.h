@@ -6,7 +6,7 @@
  * key users cannot set, not a silent default.
  *
  * C types of bound values:
- *   STR, SECRET, TEMPLATE(text)  char *            (NULL when unset, no default)
+ *   STR, SECRET                  char *            (NULL when unset, no default)
  *   ENUM                         int               (index in .enums, "a|b|c")
  *   BOOL                         bool
  *   INT, SIZE (bytes),
@@ -16,8 +16,11 @@
  *   OBJ                          nothing itself: its .sub entries bind
  *                                (offsetof(struct x, tls.verify) and so on)
  *   OBJLIST, STRMAP, ANY         const struct hf_cnode * (read by the owner)
- *   TEMPLATE                     struct hf_template * when bound with
- *                                HF_OPT_AT; see template.h */
+ *   TEMPLATE                     struct hf_template * (template.h), compiled
+ *                                at load; NULL when unset, no default
+ *   FILTER                       struct hf_filter * (match records with
+ *                                hf_filter_match, plugin.h); NULL when
+ *                                absent; its .sub entries bind as OBJ's */
 #ifndef HF_OPTION_H
 #define HF_OPTION_H
 
@@ -41,6 +44,7 @@ enum hf_opt_type {
     HF_OPT_STRMAP,    /* free-form map of scalars (e.g. librdkafka properties) */
     HF_OPT_ANY,       /* validated by the code that reads it */
     HF_OPT_TEMPLATE,  /* a string with per-event names (${data.repo}), compiled at load */
+    HF_OPT_FILTER,    /* a map with a sink filter's keys (events, severity_at_least, match) plus .sub */
 };
 
 /* One entry of a typed option table; tables end with {0}. */

@@ -10,6 +10,7 @@
 
 #include "option.h"
 #include "record.h"
+#include "template.h"
 #include "util.h"
 
 #include <stdbool.h>
@@ -103,6 +104,11 @@ void hf_sink_log(const struct hf_sink *s, enum hf_log_level lvl, const char *fmt
 /* The runtime's retry delay for the given attempt (exponential from
  * retry.initial to retry.max, with jitter), for plugins that retry inside. */
 int64_t hf_sink_backoff_ms(const struct hf_sink *s, int attempts);
+
+/* True when r passes f (an HF_OPT_FILTER option): the same predicate as a
+ * sink's own filter. */
+struct hf_filter;
+bool hf_filter_match(const struct hf_filter *f, const struct hf_record *r);
 
 /* Reports a batch's fate, exactly once, from the sink's worker thread. */
 void hf_batch_done(struct hf_batch *b, enum hf_outcome o, int64_t retry_after_ms, const char *reason);
