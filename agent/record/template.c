@@ -25,8 +25,8 @@ static const struct {
     const char *name;
     enum seg_kind kind;
 } meta_names[] = {
-    {"source", SEG_SOURCE},       {"event_type", SEG_EVENT_TYPE},           {"severity", SEG_SEVERITY},
-    {"event_id", SEG_EVENT_ID},   {"idempotency_key", SEG_IDEMPOTENCY_KEY}, {"timestamp", SEG_TIMESTAMP},
+    {"source", SEG_SOURCE},     {"event_type", SEG_EVENT_TYPE},           {"severity", SEG_SEVERITY},
+    {"event_id", SEG_EVENT_ID}, {"idempotency_key", SEG_IDEMPOTENCY_KEY}, {"timestamp", SEG_TIMESTAMP},
 };
 #define NMETA (sizeof(meta_names) / sizeof(meta_names[0]))
 
@@ -34,7 +34,7 @@ struct seg {
     enum seg_kind kind;
     const char *text; /* SEG_TEXT: the text; SEG_DATA: the field key */
     size_t len;
-    const char *def;  /* after ":-", NULL for none */
+    const char *def; /* after ":-", NULL for none */
     size_t deflen;
     const char *name; /* as written, for hf_template_uses */
     size_t namelen;
@@ -267,8 +267,8 @@ static int compile_error(size_t *err_off, size_t off, char *why, size_t whylen, 
     return -1;
 }
 
-#define VALID_NAMES                                                                                          \
-    "valid: ${source}, ${event_type}, ${severity}, ${event_id}, ${idempotency_key}, ${timestamp}, "       \
+#define VALID_NAMES                                                                                                    \
+    "valid: ${source}, ${event_type}, ${severity}, ${event_id}, ${idempotency_key}, ${timestamp}, "                    \
     "${data.KEY}, each optionally with a default as in ${data.repo:-unknown}"
 
 /* Parses the ${...} at text[off]; fills sg and returns the offset after
@@ -289,11 +289,11 @@ static long parse_name(const char *text, size_t off, struct seg *sg, size_t *err
             break;
         }
     if (dflt && memmem(dflt, (size_t)(end - dflt), "${", 2))
-        return compile_error(err_off, off, why, whylen, "a default cannot hold a name: '${%.*s}'",
-                             (int)(end - start), start);
+        return compile_error(err_off, off, why, whylen, "a default cannot hold a name: '${%.*s}'", (int)(end - start),
+                             start);
     if (inner == 0)
-        return compile_error(err_off, off, why, whylen, "empty name in '${%.*s}' (" VALID_NAMES ")",
-                             (int)(end - start), start);
+        return compile_error(err_off, off, why, whylen, "empty name in '${%.*s}' (" VALID_NAMES ")", (int)(end - start),
+                             start);
     for (size_t i = 0; i < inner; i++)
         if (!name_char((unsigned char)start[i]))
             return compile_error(err_off, off, why, whylen,
@@ -315,8 +315,7 @@ static long parse_name(const char *text, size_t off, struct seg *sg, size_t *err
             sg->kind = meta_names[m].kind;
             return (long)(end - text + 1);
         }
-    return compile_error(err_off, off, why, whylen, "unknown name '${%.*s}' (" VALID_NAMES ")", (int)inner,
-                         start);
+    return compile_error(err_off, off, why, whylen, "unknown name '${%.*s}' (" VALID_NAMES ")", (int)inner, start);
 }
 
 struct hf_template *hf_template_compile(const char *text, size_t *err_off, char *why, size_t whylen)
@@ -395,14 +394,10 @@ static const struct hf_value *data_field(const struct hf_record *r, const char *
 static void put_value(struct out *o, const struct hf_value *v, unsigned esc)
 {
     switch (v->type) {
-    case HF_V_BOOL:
-        put_escaped(o, v->b ? "true" : "false", v->b ? 4 : 5, esc);
-        break;
+    case HF_V_BOOL: put_escaped(o, v->b ? "true" : "false", v->b ? 4 : 5, esc); break;
     case HF_V_INT:
     case HF_V_DOUBLE:
-    case HF_V_STRING:
-        put_escaped(o, v->s ? v->s : "", v->s ? v->len : 0, esc);
-        break;
+    case HF_V_STRING: put_escaped(o, v->s ? v->s : "", v->s ? v->len : 0, esc); break;
     case HF_V_ARRAY:
         /* a list reads as "a, b" (policy matches in a message) */
         for (size_t i = 0; i < v->nitems; i++) {
@@ -411,8 +406,7 @@ static void put_value(struct out *o, const struct hf_value *v, unsigned esc)
             put_value(o, &v->items[i], esc);
         }
         break;
-    case HF_V_NULL:
-        break;
+    case HF_V_NULL: break;
     }
 }
 
@@ -426,9 +420,7 @@ static void expand(const struct hf_template *t, const struct hf_record *r, unsig
         const char *sv = NULL;
         const struct hf_value *v = NULL;
         switch (sg->kind) {
-        case SEG_TEXT:
-            put_escaped(o, sg->text, sg->len, lit_esc);
-            continue;
+        case SEG_TEXT: put_escaped(o, sg->text, sg->len, lit_esc); continue;
         case SEG_SOURCE: sv = r->source; break;
         case SEG_EVENT_TYPE: sv = r->event_type; break;
         case SEG_SEVERITY: sv = hf_severity_name(r->severity); break;
@@ -452,8 +444,7 @@ static void expand(const struct hf_template *t, const struct hf_record *r, unsig
     }
 }
 
-size_t hf_template_expand(const struct hf_template *t, const struct hf_record *r, unsigned esc, char *out,
-                          size_t cap)
+size_t hf_template_expand(const struct hf_template *t, const struct hf_record *r, unsigned esc, char *out, size_t cap)
 {
     struct out o = {.p = out, .cap = cap};
     if (t)

@@ -56,8 +56,7 @@ bool hf_template_uses(const struct hf_template *t, const char *name);
  * escaped per esc (enum hf_escape flags). Returns the length the whole
  * expansion needs, without the NUL; when that is >= cap the output was cut
  * between characters, never inside a UTF-8 sequence or an escape. */
-size_t hf_template_expand(const struct hf_template *t, const struct hf_record *r, unsigned esc, char *out,
-                          size_t cap);
+size_t hf_template_expand(const struct hf_template *t, const struct hf_record *r, unsigned esc, char *out, size_t cap);
 /* The same, appended to a buffer (which grows only when too small). */
 int hf_template_append(const struct hf_template *t, const struct hf_record *r, unsigned esc, struct hf_buf *out);
 

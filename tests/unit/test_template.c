@@ -109,8 +109,8 @@ static void test_names(void **state)
 static void test_escaping(void **state)
 {
     (void)state;
-    struct hf_record *r =
-        build_body("other", "{\"type\":\"t\",\"id\":\"i\",\"v\":\"<!channel> a&b \\\"q\\\" \\\\ line1\\r\\nline2\\t\\u0001\"}");
+    struct hf_record *r = build_body(
+        "other", "{\"type\":\"t\",\"id\":\"i\",\"v\":\"<!channel> a&b \\\"q\\\" \\\\ line1\\r\\nline2\\t\\u0001\"}");
     /* Slack mrkdwn: only the value is escaped, the template's own markup stays */
     assert_string_equal(expand("*${data.v}* <https://x|y>", r, HF_ESC_MRKDWN),
                         "*&lt;!channel&gt; a&amp;b \"q\" \\ line1\r\nline2\t\x01* <https://x|y>");
@@ -121,7 +121,8 @@ static void test_escaping(void **state)
     assert_string_equal(expand("${data.v}", r, HF_ESC_JSON | HF_ESC_MRKDWN),
                         "&lt;!channel&gt; a&amp;b \\\"q\\\" \\\\ line1\\r\\nline2\\t\\u0001");
     /* a header value never carries CR or LF (nor other controls but TAB) */
-    assert_string_equal(expand("Subject: ${data.v}", r, HF_ESC_HEADER), "Subject: <!channel> a&b \"q\" \\ line1  line2\t ");
+    assert_string_equal(expand("Subject: ${data.v}", r, HF_ESC_HEADER),
+                        "Subject: <!channel> a&b \"q\" \\ line1  line2\t ");
     /* a name: anything but letters, digits, . _ - becomes _, one per character */
     assert_string_equal(expand("t.${data.v}", r, HF_ESC_NAME), "t.__channel__a_b__q____line1__line2__");
     assert_string_equal(expand("t.${data.missing}", r, HF_ESC_NAME), "t._");
@@ -279,8 +280,8 @@ static void test_bind(void **state)
     struct hf_record *blocked = build("sentinelayer", "sentinelayer/scan.completed.json");
     struct hf_record *skipped = build("sentinelayer", "sentinelayer/scan.skipped.json");
     struct hf_record *passed = build_body("sentinelayer", "{\"event_type\":\"scan.completed\",\"run_id\":\"r9\","
-                                                           "\"repo\":\"acme/backend\",\"branch\":\"feature/auth\","
-                                                           "\"gate_status\":\"passed\"}");
+                                                          "\"repo\":\"acme/backend\",\"branch\":\"feature/auth\","
+                                                          "\"gate_status\":\"passed\"}");
     assert_false(hf_filter_match(b.resolve, blocked));
     assert_false(hf_filter_match(b.resolve, skipped)); /* passed, but not scan.completed */
     assert_true(hf_filter_match(b.resolve, passed));
