@@ -448,18 +448,12 @@ static int check_address(struct hf_config *c, const struct hf_cnode *map, const 
     return 0;
 }
 
-struct hf_config *hf_config_load(const char *path, struct hf_cerr *err)
+/* listen:, admin: and storage:. */
+static int build_server(struct hf_config *c, struct hf_cerr *err)
 {
-    struct hf_config *c = hf_calloc(1, sizeof(*c));
-    atomic_init(&c->refs, 1);
-    c->file = hf_strdup(path);
-    c->root = hf_cnode_load(path, err);
-    if (!c->root || hf_cnode_validate(path, c->root, top_opts, "configuration", err) < 0)
-        goto fail;
-
     const struct hf_cnode *l = hf_cnode_get(c->root, "listen");
     if (check_address(c, l, "address", err) < 0)
-        goto fail;
+        return -1;
     c->listen_address = dupopt(l, listen_opts, "address");
     c->tls_cert = hf_strdup(hf_conf_str(l, listen_opts, "tls.cert"));
     c->tls_key = hf_strdup(hf_conf_str(l, listen_opts, "tls.key"));
@@ -473,14 +467,18 @@ struct hf_config *hf_config_load(const char *path, struct hf_cerr *err)
     const struct hf_cnode *a = hf_cnode_get(c->root, "admin");
     if (a) {
         if (check_address(c, a, "address", err) < 0)
-            goto fail;
+            return -1;
         c->admin_address = dupopt(a, admin_opts, "address");
     }
     const struct hf_cnode *st = hf_cnode_get(c->root, "storage");
     c->storage_mode = !strcmp(hf_conf_str(st, storage_opts, "mode"), "disk") ? HF_STORAGE_DISK : HF_STORAGE_MEMORY;
     c->storage_path = dupopt(st, storage_opts, "path");
     c->storage_max_size = hf_conf_num(st, storage_opts, "max_size");
+    return 0;
+}
 
+static int build_sources(struct hf_config *c, struct hf_cerr *err)
+{
     const struct hf_cnode *srcs = hf_cnode_get(c->root, "sources");
     c->sources = hf_calloc(srcs->nchild, sizeof(*c->sources));
     for (size_t i = 0; i < srcs->nchild; i++) {
@@ -488,13 +486,13 @@ struct hf_config *hf_config_load(const char *path, struct hf_cerr *err)
         c->nsources++;
         s->index = (int)i;
         if (build_source(c, &srcs->child[i], s, err) < 0)
-            goto fail;
+            return -1;
         for (size_t j = 0; j < i; j++) {
             const struct hf_cnode *pn = hf_cnode_get(&srcs->child[i], "path");
             if (!strcmp(c->sources[j].name, s->name) || !strcmp(c->sources[j].path, s->path)) {
-                hf_cerr_at(err, path, pn->line, pn->col, "source '%s' repeats the name or path of source '%s'",
+                hf_cerr_at(err, c->file, pn->line, pn->col, "source '%s' repeats the name or path of source '%s'",
                            s->name, c->sources[j].name);
-                goto fail;
+                return -1;
             }
         }
     }
@@ -504,30 +502,46 @@ struct hf_config *hf_config_load(const char *path, struct hf_cerr *err)
         for (size_t i = 0; i < rules->nchild; i++) {
             c->nrules++;
             if (build_rule(c, &rules->child[i], &c->rules[i], err) < 0)
-                goto fail;
+                return -1;
         }
     }
+    return 0;
+}
+
+static int build_sinks(struct hf_config *c, struct hf_cerr *err)
+{
     const struct hf_cnode *sinks = hf_cnode_get(c->root, "sinks");
     if (sinks->kind != HF_CN_SEQ) {
-        hf_cerr_at(err, path, sinks->line, sinks->col, "'sinks' must be a list of sinks");
-        goto fail;
+        hf_cerr_at(err, c->file, sinks->line, sinks->col, "'sinks' must be a list of sinks");
+        return -1;
     }
     c->sinks = hf_calloc(sinks->nchild, sizeof(*c->sinks));
     for (size_t i = 0; i < sinks->nchild; i++) {
         c->nsinks++;
         if (build_sink(c, &sinks->child[i], &c->sinks[i], err) < 0)
-            goto fail;
+            return -1;
         for (size_t j = 0; j < i; j++)
             if (!strcmp(c->sinks[j].name, c->sinks[i].name)) {
                 const struct hf_cnode *nn = hf_cnode_get(&sinks->child[i], "name");
-                hf_cerr_at(err, path, nn->line, nn->col, "sink name '%s' is used twice", c->sinks[i].name);
-                goto fail;
+                hf_cerr_at(err, c->file, nn->line, nn->col, "sink name '%s' is used twice", c->sinks[i].name);
+                return -1;
             }
     }
+    return 0;
+}
+
+struct hf_config *hf_config_load(const char *path, struct hf_cerr *err)
+{
+    struct hf_config *c = hf_calloc(1, sizeof(*c));
+    atomic_init(&c->refs, 1);
+    c->file = hf_strdup(path);
+    c->root = hf_cnode_load(path, err);
+    if (!c->root || hf_cnode_validate(path, c->root, top_opts, "configuration", err) < 0 ||
+        build_server(c, err) < 0 || build_sources(c, err) < 0 || build_sinks(c, err) < 0) {
+        hf_config_free(c);
+        return NULL;
+    }
     return c;
-fail:
-    hf_config_free(c);
-    return NULL;
 }
 
 void hf_filter_free(struct hf_filter *f)
