@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "config.h"
 #include "profile.h"
+#include "redis_conf.h"
 #include "sink.h"
 #include "util.h"
 
@@ -46,6 +47,9 @@ static const struct hf_option dedup_opts[] = {
     {.name = "window", .type = HF_OPT_DURATION, .def = "24h", .min = 1000, .max = 30LL * 86400000},
     {.name = "key", .type = HF_OPT_STR},
     {.name = "enabled", .type = HF_OPT_BOOL, .def = "true"},
+    {.name = "store", .type = HF_OPT_ENUM, .enums = "local|redis", .def = "local",
+     .help = "local: this agent's own set; redis: one set shared by several agents"},
+    {.name = "redis", .type = HF_OPT_OBJ, .sub = hf_redis_opts},
     {0}};
 
 static const struct hf_option source_opts[] = {
@@ -160,6 +164,30 @@ static int decode_whsec(const char *file, const struct hf_cnode *n, struct hf_se
     return 0;
 }
 
+/* dedup.store: redis needs dedup.redis, and dedup.redis means nothing
+ * without it: both are errors rather than a silently local dedup. */
+static int build_dedup_store(struct hf_config *c, const struct hf_cnode *dd, struct hf_source *s, struct hf_cerr *err)
+{
+    const struct hf_cnode *rn = dd ? hf_cnode_get(dd, "redis") : NULL;
+    bool redis = dd && !strcmp(hf_conf_str(dd, dedup_opts, "store"), "redis");
+    if (redis && !rn) {
+        const struct hf_cnode *st = hf_cnode_get(dd, "store");
+        hf_cerr_at(err, c->file, st->line, st->col,
+                   "source '%s': dedup.store is redis, so dedup.redis is needed: {url: \"redis://host:6379/0\"}",
+                   s->name);
+        return -1;
+    }
+    if (!redis && rn) {
+        hf_cerr_at(err, c->file, rn->key_line, rn->key_col,
+                   "source '%s': dedup.redis is set but dedup.store is local: add store: redis", s->name);
+        return -1;
+    }
+    if (!redis)
+        return 0;
+    s->dedup_redis = hf_redis_conf_build(c->file, rn, err);
+    return s->dedup_redis ? 0 : -1;
+}
+
 static int build_source(struct hf_config *c, const struct hf_cnode *n, struct hf_source *s, struct hf_cerr *err)
 {
     s->name = dupopt(n, source_opts, "name");
@@ -214,6 +242,8 @@ static int build_source(struct hf_config *c, const struct hf_cnode *n, struct hf
                   : (s->profile != NULL || s->scheme == HF_SIG_STANDARD_WEBHOOKS);
     s->dedup_window_ms = hf_conf_num(dd, dedup_opts, "window");
     s->dedup_key = dupopt(dd, dedup_opts, "key");
+    if (build_dedup_store(c, dd, s, err) < 0)
+        return -1;
 
     const struct hf_cnode *sm = hf_cnode_get(n, "severity_map");
     if (sm) {
@@ -571,6 +601,7 @@ void hf_config_free(struct hf_config *c)
         free(s->header);
         free(s->embedded);
         free(s->dedup_key);
+        hf_redis_conf_free(s->dedup_redis);
         for (size_t j = 0; j < s->nsecrets; j++) {
             explicit_bzero(s->secrets[j].key, s->secrets[j].len);
             free(s->secrets[j].key);

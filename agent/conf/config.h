@@ -20,6 +20,7 @@ struct hf_secret {
 };
 
 struct hf_profile; /* built-in flatten profiles, profile.c */
+struct hf_redis_conf; /* redis_conf.h */
 
 struct hf_sevmap_entry {
     char *event_glob;
@@ -42,6 +43,7 @@ struct hf_source {
     bool dedup;
     int64_t dedup_window_ms;
     char *dedup_key;    /* field overriding the profile's key */
+    struct hf_redis_conf *dedup_redis; /* dedup.store: redis; NULL: this agent's own set */
     struct hf_sevmap_entry *sevmap;
     size_t nsevmap;
     int index;          /* position in the config, for self-metrics */

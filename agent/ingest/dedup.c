@@ -191,3 +191,20 @@ size_t hf_dedup_size(struct hf_dedup *d)
     }
     return n;
 }
+
+void hf_dedup_foreach(struct hf_dedup *d, void (*fn)(void *arg, const char *scope, const char *key, int64_t expires_ms),
+                      void *arg)
+{
+    for (int i = 0; i < STRIPES; i++) {
+        pthread_mutex_lock(&d->s[i].mu);
+        for (struct entry *e = d->s[i].fifo_head; e; e = e->fifo_next) {
+            char *sep = strchr(e->key, '\x1f');
+            if (e->expires_ms == INT64_MIN || !sep)
+                continue;
+            *sep = '\0';
+            fn(arg, e->key, sep + 1, e->expires_ms);
+            *sep = '\x1f';
+        }
+        pthread_mutex_unlock(&d->s[i].mu);
+    }
+}

@@ -414,6 +414,12 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     arm_timer(c);
 }
 
+struct event_base *hf_http_loop(const struct hf_http_resp *resp)
+{
+    const struct conn *c = resp->conn;
+    return c ? c->w->base : NULL;
+}
+
 struct hf_http_defer *hf_http_defer(struct hf_http_resp *resp)
 {
     struct conn *c = resp->conn;

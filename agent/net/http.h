@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct event_base;
+
 #define HF_HTTP_MAX_HEADERS 100
 
 struct hf_http_header {
@@ -48,6 +50,9 @@ struct hf_http_defer;
  * hf_http_resume(). The connection reads nothing more until then. */
 struct hf_http_defer *hf_http_defer(struct hf_http_resp *resp);
 void hf_http_resume(struct hf_http_defer *d, int status, const char *body, size_t len, int retry_after);
+/* The event loop of the thread running on_request (for clients that work
+ * on it asynchronously, such as the shared dedup store's connection). */
+struct event_base *hf_http_loop(const struct hf_http_resp *resp);
 
 struct hf_http_ops {
     /* Called once the headers are in. Return 0 to read the body, or an HTTP

@@ -20,6 +20,11 @@ static void label(struct hf_buf *b, const char *v)
     }
 }
 
+void hf_admin_label(struct hf_buf *b, const char *v)
+{
+    label(b, v);
+}
+
 static void source_metrics(struct hf_pipeline *p, struct hf_buf *b)
 {
     hf_buf_puts(b, "# HELP hookfwd_requests_total Webhook requests answered, by source and status.\n"
@@ -122,4 +127,5 @@ void hf_admin_metrics(struct hf_pipeline *p, struct hf_buf *b)
     hf_buf_printf(b, "# HELP hookfwd_storage_bytes Bytes held by the journal (0 in memory mode).\n"
                      "# TYPE hookfwd_storage_bytes gauge\nhookfwd_storage_bytes %llu\n",
                   (unsigned long long)hf_journal_bytes(p->journal));
+    hf_admin_store_metrics(p, b);
 }

@@ -7,5 +7,9 @@
 
 /* Renders the Prometheus text exposition of p's counters into b. */
 void hf_admin_metrics(struct hf_pipeline *p, struct hf_buf *b);
+/* The shared dedup store's part of it (admin_store.c). */
+void hf_admin_store_metrics(struct hf_pipeline *p, struct hf_buf *b);
+/* Appends a label value, escaped (backslash, quote, newline). */
+void hf_admin_label(struct hf_buf *b, const char *v);
 
 #endif

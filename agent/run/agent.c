@@ -98,7 +98,8 @@ static void render(struct hf_buf *b, const struct hf_ingest_result *res)
     hf_buf_putc(b, '}');
 }
 
-/* Journal thread: the event is on disk (or not); answer the sender. */
+/* Journal thread (the event is on disk, or not) or the ingest thread (the
+ * shared dedup store answered): answer the sender. */
 static void ingest_done(void *arg, const struct hf_ingest_result *res)
 {
     struct hf_buf b;
@@ -106,6 +107,16 @@ static void ingest_done(void *arg, const struct hf_ingest_result *res)
     render(&b, res);
     hf_http_resume(arg, res->status, b.data, b.len, res->retry_after);
     hf_buf_free(&b);
+}
+
+/* Ingest thread, from its loop: the shared dedup store has answered (or
+ * its timeout passed); go on with the pipeline in place now. */
+static void ingest_resume(void *arg, struct hf_ingest_pending *pd)
+{
+    struct agent *a = arg;
+    pthread_rwlock_rdlock(&a->lock);
+    hf_ingest_resume(a->pipeline, pd);
+    pthread_rwlock_unlock(&a->lock);
 }
 
 static void ingest_request(void *arg, struct hf_http_req *req, struct hf_http_resp *resp)
@@ -127,9 +138,11 @@ static void ingest_request(void *arg, struct hf_http_req *req, struct hf_http_re
         resp->close = true;
         return;
     }
-    /* the defer handle exists before the journal can answer */
-    struct hf_http_defer *d = a->journal ? hf_http_defer(resp) : NULL;
-    hf_ingest(a->pipeline, src, req->body, req->body_len, get_header, &hc, &res, ingest_done, d);
+    /* the defer handle exists before the journal or Redis can answer */
+    struct hf_http_defer *d = a->journal || (src->dedup && src->dedup_redis) ? hf_http_defer(resp) : NULL;
+    struct hf_ingest_io io = {.done = d ? ingest_done : NULL, .done_arg = d, .base = hf_http_loop(resp),
+                              .resume = ingest_resume, .resume_arg = a};
+    hf_ingest(a->pipeline, src, req->body, req->body_len, get_header, &hc, &res, &io);
     pthread_rwlock_unlock(&a->lock);
     if (res.status == 0)
         return; /* deferred: ingest_done answers */

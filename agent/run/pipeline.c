@@ -1,6 +1,8 @@
 /* The ingest path: verify, parse, flatten, dedup, rules, route. */
 #define _GNU_SOURCE
 #include "pipeline.h"
+#include "dedup_redis.h"
+#include "ingest_store.h"
 #include "journal.h"
 #include "route.h"
 #include "profile.h"
@@ -353,11 +355,19 @@ static struct hf_sink *take_unchanged(struct hf_pipeline *old, const struct hf_c
 
 struct hf_pipeline *hf_pipeline_new(struct hf_config *cfg, struct hf_pipeline *old, struct hf_cerr *err)
 {
+    /* the shared dedup store's host is resolved here, on the main thread,
+     * never on an ingest thread's loop */
+    for (size_t i = 0; i < cfg->nsources; i++)
+        if (cfg->sources[i].dedup_redis && hf_redis_conf_resolve(cfg->sources[i].dedup_redis, err) < 0)
+            return NULL;
     struct hf_pipeline *p = hf_calloc(1, sizeof(*p));
     atomic_init(&p->refs, 1);
     p->cfg = cfg;
-    for (size_t i = 0; i < cfg->nsources && i < HF_MAX_SOURCES; i++)
+    for (size_t i = 0; i < cfg->nsources && i < HF_MAX_SOURCES; i++) {
         p->stats[i] = hf_stats_for_source(cfg->sources[i].name);
+        if (cfg->sources[i].dedup_redis)
+            p->store_stats[i] = hf_store_stats_for(cfg->sources[i].name);
+    }
     p->sinks = hf_calloc(cfg->nsinks, sizeof(*p->sinks));
     /* build every new sink first, so a failure leaves `old` untouched */
     for (size_t i = 0; i < cfg->nsinks; i++) {
@@ -484,11 +494,11 @@ struct deferred {
     struct hf_sink *chosen[HF_MAX_SINKS];
     size_t n;
     bool dedup;
+    struct hf_redis_claim *claim; /* shared dedup: settled before the answer */
     struct hf_ingest_result res;
     hf_ingest_done_fn done;
     void *arg;
 };
-
 
 static void accepted(struct hf_source_stats *st, struct hf_ingest_result *res)
 {
@@ -498,11 +508,14 @@ static void accepted(struct hf_source_stats *st, struct hf_ingest_result *res)
         atomic_fetch_add_explicit(&st->accepted, 1, memory_order_relaxed);
 }
 
+/* Not accepted after all: the key is free again, here and in Redis. */
 static void refuse_full(struct hf_pipeline *p, const struct hf_source *src, struct hf_source_stats *st,
-                        const struct hf_record *r, bool dedup, struct hf_ingest_result *res, const char *why)
+                        const struct hf_record *r, bool dedup, struct hf_redis_claim *claim,
+                        struct hf_ingest_result *res, const char *why)
 {
     if (dedup)
         hf_dedup_remove(p->dedup, src->name, r->idempotency_key);
+    hf_redis_settle(claim, false);
     set_result(res, 503, why);
     res->retry_after = 1;
     hf_stats_count(st, 503);
@@ -515,18 +528,54 @@ static void journal_done(void *arg, struct hf_record *r, bool ok)
     if (ok) {
         for (size_t i = 0; i < d->n; i++)
             hf_journal_track_push(d->p->journal, d->chosen[i], r);
+        hf_redis_settle(d->claim, true);
         accepted(d->st, &d->res);
     } else {
         for (size_t i = 0; i < d->n; i++)
             hf_sink_unreserve(d->chosen[i]);
-        refuse_full(d->p, d->src, d->st, r, d->dedup, &d->res, "storage write failed; retry later");
+        refuse_full(d->p, d->src, d->st, r, d->dedup, d->claim, &d->res, "storage write failed; retry later");
     }
     d->done(d->arg, &d->res);
     free(d);
 }
 
+void hf_ingest_accept(struct hf_pipeline *p, const struct hf_source *src, struct hf_source_stats *st,
+                      struct hf_record *r, bool dedup, struct hf_redis_claim *claim, int64_t now,
+                      struct hf_ingest_result *res, hf_ingest_done_fn done, void *done_arg)
+{
+    if (!p->journal) {
+        if (hf_route(p, r) < 0) {
+            refuse_full(p, src, st, r, dedup, claim, res, "a sink queue is full; retry later");
+        } else {
+            hf_redis_settle(claim, true);
+            accepted(st, res);
+        }
+        return;
+    }
+    struct deferred *d = hf_calloc(1, sizeof(*d));
+    d->p = p;
+    d->src = src;
+    d->st = st;
+    d->dedup = dedup;
+    d->claim = claim;
+    d->done = done;
+    d->arg = done_arg;
+    d->res = *res;
+    if (hf_route_reserve(p, r, d->chosen, &d->n) < 0) {
+        refuse_full(p, src, st, r, dedup, claim, res, "a sink queue is full; retry later");
+        free(d);
+    } else if (hf_journal_append(p->journal, r, dedup ? src->name : NULL, now + src->dedup_window_ms, journal_done,
+                                 d) < 0) {
+        for (size_t i = 0; i < d->n; i++)
+            hf_sink_unreserve(d->chosen[i]);
+        refuse_full(p, src, st, r, dedup, claim, res, "storage.max_size is reached; retry later");
+        free(d);
+    }
+    /* else: res->status stays 0, the answer comes through done() */
+}
+
 void hf_ingest(struct hf_pipeline *p, const struct hf_source *src, const char *body, size_t len, hf_header_fn hdr,
-               void *hctx, struct hf_ingest_result *res, hf_ingest_done_fn done, void *done_arg)
+               void *hctx, struct hf_ingest_result *res, const struct hf_ingest_io *io)
 {
     memset(res, 0, sizeof(*res));
     int64_t now = hf_now_ms();
@@ -557,33 +606,13 @@ void hf_ingest(struct hf_pipeline *p, const struct hf_source *src, const char *b
         hf_record_unref(r);
         return;
     }
-    if (!p->journal) {
-        if (hf_route(p, r) < 0)
-            refuse_full(p, src, st, r, dedup, res, "a sink queue is full; retry later");
-        else
-            accepted(st, res);
+    /* the local set said new: with a shared store, Redis has the last word */
+    if (dedup && src->dedup_redis && hf_ingest_claim(p, src, st, r, now, res, io)) {
         hf_record_unref(r);
         return;
     }
-    struct deferred *d = hf_calloc(1, sizeof(*d));
-    d->p = p;
-    d->src = src;
-    d->st = st;
-    d->dedup = dedup;
-    d->done = done;
-    d->arg = done_arg;
-    d->res = *res;
-    if (hf_route_reserve(p, r, d->chosen, &d->n) < 0) {
-        refuse_full(p, src, st, r, dedup, res, "a sink queue is full; retry later");
-        free(d);
-    } else if (hf_journal_append(p->journal, r, dedup ? src->name : NULL, now + src->dedup_window_ms, journal_done,
-                                 d) < 0) {
-        for (size_t i = 0; i < d->n; i++)
-            hf_sink_unreserve(d->chosen[i]);
-        refuse_full(p, src, st, r, dedup, res, "storage.max_size is reached; retry later");
-        free(d);
-    }
-    /* else: res->status stays 0, the answer comes through done() */
+    if (res->status == 0)
+        hf_ingest_accept(p, src, st, r, dedup, NULL, now, res, io ? io->done : NULL, io ? io->done_arg : NULL);
     hf_record_unref(r);
 }
 
@@ -592,4 +621,6 @@ void hf_pipeline_attach_journal(struct hf_pipeline *p, struct hf_journal *j, boo
     struct hf_journal_view v = {.sinks = p->sinks, .nsinks = p->nsinks, .dedup = p->dedup, .cfg = p->cfg};
     p->journal = j;
     hf_journal_attach(j, &v, replay);
+    if (replay)
+        hf_ingest_store_mark_recent(p);
 }

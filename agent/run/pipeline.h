@@ -13,6 +13,8 @@
 
 
 struct hf_journal;
+struct hf_store_stats;
+struct event_base;
 
 struct hf_pipeline {
     struct hf_config *cfg;
@@ -21,6 +23,7 @@ struct hf_pipeline {
     struct hf_dedup *dedup;
     struct hf_journal *journal;
     struct hf_source_stats *stats[HF_MAX_SOURCES];
+    struct hf_store_stats *store_stats[HF_MAX_SOURCES]; /* sources with dedup.store: redis */
     atomic_int refs;
 };
 
@@ -47,12 +50,34 @@ const struct hf_source *hf_pipeline_source(const struct hf_pipeline *p, const ch
 
 typedef void (*hf_ingest_done_fn)(void *arg, const struct hf_ingest_result *res);
 
+/* An event waiting for the shared dedup store's answer. */
+struct hf_ingest_pending;
+/* Called on the ingest thread when the store has answered for pd. The
+ * pipeline may have been replaced by a reload meanwhile: the callee takes
+ * the lock it holds around hf_ingest and passes the current pipeline to
+ * hf_ingest_resume. */
+typedef void (*hf_ingest_resume_fn)(void *arg, struct hf_ingest_pending *pd);
+
+/* How hf_ingest answers later. Without it (NULL) or without base, nothing
+ * is deferred for the shared store: its sources dedup in this agent. */
+struct hf_ingest_io {
+    hf_ingest_done_fn done;    /* deferred answers: journal, shared dedup */
+    void *done_arg;
+    struct event_base *base;   /* the calling ingest thread's loop */
+    hf_ingest_resume_fn resume;
+    void *resume_arg;
+};
+
 /* The whole per-event path: verify, parse, flatten, dedup, rules, route.
- * With a journal the answer is deferred (res->status == 0 on return) and
- * comes through done(arg, res) from the journal thread once the event is
- * on disk. */
+ * The answer is deferred (res->status == 0 on return) with a journal,
+ * until the event is on disk (done comes from the journal thread), and
+ * for a source with dedup.store: redis, until Redis answers or its
+ * timeout passes (resume, then done, come from the ingest thread). */
 void hf_ingest(struct hf_pipeline *p, const struct hf_source *src, const char *body, size_t len, hf_header_fn hdr,
-               void *hctx, struct hf_ingest_result *res, hf_ingest_done_fn done, void *done_arg);
+               void *hctx, struct hf_ingest_result *res, const struct hf_ingest_io *io);
+/* Carries pd on with the pipeline now in place; answers through
+ * io->done, now or (journal) later. Frees pd. */
+void hf_ingest_resume(struct hf_pipeline *p, struct hf_ingest_pending *pd);
 
 /* Parses and flattens a verified body into a sealed record (with points).
  * Returns NULL with reason set on a bad body. */

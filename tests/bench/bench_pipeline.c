@@ -246,7 +246,7 @@ static __attribute__((noinline)) void bench_timed_round(struct hf_pipeline *p, s
     for (size_t i = 0; i < n; i++) {
         struct hdr_ctx hc = {ev[i].t->header[0] ? ev[i].t->header : NULL, ev[i].sig};
         struct hf_ingest_result res;
-        hf_ingest(p, ev[i].t->src, ev[i].body, ev[i].len, get_header, &hc, &res, NULL, NULL);
+        hf_ingest(p, ev[i].t->src, ev[i].body, ev[i].len, get_header, &hc, &res, NULL);
         int want = ev[i].bad ? 401 : 202;
         if (res.status != want) {
             fprintf(stderr, "bench_pipeline: %s copy answered %d (%s), expected %d\n", ev[i].t->file, res.status,

@@ -73,7 +73,7 @@ static void on_request(void *arg, struct hf_http_req *req, struct hf_http_resp *
         return;
     }
     struct hf_ingest_result res;
-    hf_ingest(p, src, req->body, req->body_len, get_header, req, &res, NULL, NULL);
+    hf_ingest(p, src, req->body, req->body_len, get_header, req, &res, NULL);
     if (res.status >= 200 && res.status < 300 &&
         !fuzz_oracle_signed(src, req->body, req->body_len, get_header, req)) {
         fprintf(stderr, "fuzz_http: %d for a body that is not signed (source %s)\n", res.status, src->name);

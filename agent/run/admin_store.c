@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* /metrics for the shared dedup store (dedup.store: redis), per source:
+ * round trips, claim outcomes, errors and the decisions taken without
+ * Redis. Sources that dedup locally have no series here. */
+#include "admin.h"
+#include "dedup_redis.h"
+
+#include <stdio.h>
+
+static void series(struct hf_buf *b, const char *name, const char *source, const char *extra, unsigned long long v)
+{
+    hf_buf_puts(b, name);
+    hf_buf_puts(b, "{source=\"");
+    hf_admin_label(b, source);
+    hf_buf_printf(b, "\"%s} %llu\n", extra, v);
+}
+
+void hf_admin_store_metrics(struct hf_pipeline *p, struct hf_buf *b)
+{
+    struct hf_store_stats *list[HF_MAX_SOURCES];
+    size_t n = 0;
+    for (size_t i = 0; i < p->cfg->nsources && i < HF_MAX_SOURCES; i++)
+        if (p->store_stats[i])
+            list[n++] = p->store_stats[i];
+    if (n == 0)
+        return;
+    static const char *const results[HF_CLAIM_RESULTS] = {"new", "duplicate", "in_flight", "unavailable"};
+    hf_buf_puts(b, "# HELP hookfwd_dedup_store_errors_total Shared dedup operations Redis did not complete "
+                   "(unreachable, slower than redis.timeout, error replies).\n"
+                   "# TYPE hookfwd_dedup_store_errors_total counter\n");
+    for (size_t i = 0; i < n; i++)
+        series(b, "hookfwd_dedup_store_errors_total", list[i]->source, "", atomic_load(&list[i]->errors));
+    hf_buf_puts(b, "# HELP hookfwd_dedup_store_claims_total Events asked of the shared dedup store, by what it "
+                   "answered.\n# TYPE hookfwd_dedup_store_claims_total counter\n");
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < HF_CLAIM_RESULTS; k++) {
+            char extra[40];
+            snprintf(extra, sizeof(extra), ",result=\"%s\"", results[k]);
+            series(b, "hookfwd_dedup_store_claims_total", list[i]->source, extra, atomic_load(&list[i]->claims[k]));
+        }
+    hf_buf_puts(b, "# HELP hookfwd_dedup_store_fallback_total Events decided without Redis, by on_unavailable: "
+                   "local (deduplicated by this agent alone) or reject (answered 503).\n"
+                   "# TYPE hookfwd_dedup_store_fallback_total counter\n");
+    for (size_t i = 0; i < n; i++) {
+        series(b, "hookfwd_dedup_store_fallback_total", list[i]->source, ",decision=\"local\"",
+               atomic_load(&list[i]->fallback_local));
+        series(b, "hookfwd_dedup_store_fallback_total", list[i]->source, ",decision=\"reject\"",
+               atomic_load(&list[i]->fallback_reject));
+    }
+    hf_buf_puts(b, "# HELP hookfwd_dedup_store_seconds Round trip of a claim (SET NX) to Redis.\n"
+                   "# TYPE hookfwd_dedup_store_seconds histogram\n");
+    for (size_t i = 0; i < n; i++) {
+        unsigned long long cum = 0;
+        for (int k = 0; k <= HF_STORE_RTT_BUCKETS; k++) {
+            char extra[40];
+            cum += atomic_load(&list[i]->rtt_bucket[k]);
+            if (k < HF_STORE_RTT_BUCKETS)
+                snprintf(extra, sizeof(extra), ",le=\"%g\"", hf_store_rtt_bounds[k]);
+            else
+                snprintf(extra, sizeof(extra), ",le=\"+Inf\"");
+            series(b, "hookfwd_dedup_store_seconds_bucket", list[i]->source, extra, cum);
+        }
+        hf_buf_puts(b, "hookfwd_dedup_store_seconds_sum{source=\"");
+        hf_admin_label(b, list[i]->source);
+        hf_buf_printf(b, "\"} %.6f\n", (double)atomic_load(&list[i]->rtt_sum_us) / 1e6);
+        series(b, "hookfwd_dedup_store_seconds_count", list[i]->source, "", cum);
+    }
+}
