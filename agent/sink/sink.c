@@ -288,16 +288,68 @@ static bool batch_ready(struct hf_sink *s, int64_t now)
            s->queued_bytes >= (size_t)s->conf->batch_max_bytes || now - s->oldest_mono_ms >= s->conf->flush_ms;
 }
 
+static void settle_done(struct hf_sink *s)
+{
+    while (s->done) {
+        struct hf_batch *b = s->done;
+        s->done = b->next;
+        settle_batch(s, b);
+    }
+}
+
+/* When the worker must look again: the oldest record's flush time, the
+ * next retry, or a second from now. Called with s->mu held. */
+static int64_t next_wake(const struct hf_sink *s, int64_t now)
+{
+    int64_t wake = now + 1000;
+    if (s->count && !s->waiting && s->oldest_mono_ms + s->conf->flush_ms < wake)
+        wake = s->oldest_mono_ms + s->conf->flush_ms;
+    if (s->waiting && s->waiting->next_try_ms < wake)
+        wake = s->waiting->next_try_ms;
+    return wake;
+}
+
+/* Waits on s->cv (s->mu held) until the monotonic time wake_ms at most. */
+static void wait_until(struct hf_sink *s, int64_t now, int64_t wake_ms)
+{
+    if (wake_ms <= now)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t d = wake_ms - now;
+    ts.tv_sec += d / 1000;
+    ts.tv_nsec += (d % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+}
+
+/* True when the worker may stop: drained, or past the drain deadline (the
+ * plugin is told to give up what is in flight). Called with s->mu held. */
+static bool drain_finished(struct hf_sink *s, int64_t now)
+{
+    bool finished = s->stopping && s->count == 0 && !s->waiting && s->ninflight == 0 && !s->done;
+    if (s->stopping && !finished && now >= s->stop_deadline_ms) {
+        hf_sink_log(s, HF_LOG_WARN, "drain deadline passed with %zu records queued and %d batches unfinished",
+                    s->count, s->ninflight + (s->waiting != NULL));
+        if (s->plugin->drain) {
+            pthread_mutex_unlock(&s->mu);
+            s->plugin->drain(s, 0);
+            pthread_mutex_lock(&s->mu);
+        }
+        finished = true;
+    }
+    return finished;
+}
+
 static void *worker(void *arg)
 {
     struct hf_sink *s = arg;
     int max_inflight = s->plugin->max_inflight > 0 ? s->plugin->max_inflight : 1;
     for (;;) {
-        while (s->done) {
-            struct hf_batch *b = s->done;
-            s->done = b->next;
-            settle_batch(s, b);
-        }
+        settle_done(s);
         int64_t now = hf_mono_ms();
         /* retries go first and alone, so records keep their order */
         struct hf_batch *due = s->waiting;
@@ -313,53 +365,23 @@ static void *worker(void *arg)
             send_batch(s, b);
             continue;
         }
-        bool finished = s->stopping && s->count == 0 && !s->waiting && s->ninflight == 0 && !s->done;
-        if (s->stopping && !finished && now >= s->stop_deadline_ms) {
-            hf_sink_log(s, HF_LOG_WARN, "drain deadline passed with %zu records queued and %d batches unfinished",
-                        s->count, s->ninflight + (s->waiting != NULL));
-            if (s->plugin->drain) {
-                pthread_mutex_unlock(&s->mu);
-                s->plugin->drain(s, 0);
-                pthread_mutex_lock(&s->mu);
-            }
-            finished = true;
-        }
-        if (finished) {
+        if (drain_finished(s, now)) {
             pthread_mutex_unlock(&s->mu);
             break;
         }
-        int64_t wake = now + 1000;
-        if (s->count && !s->waiting && s->oldest_mono_ms + s->conf->flush_ms < wake)
-            wake = s->oldest_mono_ms + s->conf->flush_ms;
-        if (s->waiting && s->waiting->next_try_ms < wake)
-            wake = s->waiting->next_try_ms;
+        int64_t wake = next_wake(s, now);
         if (s->ninflight > 0 && s->plugin->poll) {
             pthread_mutex_unlock(&s->mu);
             int64_t t = wake - now;
             s->plugin->poll(s, (int)(t < 1 ? 1 : t > 50 ? 50 : t));
             continue;
         }
-        if (wake > now) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t d = wake - now;
-            ts.tv_sec += d / 1000;
-            ts.tv_nsec += (d % 1000) * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
-            pthread_cond_timedwait(&s->cv, &s->mu, &ts);
-        }
+        wait_until(s, now, wake);
         pthread_mutex_unlock(&s->mu);
     }
     /* batches that completed during a deadline drain are settled too, so
      * the journal does not send them again after a restart */
-    while (s->done) {
-        struct hf_batch *b = s->done;
-        s->done = b->next;
-        settle_batch(s, b);
-    }
+    settle_done(s);
     return NULL;
 }
 
