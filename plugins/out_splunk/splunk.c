@@ -31,6 +31,7 @@ struct splunk_job {
 };
 
 static void job_send_window(struct splunk_ctx *c, struct splunk_job *job);
+static void on_done(void *arg, const struct hf_http_result *res);
 
 /* ---- finishing ---- */
 
@@ -75,7 +76,7 @@ static void window_done(struct splunk_ctx *c, struct splunk_job *job)
 static size_t encode_window(struct splunk_ctx *c, struct splunk_job *job, struct splunk_req *req)
 {
     const struct hf_batch *b = job->b;
-    enum hf_takes takes = c->sink->conf->takes;
+    enum hf_takes takes = hf_sink_takes(c->sink);
     if (c->max_request_bytes && hf_mono_ms() - c->max_request_set_ms > LEARNED_LIMIT_TTL_MS)
         c->max_request_bytes = 0; /* the HEC limit may have been raised since */
     size_t stop = b->n - job->pos > job->window ? job->pos + job->window : b->n;
@@ -122,7 +123,7 @@ static void job_send_window(struct splunk_ctx *c, struct splunk_job *job)
         req->job = job;
         job->req = req;
         job->state = JOB_SENDING;
-        if (hf_splunk_req_start(c, req, false) < 0)
+        if (hf_splunk_req_start(c, req, false, on_done) < 0)
             job_finish(c, job, HF_OUT_RETRY, 0, "cannot start the HTTP request");
         return;
     }
@@ -131,7 +132,7 @@ static void job_send_window(struct splunk_ctx *c, struct splunk_job *job)
 
 static void splunk_send(struct hf_sink *s, struct hf_batch *b)
 {
-    struct splunk_ctx *c = s->ctx;
+    struct splunk_ctx *c = hf_sink_state(s);
     struct splunk_job *job = hf_calloc(1, sizeof(*job));
     job->b = b;
     job->window = b->n ? b->n : 1;
@@ -152,28 +153,24 @@ static void describe(const struct hf_splunk_reply *r, char *out, size_t len)
 }
 
 /* Token and configuration errors need a person: say so plainly, but not on
- * every retry. This file logs through hf_log with formats of its own rather
- * than hf_sink_log: the core rate-limits by format string, and every
- * hf_sink_log line shares one, so a routine retry warning from any sink
- * would silence this one for ten seconds. */
+ * every retry. */
 static void tell_operator(struct splunk_ctx *c, enum hf_splunk_class cls, const char *what)
 {
     struct hf_sink *s = c->sink;
-    int64_t now = hf_mono_ms(), *last = cls == HF_SPLUNK_AUTH ? &s->auth_log_mono_ms : &c->config_log_mono_ms;
+    int64_t now = hf_mono_ms(), *last = cls == HF_SPLUNK_AUTH ? &c->auth_log_mono_ms : &c->config_log_mono_ms;
     if (*last && now - *last < OPERATOR_LOG_EVERY_MS)
         return;
     *last = now;
     char every[32];
-    long long ms = (long long)s->conf->retry_max_ms;
+    long long ms = (long long)hf_sink_retry_max_ms(s);
     snprintf(every, sizeof(every), ms % 1000 ? "%lld ms" : "%lld s", ms % 1000 ? ms : ms / 1000);
     if (cls == HF_SPLUNK_AUTH)
-        hf_log(HF_LOG_ERROR, "sink", "[sink:splunk_hec:%s] HEC at %s refused the token (%s): check the token "
-               "and that it is enabled; records are kept and resent every %s", s->name, c->conf.event_url,
-               what, every);
+        hf_sink_log(s, HF_LOG_ERROR, "HEC at %s refused the token (%s): check the token and that it is enabled; "
+                    "records are kept and resent every %s", c->conf.event_url, what, every);
     else
-        hf_log(HF_LOG_ERROR, "sink", "[sink:splunk_hec:%s] HEC at %s refused the request (%s): this needs a "
-               "configuration fix (url, index, channel, token settings); records are kept and resent every %s",
-               s->name, c->conf.event_url, what, every);
+        hf_sink_log(s, HF_LOG_ERROR, "HEC at %s refused the request (%s): this needs a configuration fix (url, "
+                    "index, channel, token settings); records are kept and resent every %s", c->conf.event_url,
+                    what, every);
 }
 
 /* The record that owns object number `obj` of the request, or SIZE_MAX. */
@@ -183,7 +180,7 @@ static size_t record_of_object(struct splunk_ctx *c, struct splunk_job *job, lon
         return SIZE_MAX;
     size_t left = (size_t)obj;
     for (size_t i = job->pos; i < job->end; i++) {
-        size_t k = hf_splunk_count_objects(c->sink->conf->takes, job->b->recs[i]);
+        size_t k = hf_splunk_count_objects(hf_sink_takes(c->sink), job->b->recs[i]);
         if (left < k)
             return i;
         left -= k;
@@ -205,9 +202,8 @@ static void on_poison(struct splunk_ctx *c, struct splunk_job *job, const struct
     }
     char reason[300];
     snprintf(reason, sizeof(reason), "HEC refused this event (%s)", what);
-    hf_log(HF_LOG_WARN, "sink", "[sink:splunk_hec:%s] HEC refused one event of a batch (%s): it goes to the "
-           "dead-letter file, the %zu events before it were indexed, the rest are resent", c->sink->name, what,
-           bad - job->pos);
+    hf_sink_log(c->sink, HF_LOG_WARN, "HEC refused one event of a batch (%s): it goes to the dead-letter file, "
+                "the %zu events before it were indexed, the rest are resent", what, bad - job->pos);
     /* objects before the bad one are indexed already: resending them
      * would duplicate them */
     hf_batch_mark(job->b, bad, HF_OUT_REJECTED, reason);
@@ -228,9 +224,9 @@ static void on_too_large(struct splunk_ctx *c, struct splunk_job *job, size_t se
     if (!c->max_request_bytes || sent_bytes / 2 < c->max_request_bytes) {
         c->max_request_bytes = sent_bytes / 2;
         c->max_request_set_ms = hf_mono_ms();
-        hf_log(HF_LOG_WARN, "sink", "[sink:splunk_hec:%s] HEC refused a %zu-byte request as too large (%s): "
-               "requests are split to %zu bytes; lower batch.max_bytes or raise max_content_length",
-               c->sink->name, sent_bytes, what, c->max_request_bytes);
+        hf_sink_log(c->sink, HF_LOG_WARN, "HEC refused a %zu-byte request as too large (%s): requests are split "
+                    "to %zu bytes; lower batch.max_bytes or raise max_content_length", sent_bytes, what,
+                    c->max_request_bytes);
     }
     job->window = nrec / 2;
     job_send_window(c, job);
@@ -241,8 +237,8 @@ static void on_accepted(struct splunk_ctx *c, struct splunk_job *job, const stru
     if (!c->conf.ack || r->ack_id < 0) {
         if (c->conf.ack && !c->warned_no_ack_id) {
             c->warned_no_ack_id = true;
-            hf_log(HF_LOG_WARN, "sink", "[sink:splunk_hec:%s] ack is on but HEC answered without an ackId: "
-                   "indexer acknowledgement is off for this token; a 200 counts as delivered", c->sink->name);
+            hf_sink_log(c->sink, HF_LOG_WARN, "ack is on but HEC answered without an ackId: indexer "
+                        "acknowledgement is off for this token; a 200 counts as delivered");
         }
         window_done(c, job);
         return;
@@ -255,32 +251,27 @@ static void on_accepted(struct splunk_ctx *c, struct splunk_job *job, const stru
     job->ack_next_ms = now + ACK_POLL_FIRST_MS;
 }
 
-static void on_event_reply(struct splunk_ctx *c, struct splunk_req *req, CURLcode rc)
+static void on_event_reply(struct splunk_ctx *c, struct splunk_req *req, const struct hf_http_result *res)
 {
     struct splunk_job *job = req->job;
-    long status = 0;
-    curl_off_t retry_after_s = 0;
-    if (rc == CURLE_OK) {
-        curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
-        curl_easy_getinfo(req->easy, CURLINFO_RETRY_AFTER, &retry_after_s);
-    }
     struct hf_splunk_reply r;
-    hf_splunk_parse_reply(status, req->resp.data, req->resp.len, &r);
+    hf_splunk_parse_reply(res->status, res->body, res->body_len, &r);
     char what[240];
-    if (rc != CURLE_OK)
-        snprintf(what, sizeof(what), "cannot reach HEC: %.200s", req->errbuf[0] ? req->errbuf : curl_easy_strerror(rc));
+    if (res->status == 0)
+        snprintf(what, sizeof(what), "cannot reach HEC: %.200s", res->error);
     else
         describe(&r, what, sizeof(what));
+    int64_t retry_after_ms = res->retry_after_ms > 0 ? res->retry_after_ms : 0;
     size_t sent_bytes = req->body.len;
     job->req = NULL;
     hf_splunk_req_put(c, req);
-    int64_t slow = c->sink->conf->retry_max_ms;
+    int64_t slow = hf_sink_retry_max_ms(c->sink);
     switch (hf_splunk_classify(&r)) {
     case HF_SPLUNK_OK:
         on_accepted(c, job, &r);
         break;
     case HF_SPLUNK_RETRY:
-        job_finish(c, job, HF_OUT_RETRY, (int64_t)retry_after_s * 1000, what);
+        job_finish(c, job, HF_OUT_RETRY, retry_after_ms, what);
         break;
     case HF_SPLUNK_AUTH:
         tell_operator(c, HF_SPLUNK_AUTH, what);
@@ -309,20 +300,16 @@ static void mark_acked(void *arg, int64_t id)
             j->acked = true;
 }
 
-static void on_ack_reply(struct splunk_ctx *c, struct splunk_req *req, CURLcode rc)
+static void on_ack_reply(struct splunk_ctx *c, struct splunk_req *req, const struct hf_http_result *res)
 {
-    long status = 0;
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
-    int ok = status == 200 ? hf_splunk_parse_acks(req->resp.data, req->resp.len, mark_acked, c) : -1;
+    int ok = res->status == 200 ? hf_splunk_parse_acks(res->body, res->body_len, mark_acked, c) : -1;
     if (ok < 0) {
         struct hf_splunk_reply r;
         char what[240];
-        hf_splunk_parse_reply(status, req->resp.data, req->resp.len, &r);
+        hf_splunk_parse_reply(res->status, res->body, res->body_len, &r);
         describe(&r, what, sizeof(what));
         /* the batches keep waiting; their ack timeout resends them */
-        hf_log(HF_LOG_WARN, "sink", "[sink:splunk_hec:%s] ack query failed (%s)", c->sink->name,
-               rc != CURLE_OK ? (req->errbuf[0] ? req->errbuf : curl_easy_strerror(rc)) : what);
+        hf_sink_log(c->sink, HF_LOG_WARN, "ack query failed (%s)", res->status == 0 ? res->error : what);
     }
     c->ack_req = NULL;
     hf_splunk_req_put(c, req);
@@ -355,7 +342,7 @@ static void query_acks(struct splunk_ctx *c, int64_t now)
     if (!req)
         return;
     hf_buf_puts(&req->body, "]}");
-    if (hf_splunk_req_start(c, req, true) < 0) {
+    if (hf_splunk_req_start(c, req, true, on_done) < 0) {
         hf_splunk_req_put(c, req);
         return;
     }
@@ -393,33 +380,34 @@ static int64_t next_ack_event(const struct splunk_ctx *c, int64_t until)
 
 /* ---- driving ---- */
 
-static void on_done(struct splunk_ctx *c, struct splunk_req *req, CURLcode rc)
+static void on_done(void *arg, const struct hf_http_result *res)
 {
+    struct splunk_req *req = arg;
     if (req->job)
-        on_event_reply(c, req, rc);
+        on_event_reply(req->ctx, req, res);
     else
-        on_ack_reply(c, req, rc);
+        on_ack_reply(req->ctx, req, res);
 }
 
 static void splunk_poll(struct hf_sink *s, int timeout_ms)
 {
-    struct splunk_ctx *c = s->ctx;
+    struct splunk_ctx *c = hf_sink_state(s);
     c->completed = 0;
     int64_t now = hf_mono_ms();
     expire_acks(c, now);
     query_acks(c, now);
-    hf_splunk_http_drive(c, on_done);
+    hf_splunk_http_drive(c);
     if (c->completed)
         return; /* let the runtime settle them and send more */
     now = hf_mono_ms();
     int64_t until = next_ack_event(c, now + timeout_ms);
     hf_splunk_http_wait(c, (int)(until - now));
-    hf_splunk_http_drive(c, on_done);
+    hf_splunk_http_drive(c);
 }
 
 static void splunk_drain(struct hf_sink *s, int deadline_ms)
 {
-    struct splunk_ctx *c = s->ctx;
+    struct splunk_ctx *c = hf_sink_state(s);
     int64_t end = hf_mono_ms() + deadline_ms;
     while (c->jobs && hf_mono_ms() < end)
         splunk_poll(s, 50);
@@ -429,51 +417,52 @@ static void splunk_drain(struct hf_sink *s, int deadline_ms)
 
 static void splunk_destroy(struct hf_sink *s)
 {
-    struct splunk_ctx *c = s->ctx;
+    struct splunk_ctx *c = hf_sink_state(s);
     if (!c)
         return;
-    /* batches still held go back to the runtime, which frees them */
+    /* transfers still running are dropped first: their requests are freed
+     * with the jobs below; the batches go back to the runtime, which frees
+     * them */
+    hf_splunk_http_free(c);
     while (c->jobs) {
         struct splunk_job *j = c->jobs;
         c->jobs = j->next;
-        if (j->req)
-            hf_splunk_req_put(c, j->req);
+        hf_splunk_req_free(j->req);
         j->b->plugin_data = NULL;
         free(j);
     }
-    if (c->ack_req)
-        hf_splunk_req_put(c, c->ack_req);
-    hf_splunk_http_free(c);
+    hf_splunk_req_free(c->ack_req);
     hf_splunk_conf_free(&c->conf);
     free(c);
-    s->ctx = NULL;
+    hf_sink_set_state(s, NULL);
 }
 
 static int splunk_init(struct hf_sink *s, struct hf_cerr *err)
 {
     struct splunk_ctx *c = hf_calloc(1, sizeof(*c));
     c->sink = s;
-    s->ctx = c;
+    hf_sink_set_state(s, c);
     if (hf_splunk_conf_read(s, &c->conf, err) < 0)
         return -1; /* hf_sink_new frees through destroy */
-    if (hf_splunk_http_init(c) < 0) {
-        snprintf(err->msg, sizeof(err->msg), "%s: sink '%s': cannot set up libcurl", s->config_file, s->name);
+    char why[200];
+    if (hf_splunk_http_init(c, hf_sink_conf(s), why, sizeof(why)) < 0) {
+        snprintf(err->msg, sizeof(err->msg), "%s: sink '%s': %s", hf_sink_config_file(s), hf_sink_name(s), why);
         return -1;
     }
-    hf_log(HF_LOG_INFO, "sink", "[sink:splunk_hec:%s] sending to %s (channel %s, gzip %s, ack %s)", s->name,
-           c->conf.event_url, c->conf.channel, c->conf.gzip ? "on" : "off", c->conf.ack ? "on" : "off");
+    hf_sink_log(s, HF_LOG_INFO, "sending to %s (channel %s, gzip %s, ack %s)", c->conf.event_url, c->conf.channel,
+                c->conf.gzip ? "on" : "off", c->conf.ack ? "on" : "off");
     return 0;
 }
 
 /* The whole batch as HEC receives it (gzipped when gzip is on), appended to out. */
 static int splunk_encode(struct hf_sink *s, const struct hf_batch *b, struct hf_buf *out)
 {
-    struct splunk_ctx *c = s->ctx;
+    struct splunk_ctx *c = hf_sink_state(s);
     struct hf_buf plain, zipped;
     hf_buf_init(&plain, HF_SPLUNK_MAX_REQUEST);
     hf_buf_init(&zipped, HF_SPLUNK_MAX_REQUEST);
     for (size_t i = 0; i < b->n; i++)
-        hf_splunk_encode_record(&c->conf, s->conf->takes, b->recs[i], &plain);
+        hf_splunk_encode_record(&c->conf, hf_sink_takes(s), b->recs[i], &plain);
     const struct hf_buf *wire = &plain;
     int rc = plain.overflow ? -1 : 0;
     if (rc == 0 && c->conf.gzip) {
@@ -490,6 +479,8 @@ static int splunk_encode(struct hf_sink *s, const struct hf_batch *b, struct hf_
 const struct hf_sink_plugin hf_out_splunk = {
     .name = "splunk_hec",
     .options = hf_splunk_options,
+    .conf_size = sizeof(struct splunk_options),
+    .check = hf_splunk_check,
     .default_takes = HF_TAKES_RECORDS,
     .max_inflight = 4,
     .init = splunk_init,

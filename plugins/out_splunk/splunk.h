@@ -4,9 +4,9 @@
 #ifndef HF_OUT_SPLUNK_H
 #define HF_OUT_SPLUNK_H
 
-#include "sink.h"
+#include "http_client.h"
+#include "plugin.h"
 
-#include <curl/curl.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -17,7 +17,19 @@
 struct splunk_job;
 struct splunk_req;
 
-/* What the sink was configured with; strings are owned and freed at destroy. */
+/* The options as the core binds them (hf_splunk_options); owned by the
+ * core. */
+struct splunk_options {
+    char *url;
+    char *token;          /* secret */
+    char *index, *metrics_index, *sourcetype, *host, *channel;
+    bool gzip, ack;
+    int64_t ack_timeout_ms, timeout_ms;
+    struct hf_tls_conf tls;
+};
+
+/* What the sink works with, derived from the options at init; strings are
+ * owned and freed at destroy. */
 struct splunk_conf {
     char *event_url;      /* <url>/services/collector/event */
     char *ack_url;        /* <url>/services/collector/ack */
@@ -29,22 +41,22 @@ struct splunk_conf {
     char *host;
     char channel[37];
     bool gzip, ack, verify;
-    char *ca_file;
     int64_t timeout_ms, ack_timeout_ms;
 };
 
 struct splunk_ctx {
     struct hf_sink *sink;
     struct splunk_conf conf;
-    CURLM *multi;
-    struct curl_slist *event_headers; /* carry the token: wiped on destroy */
-    struct curl_slist *ack_headers;
-    struct splunk_req *idle;          /* finished requests kept for their keep-alive easy handle */
+    struct hf_http_client *http;
+    struct hf_http_headers *event_headers; /* carry the token: wiped on destroy */
+    struct hf_http_headers *ack_headers;
+    struct splunk_req *idle;          /* finished requests, kept for their buffers */
     struct splunk_job *jobs;          /* batches this sink holds */
     struct splunk_req *ack_req;       /* the ack query in flight, if any */
     int64_t ack_poll_due_ms;          /* earliest pending ack poll */
     size_t max_request_bytes;         /* learned from 413 answers; 0 = no limit */
     int64_t max_request_set_ms;
+    int64_t auth_log_mono_ms;         /* last token-error log line */
     int64_t config_log_mono_ms;       /* last configuration-error log line */
     bool warned_no_ack_id;
     int completed;                    /* batches finished in this poll round */
@@ -92,34 +104,36 @@ int hf_splunk_parse_acks(const char *body, size_t len, void (*fn)(void *arg, int
 
 /* ---- HTTP (splunk_http.c) ---- */
 
-/* One HTTP request with its own easy handle; kept in an idle pool between
- * requests so the connection it used stays alive. */
+/* One HEC request: the batch window (or the ack query) and its gzipped
+ * form, kept in an idle pool between requests so the buffers are reused.
+ * The transfer itself is the shared client's (http_client.h). */
 struct splunk_req {
-    CURL *easy;
+    struct splunk_ctx *ctx;
     struct hf_buf body;         /* the JSON objects (or the ack query) */
     struct hf_buf wire;         /* body gzipped, when gzip is on */
-    struct hf_buf resp;
     struct splunk_job *job;     /* NULL: the ack query */
-    bool active;                /* added to the multi handle */
-    char errbuf[CURL_ERROR_SIZE];
     struct splunk_req *next;
 };
 
-int hf_splunk_http_init(struct splunk_ctx *c);
+int hf_splunk_http_init(struct splunk_ctx *c, const struct splunk_options *o, char *why, size_t whylen);
 void hf_splunk_http_free(struct splunk_ctx *c);
 struct splunk_req *hf_splunk_req_get(struct splunk_ctx *c);
 void hf_splunk_req_put(struct splunk_ctx *c, struct splunk_req *req);
 void hf_splunk_req_free(struct splunk_req *req);
-/* Starts a POST of req->wire (gzip on, events) or req->body. */
-int hf_splunk_req_start(struct splunk_ctx *c, struct splunk_req *req, bool is_ack);
-/* Runs transfers; calls done for each finished request (removed from the
- * multi handle, still owned by the caller). */
-void hf_splunk_http_drive(struct splunk_ctx *c, void (*done)(struct splunk_ctx *, struct splunk_req *, CURLcode));
+/* Starts a POST of req->wire (gzip on, events) or req->body; the answer
+ * comes to done(req, result) from hf_splunk_http_drive. */
+int hf_splunk_req_start(struct splunk_ctx *c, struct splunk_req *req, bool is_ack, hf_http_done_fn done);
+/* Runs transfers; calls done for each finished request (still owned by
+ * the caller). */
+void hf_splunk_http_drive(struct splunk_ctx *c);
 void hf_splunk_http_wait(struct splunk_ctx *c, int timeout_ms);
 
 /* ---- configuration (splunk_conf.c) ---- */
 
 extern const struct hf_option hf_splunk_options[];
+/* `hookfwd check`: URL, token, channel, TLS files. */
+int hf_splunk_check(const void *conf, const struct hf_check *ck);
+/* Derives struct splunk_conf from the checked options. */
 int hf_splunk_conf_read(struct hf_sink *s, struct splunk_conf *conf, struct hf_cerr *err);
 void hf_splunk_conf_free(struct splunk_conf *conf);
 
