@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Install rules and CPack settings for the hookfwd .deb and .rpm.
 #
 # Included at the end of the top-level CMakeLists.txt, after the `hookfwd`

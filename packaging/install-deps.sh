@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Install what building, testing and packaging hookfwd needs on Debian 12
 # (bookworm). Every name below was checked with `apt-cache policy NAME` on
 # bookworm. Runs apt through sudo when not root.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The static registry of output plugins; optional ones are switched by
  * CMake options (HF_WITH_*). */
 #include "sink.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* YAML to a position-aware tree, ${ENV} expansion, and validation against
  * typed option tables. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The configuration tree: YAML parsed into nodes that remember their
  * file:line:col, validated against typed option tables. */
 #ifndef HF_CNODE_H

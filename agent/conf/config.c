@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Builds struct hf_config from the validated YAML tree. */
 #define _GNU_SOURCE
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The agent's configuration: built from the validated YAML tree into the
  * structures the pipeline runs on. A config is built whole, then swapped in
  * (SIGHUP), never edited in place. */

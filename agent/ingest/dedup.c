@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Idempotency-key set: 64 stripes, each a chained hash table plus a FIFO in
  * insertion order that evicts expired keys first and the oldest when full. */
 #include "dedup.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A bounded, time-windowed set of idempotency keys shared by the ingest
  * threads (striped locks). */
 #ifndef HF_DEDUP_H

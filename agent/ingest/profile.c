@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The OmegaEngine and Sentinelayer profiles, and metric rule evaluation. */
 #include "profile.h"
 #include "util.h"

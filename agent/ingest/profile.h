@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Built-in source profiles (OmegaEngine, Sentinelayer) and the metric
  * rules that turn records into points. */
 #ifndef HF_PROFILE_H

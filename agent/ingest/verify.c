@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HMAC-SHA256 verification: header (hex/base64, optional sha256=), a member
  * embedded in the JSON body, and Standard Webhooks. Compares in constant
  * time after a length check; MAC contexts are cached per thread and secret. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Signature verification over the exact bytes received, before parsing. */
 #ifndef HF_VERIFY_H
 #define HF_VERIFY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP/1.1 server for webhook ingest and the admin endpoints: the
  * connection layer (limits, deadlines, deferred answers, TLS, keep-alive,
  * pipelining) around llhttp's framing (http_frame.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A small HTTP/1.1 server on libevent bufferevents, made for webhook
  * ingest: strict limits (header size and count, body size checked before
  * the body is read, one deadline per request so a slow sender cannot hold a

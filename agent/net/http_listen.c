@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Listening sockets (SO_REUSEPORT for the ingest threads), status texts,
  * JSON error bodies and header lookup for the HTTP server. */
 #define _GNU_SOURCE

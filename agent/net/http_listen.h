@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Listening sockets and the small shared pieces of the HTTP server. */
 #ifndef HF_HTTP_LISTEN_H
 #define HF_HTTP_LISTEN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Record lifetime (arena + reference count), field lookup, serialization. */
 #include "record.h"
 #include "util.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Audit records and metric points: what every stage after parsing reads.
  * A record is immutable once built and shared between sink workers through
  * an atomic reference count; its memory is one arena freed with the last

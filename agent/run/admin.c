@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Self-metrics in the Prometheus text format (version 0.0.4). */
 #include "admin.h"
 #include "journal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The admin listener's answers: /healthz, /readyz, /metrics (Prometheus). */
 #ifndef HF_ADMIN_H
 #define HF_ADMIN_H

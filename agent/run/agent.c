@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The running agent: ingest and admin listeners over the current pipeline,
  * SIGHUP reload (build the new one, then swap), SIGTERM drain. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The running agent: listeners, the current pipeline, signals, reload. */
 #ifndef HF_AGENT_H
 #define HF_AGENT_H

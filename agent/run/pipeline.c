@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The ingest path: verify, parse, flatten, dedup, rules, route. */
 #define _GNU_SOURCE
 #include "pipeline.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One running configuration: sources, rules, dedup, sinks, and the ingest
  * path that turns a verified request into records on sink queues. */
 #ifndef HF_PIPELINE_H

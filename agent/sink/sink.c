@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The sink runtime: queue, batcher, worker, completion, retries, dead letters. */
 #define _GNU_SOURCE
 #include "sink.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The sink runtime every output plugin runs on: a bounded queue per sink,
  * a worker thread that batches, the plugin interface, completion,
  * retry with backoff and jitter, and the dead-letter file. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Write-ahead journal: segments of length-prefixed, CRC-32C-checked
  * entries, group commit, per-sink positions, torn-tail recovery. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The write-ahead journal (storage.mode: disk): a verified event is
  * appended and fdatasync'ed before its 202 goes out; concurrent requests
  * share one fsync (group commit). Each sink's acknowledged position is

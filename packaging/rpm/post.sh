@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # post-install scriptlet of hookfwd (RPM). $1: 1 on install, 2 on upgrade.
 # Does not enable or start the service: secrets must be set first.
 if [ ! -d /var/lib/hookfwd ]; then

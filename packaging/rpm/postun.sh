@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # post-uninstall scriptlet of hookfwd (RPM). $1: 0 on erase, 1 on upgrade.
 # RPM has no purge: on erase the account, /var/lib/hookfwd (journal, dead
 # letters) and a modified configuration (as .rpmsave) stay, as the Fedora

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # pre-install scriptlet of hookfwd (RPM). $1: 1 on install, 2 on upgrade.
 # The account exists before the files are laid down, so the file list can
 # give /etc/hookfwd/hookfwd.yaml to root:hookfwd 0640.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The datadog sink: aggregates metric points per interval and submits them
  * to the Datadog v2 series API (POST /api/v2/series) with libcurl multi,
  * driven from the sink worker's poll().

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals shared by the Datadog sinks (datadog.c, dd_agg.c, dd_encode.c,
  * ../out_dogstatsd/dogstatsd.c) and their unit tests: name and tag
  * normalization, per-interval aggregation, and the v2 series encoder. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Datadog metric name and tag normalization, and the per-interval
  * aggregation of metric points by name + sorted tag set. Shared by the
  * datadog (v2 series) and dogstatsd sinks. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Datadog v2 series body: one interval's aggregated series as JSON,
  * compressed (gzip or deflate) and packed into request bodies that stay
  * within the intake's limits (512,000 bytes as sent, 5 MB decompressed). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The dogstatsd sink: metric points as DogStatsD datagrams
  * ("name:value|c|#tag:v,..."), packed with '\n' up to the datagram size, to
  * a local Datadog Agent over UDP (a connected socket) or its unix datagram

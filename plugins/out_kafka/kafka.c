@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The kafka sink: one idempotent librdkafka producer per sink, one message
  * per record (and per metric point), and a batch's fate decided only by the
  * delivery reports of all its messages, served from the sink's worker. */

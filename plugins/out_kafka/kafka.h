@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The kafka sink's internals shared by its files and its unit tests:
  * per-event topic and key templates, delivery-error classification (all
  * pure), and the librdkafka configuration built from the sink's YAML. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The kafka sink's options and the librdkafka configuration built from
  * them, checked when the YAML is loaded so `hookfwd check` and a reload
  * reject a bad property with its file:line:col. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-event topic and key templates of the kafka sink, and what a delivery
  * error means for the record. Pure functions: unit-tested on their own. */
 #include "kafka.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The splunk_hec sink: sends batches to Splunk's HTTP Event Collector,
  * several at once, and turns HEC's answers into each record's fate: resend
  * on busy, dead-letter only the event HEC names as bad, split on 413, keep

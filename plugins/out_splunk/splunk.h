@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Splunk HEC sink's internal interface, shared by its files and its unit
  * tests: the configuration read at init, the wire encoder and the reading of
  * HEC replies. Nothing here is used outside plugins/out_splunk/ and tests. */

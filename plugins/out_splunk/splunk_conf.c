@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Splunk HEC sink's options: the typed table the core validates and
  * binds into struct splunk_options, the checks a type cannot express (URL
  * shape, GUID channel, a token that fits in a header, TLS files), and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The HEC wire format: records as JSON event envelopes, metric points as
  * multi-metric events ("metric_name:<name>": value), gzip framing. Pure
  * functions, unit-tested without a network. */

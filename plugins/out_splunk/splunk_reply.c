@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reading HEC's answers: the {"text","code","invalid-event-number","ackId"}
  * reply, the status table that decides what a batch's fate is, and the ack
  * query's {"acks":{...}} answer. */

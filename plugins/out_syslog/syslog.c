@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The syslog sink: options, connection life (reconnect with backoff),
  * framing (octet-counting or newline) and delivery confirmation. Sockets and
  * TLS are in syslog_net.c, the message formats in syslog_format.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Encoders of the syslog sink: RFC 5424, RFC 3164, CEF and LEEF 2.0 from a
  * record, with each format's escaping and the UDP truncation rules. The
  * choices behind them are listed in syslog_format.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Encoders of the syslog sink: one record (or metric point) in, one syslog
  * message out, as RFC 5424, RFC 3164, ArcSight CEF or QRadar LEEF 2.0.
  * Pure functions: no I/O, no globals, no clock reads, so every escaping rule

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Sockets and TLS for the syslog sink: see syslog_net.h. */
 #define _GNU_SOURCE
 #include "syslog_net.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The syslog sink's sockets: address parsing, connect with a deadline,
  * the OpenSSL client (certificate and host name verified unless told not
  * to), whole-buffer writes on non-blocking streams, datagrams, and the byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Benchmark of the datadog sink's CPU path on one core: records (built from
  * the fixtures by the real pipeline code) -> points normalized and folded
  * into an interval -> v2 series JSON -> gzip request bodies within the

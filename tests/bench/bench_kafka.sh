@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark (issue 7): records/s through the whole agent (HTTP ingest,
 # signature check, flatten, sink) into the kafka sink on librdkafka's mock
 # cluster, against the same load into the stdout sink (to /dev/null). One

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Micro-benchmark of the per-event CPU path without HTTP: hf_ingest (verify,
  * parse, flatten, dedup, rules, route into a sink queue) plus the sink's
  * encode of what it drained, on one thread, for the accepted fixtures with

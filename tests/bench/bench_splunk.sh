@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark for issue 5: events/s delivered through the splunk_hec sink to
 # the local HEC receiver (tests/peers/hec_receiver.py), versus the same load
 # through the stdout sink (to /dev/null), and the HEC batch sizes seen.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 # Writes a corpus of signed HTTP requests for tests/bench: the accepted
 # fixtures, each copy with its own id so dedup never turns one into a 200.
 # Signatures come from Python's hmac module, independent of hookfwd; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hf_loadgen: an open-loop, rate-limited HTTP/1.1 load generator for
  * tests/bench (wrk cannot hold a rate, and wrk2 is not in Debian).
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 -- wrk script for tests/bench/run: cycles through a corpus of pre-signed
 -- requests written by gen_requests.py (file in HF_BENCH_REQUESTS), starting
 -- at HF_BENCH_OFFSET so a measured run does not repeat what a warm-up just

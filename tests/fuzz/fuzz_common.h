@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the fuzz targets: the configuration they run on (loaded through
  * the real hf_config_load from a memfd), and an independent signature check
  * (OpenSSL's one-shot HMAC, no code from agent/verify.c) used as the oracle

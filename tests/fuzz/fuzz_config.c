@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the YAML loader and the whole configuration build
  * (agent/cnode.c + agent/config.c, with every plugin's option table and
  * check hook), through the real hf_config_load on a memfd.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the sink encoders that are pure functions, fed records built
  * by the real parse + flatten + rules path from fuzzed bodies:
  *   Splunk HEC   hf_splunk_encode_record (+ hf_splunk_gzip)

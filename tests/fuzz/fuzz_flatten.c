@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: parse + flatten + rules (hf_build_record), as if the body had
  * been verified, so every byte reaches json-c and the flattener.
  *

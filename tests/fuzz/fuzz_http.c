@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: raw request bytes through the real HTTP server (agent/net/:
  * the connection layer and its limits around llhttp, Content-Length,
  * chunked bodies, Expect, keep-alive and pipelining) into the real ingest

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: signature parsing and verification (agent/verify.c).
  *
  * Input: one flags byte, then the signature header value, webhook-id and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Regenerates the seed corpora in corpus/<target>/ from the fixtures and
 the example configurations. The seeds are committed; run this only when the
 fixtures or the input layout of a target change:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Driver for compilers without libFuzzer: runs a fuzz target once over each
  * file given (or each file in each directory given), so the harnesses and
  * their seed corpora stay a regression test in a gcc build. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # One bounded libFuzzer run, as CTest starts it:
 #   run_fuzz.sh BINARY WORK_CORPUS SEED_CORPUS ARTIFACT_PREFIX [DICT]
 # New inputs go to WORK_CORPUS (build tree), crashes to ARTIFACT_PREFIX*.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Hostile clients for test_hostile.sh, all against 127.0.0.1 and all
 stopping by themselves:
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared helpers for hookfwd's integration tests (sourced by test_*.sh).
 # Environment from CTest: HOOKFWD_BIN, FIXTURES, SOURCE_DIR, BUILD_DIR.
 # Tests never sleep for a fixed time: they poll a condition with a deadline.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Strict parser for the Prometheus text exposition format (0.0.4): reads
 the text on stdin, fails on any malformed line, checks TYPE/HELP placement,
 histogram consistency (cumulative buckets, +Inf == _count) and counter

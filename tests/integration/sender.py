@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A test sender: posts N uniquely numbered OmegaEngine decisions, signed with
 its own HMAC (hashlib, independent of hookfwd), with C concurrent keep-alive
 connections. Writes the numbers that got a 2xx (one per line) to --acked,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The real binary on free ports, fed by curl with the fixtures: every status
 # of INTERFACE.md's table, records compared field by field, bad input, the
 # admin endpoints, and a SIGTERM drain to the file sink.

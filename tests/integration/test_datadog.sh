@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The datadog sink against the strict v2 series receiver
 # (tests/peers/datadog_receiver.py): aggregated values of the fixture stream,
 # tags, compression, every error answer of the intake, test-sink, and the

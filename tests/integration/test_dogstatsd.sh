@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The dogstatsd sink: real datagrams received on a local UDP socket and a
 # unix datagram socket, parsed line by line and field by field.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Hostile input against the real binary (issue 11): Standard Webhooks replay
 # protection, 500,000 nested arrays answered 401 before any parsing with flat
 # RSS, a chunked body dribbled in 1-byte chunks at bounded CPU, slowloris

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # storage.mode: disk never loses an acknowledged event: SIGKILL during a
 # stream, a torn tail and a zero-filled block in a segment, a sink outage
 # (503 with Retry-After, bounded memory, everything delivered afterwards),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The kafka sink against librdkafka's mock cluster (tests/peers/kafka_mock),
 # read back with real consumers (tests/peers/kafka_consume, kcat): the
 # fixtures' keys, headers and values, metric points, `check` and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Operating the agent: /metrics parsed strictly, /healthz and /readyz,
 # sd_notify READY=1, SIGHUP reload with events in flight (nothing lost,
 # unchanged sinks keep their state), a bad reload keeps the old config.

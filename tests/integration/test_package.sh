@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Package test: build the .deb, lint it, and install, upgrade (reinstall),
 # remove and purge it on this machine, checking what each step leaves.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The splunk_hec sink against the strict HEC receiver (tests/peers/hec_receiver.py):
 # records and metric events compared field by field with the fixtures,
 # batching by count, bytes and interval, gzip on and off, every HEC error

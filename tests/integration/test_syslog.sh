@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The syslog sink against a real rsyslog (tests/peers/rsyslog_peer.sh): RFC 5424
 # over TCP (octet-counting), TCP with newline framing and a summary MSG, RFC 3164
 # over UDP, RFC 5424 over UDP truncated to 480 bytes, RFC 5424 over TLS verified

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Optional TLS on the ingest listener: a verified HTTPS post is accepted,
 # plain HTTP on the TLS port is refused, a bad certificate path is a clear
 # start-up error.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 # A strict Datadog v2 metrics intake (POST /api/v2/series) that hookfwd's
 # integration tests run in place of Datadog (PROTOCOLS.md section 2). It
 # checks key, encoding, size limits and the series schema, records accepted

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 # A strict Splunk HTTP Event Collector that hookfwd's integration tests run in
 # place of Splunk (which cannot run here). It answers the real HEC codes
 # (PROTOCOLS.md section 1), supports indexer acknowledgement, and takes fault

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kafka_consume - read a topic from the beginning of every partition and print JSON lines.
  *

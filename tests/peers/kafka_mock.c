@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kafka_mock - a librdkafka mock Kafka cluster held open for tests, driven over stdin.
  *

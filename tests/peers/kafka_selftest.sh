@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # kafka_selftest.sh - builds kafka_mock and kafka_consume, then checks them against each
 # other and against kcat: produce with keys and headers, consume, error injection, broker
 # down/up, rtt, quit / stdin EOF / SIGTERM handling.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared plumbing for hookfwd's test peers (hec_receiver.py,
 # datadog_receiver.py, slack_receiver.py, pagerduty_receiver.py): strict
 # request-body reading, JSON replies, strict JSON decoding, optional TLS, the

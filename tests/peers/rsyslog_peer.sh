@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # rsyslog_peer.sh - a private rsyslogd used as the real peer for the syslog sink tests.
 #
 # Usage:

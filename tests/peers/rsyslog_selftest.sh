@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # rsyslog_selftest.sh - checks that rsyslog_peer.sh really receives and parses syslog over
 # TCP (imtcp, octet-counted and LF-framed), imptcp, UDP, the unix socket, TLS and mutual TLS,
 # and survives a restart on the same ports.

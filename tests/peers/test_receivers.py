@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 # Self-test for the test peers (hec_receiver.py, datadog_receiver.py,
 # slack_receiver.py, pagerduty_receiver.py): starts each as a subprocess, sends
 # good and bad requests, and checks that they are as strict as the real Splunk

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Configuration errors carry file:line:col and say what would be valid;
  * filters and dedup behave as documented. */
 #include "testutil.h"

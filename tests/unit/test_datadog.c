@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The datadog sink's pieces without a network: tag and name normalization,
  * aggregation of the fixture stream, the v2 JSON schema of encoded bodies,
  * splitting at the intake's limits, and option errors. */

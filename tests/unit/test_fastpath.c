@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The printf-free formatting on the per-event path (issue 10) against the
  * printf / gmtime_r code it replaced, over many generated inputs: ISO
  * times, integral doubles, JSON string escaping, value text, bounded

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The kafka sink's pure parts: topic and key templates on real records,
  * delivery-error classification, and the configuration check (unknown
  * librdkafka properties, owned properties, templates) with positions. */

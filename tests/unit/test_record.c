@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Flattening, profiles, idempotency keys and metric rules on the fixtures. */
 #include "testutil.h"
 #include "verify.h"

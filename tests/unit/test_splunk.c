@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Splunk HEC sink without a network: event and metric envelopes field by
  * field, gzip framing, reading HEC replies and acks, option checks. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The syslog sink's encoders (RFC 5424, RFC 3164, CEF, LEEF 2.0) on the
  * fixtures and on hand-made records with every escaping edge case: quotes,
  * brackets, backslashes, '|', '=', line breaks, non-ASCII, over-long names,

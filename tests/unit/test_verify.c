@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Signature verification against the independently signed fixtures and the
  * Standard Webhooks test vector. */
 #include "testutil.h"

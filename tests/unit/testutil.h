@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the unit tests: fixtures, temporary configs. */
 #ifndef HF_TESTUTIL_H
 #define HF_TESTUTIL_H
