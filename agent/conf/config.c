@@ -459,7 +459,7 @@ static int build_sink(struct hf_config *c, const struct hf_cnode *n, struct hf_s
         s->plugin_conf = hf_calloc(1, s->plugin->conf_size);
         if (hf_opt_bind(c->file, n, s->plugin->options, s->plugin_conf, err) < 0)
             return -1;
-        const struct hf_check ck = {.file = c->file, .node = n, .what = what, .err = err};
+        const struct hf_check ck = {.file = c->file, .node = n, .what = what, .err = err, .takes = s->takes};
         if (s->plugin->check && s->plugin->check(s->plugin_conf, &ck) < 0)
             return -1;
     }

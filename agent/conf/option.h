@@ -84,6 +84,9 @@ int hf_opt_bind(const char *file, const struct hf_cnode *map, const struct hf_op
 /* Frees what hf_opt_bind allocated in conf (secrets wiped first). */
 void hf_opt_unbind(const struct hf_option *table, void *conf);
 
+/* What a sink takes from each record. */
+enum hf_takes { HF_TAKES_RECORDS = 1, HF_TAKES_METRICS = 2, HF_TAKES_BOTH = 3 };
+
 /* A config check in progress (a plugin's check hook gets one): failures
  * name the option, the core adds FILE:LINE:COL and the section. */
 struct hf_check {
@@ -91,12 +94,10 @@ struct hf_check {
     const struct hf_cnode *node; /* the section's map */
     const char *what;            /* "sink 'siem' (splunk_hec)" */
     struct hf_cerr *err;
+    enum hf_takes takes;         /* a sink's `takes`, default applied (0 outside sinks) */
 };
 /* Reports option (dotted, e.g. "tls.ca_file") as wrong; returns -1. */
 int hf_check_fail(const struct hf_check *ck, const char *option, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-/* What a sink takes from each record. */
-enum hf_takes { HF_TAKES_RECORDS = 1, HF_TAKES_METRICS = 2, HF_TAKES_BOTH = 3 };
 
 #endif

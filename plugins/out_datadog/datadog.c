@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The datadog sink: aggregates metric points per interval and submits them
- * to the Datadog v2 series API (POST /api/v2/series) with libcurl multi,
- * driven from the sink worker's poll().
+ * to the Datadog v2 series API (POST /api/v2/series) with the shared HTTP
+ * client (plugins/common/http_client.h), driven from the sink worker's
+ * poll().
  *
  * Delivery. A batch's points are folded into the interval of each record's
  * receive time, and the batch stays in flight until every interval it fed
@@ -29,9 +30,9 @@
  * failure comes back as RETRY for the caller to report. */
 #define _GNU_SOURCE
 #include "datadog.h"
-#include "sink.h"
+#include "http_client.h"
+#include "plugin.h"
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -45,29 +46,38 @@
 #define RESP_CAP 4096
 #define NO_INTERVAL INT64_MIN
 
-#ifndef HF_VERSION
-#define HF_VERSION "0.0.0"
-#endif
+#define DD_SITES "datadoghq.com|datadoghq.eu|us3.datadoghq.com|us5.datadoghq.com|ap1.datadoghq.com|ddog-gov.com"
+enum dd_compression_opt { COMP_GZIP, COMP_DEFLATE, COMP_NONE }; /* as listed in the option */
 
-static const struct hf_option tls_options[] = {
-    {.name = "verify", .type = HF_OPT_BOOL, .def = "true", .help = "verify the server certificate"},
-    {.name = "ca_file", .type = HF_OPT_STR, .help = "CA bundle (PEM) instead of the system's"},
-    {0}};
+/* The options as the core binds them; owned by the core. */
+struct dd_options {
+    char *api_key; /* secret */
+    int site;      /* index in DD_SITES */
+    char *url;
+    int64_t interval_ms, timeout_ms;
+    struct hf_strlist tags;
+    int compression;
+    char *prefix, *host;
+    struct hf_tls_conf tls;
+};
+
+#define OPT(m) HF_OPT_AT(struct dd_options, m)
+
+static const struct hf_option tls_options[] = {HF_TLS_OPTIONS(struct dd_options, tls), {0}};
 
 static const struct hf_option dd_options[] = {
-    {.name = "api_key", .type = HF_OPT_SECRET, .required = true, .help = "sent as DD-API-KEY"},
-    {.name = "site",
-     .type = HF_OPT_ENUM,
-     .def = "datadoghq.com",
-     .enums = "datadoghq.com|datadoghq.eu|us3.datadoghq.com|us5.datadoghq.com|ap1.datadoghq.com|ddog-gov.com",
-     .help = "Datadog site; the intake is https://api.<site>/api/v2/series"},
-    {.name = "url", .type = HF_OPT_STR, .help = "intake URL, overrides site (a proxy, a test receiver)"},
+    {.name = "api_key", .type = HF_OPT_SECRET, .required = true, .help = "sent as DD-API-KEY", OPT(api_key)},
+    {.name = "site", .type = HF_OPT_ENUM, .def = "datadoghq.com", .enums = DD_SITES,
+     .help = "Datadog site; the intake is https://api.<site>/api/v2/series", OPT(site)},
+    {.name = "url", .type = HF_OPT_STR, .help = "intake URL, overrides site (a proxy, a test receiver)", OPT(url)},
     {.name = "interval", .type = HF_OPT_DURATION, .def = "10s", .min = 1000, .max = 300000,
-     .help = "aggregation interval, whole seconds"},
-    {.name = "tags", .type = HF_OPT_STRLIST, .help = "added to every metric"},
-    {.name = "compression", .type = HF_OPT_ENUM, .def = "gzip", .enums = "gzip|deflate|none"},
-    {.name = "prefix", .type = HF_OPT_STR, .help = "prepended to every metric name"},
-    {.name = "host", .type = HF_OPT_STR, .help = "host resource of every series; default: the hostname"},
+     .help = "aggregation interval, whole seconds", OPT(interval_ms)},
+    {.name = "timeout", .type = HF_OPT_DURATION, .def = "30s", .min = 100, .max = 600000,
+     .help = "per request, connecting included", OPT(timeout_ms)},
+    {.name = "tags", .type = HF_OPT_STRLIST, .help = "added to every metric", OPT(tags)},
+    {.name = "compression", .type = HF_OPT_ENUM, .def = "gzip", .enums = "gzip|deflate|none", OPT(compression)},
+    {.name = "prefix", .type = HF_OPT_STR, .help = "prepended to every metric name", OPT(prefix)},
+    {.name = "host", .type = HF_OPT_STR, .help = "host resource of every series; default: the hostname", OPT(host)},
     {.name = "tls", .type = HF_OPT_OBJ, .sub = tls_options},
     {0}};
 
@@ -87,16 +97,14 @@ struct dd_interval {
 
 /* One request body: series [lo, hi) of an interval. */
 struct dd_payload {
+    struct hf_sink *sink;
     struct dd_interval *iv;
     size_t lo, hi;
     struct hf_buf body;
     size_t raw_len;
     int attempts;
     int64_t first_fail_ms, next_try_ms; /* monotonic */
-    CURL *easy;
     int64_t retry_after_ms;
-    struct hf_buf resp;
-    char errbuf[CURL_ERROR_SIZE];
     struct dd_payload *next;
 };
 
@@ -110,15 +118,14 @@ struct dd_batch_state {
 };
 
 struct dd_ctx {
+    struct hf_sink *sink;
     char *url;
-    struct curl_slist *headers; /* holds the API key: wiped on destroy */
-    bool tls_verify;
-    const char *ca_file;
+    struct hf_http_headers *headers; /* holds the API key: wiped on destroy */
     const char *prefix;
     struct hf_dd_tags tags;
     struct hf_dd_encoder enc;
     int64_t interval_s, grace_ms;
-    CURLM *multi;
+    struct hf_http_client *http;
     struct dd_interval *intervals; /* oldest first */
     struct dd_payload *queue;      /* waiting to be sent, oldest first */
     struct dd_payload *active;
@@ -161,7 +168,6 @@ static void payload_unlink(struct dd_payload **head, struct dd_payload *p)
 static void payload_free(struct dd_payload *p)
 {
     hf_buf_free(&p->body);
-    hf_buf_free(&p->resp);
     free(p);
 }
 
@@ -228,7 +234,7 @@ static void batch_state_free(struct hf_batch *b)
 /* All of the interval's bodies are answered: settle what it holds. */
 static void interval_complete(struct hf_sink *s, struct dd_interval *iv)
 {
-    struct dd_ctx *c = s->ctx;
+    struct dd_ctx *c = hf_sink_state(s);
     for (size_t k = 0; k < iv->nbatches; k++) {
         struct hf_batch *b = iv->batches[k];
         struct dd_batch_state *st = b->plugin_data;
@@ -268,6 +274,7 @@ static void emit_payload(void *arg, size_t lo, size_t hi, struct hf_buf *body, s
     struct dd_interval *iv = ((void **)arg)[0];
     struct dd_ctx *c = ((void **)arg)[1];
     struct dd_payload *p = hf_calloc(1, sizeof(*p));
+    p->sink = c->sink;
     p->iv = iv;
     p->lo = lo;
     p->hi = hi;
@@ -275,7 +282,6 @@ static void emit_payload(void *arg, size_t lo, size_t hi, struct hf_buf *body, s
     hf_buf_init(body, 0);
     p->raw_len = raw_len;
     p->next_try_ms = iv->not_before_ms;
-    hf_buf_init(&p->resp, RESP_CAP);
     iv->open_payloads++;
     payload_push(&c->queue, p);
 }
@@ -288,7 +294,7 @@ static void encode_range(struct dd_ctx *c, struct dd_interval *iv, size_t lo, si
 
 static void interval_seal(struct hf_sink *s, struct dd_interval *iv)
 {
-    struct dd_ctx *c = s->ctx;
+    struct dd_ctx *c = hf_sink_state(s);
     iv->sealed = true;
     if (iv->agg.start_s + c->interval_s > c->sealed_upto_s)
         c->sealed_upto_s = iv->agg.start_s + c->interval_s;
@@ -304,7 +310,7 @@ static void interval_seal(struct hf_sink *s, struct dd_interval *iv)
 
 static void seal_due(struct hf_sink *s, bool all)
 {
-    struct dd_ctx *c = s->ctx;
+    struct dd_ctx *c = hf_sink_state(s);
     int64_t now = hf_now_ms();
     struct dd_interval *iv = c->intervals;
     while (iv) {
@@ -317,87 +323,40 @@ static void seal_due(struct hf_sink *s, bool all)
 
 /* ---- HTTP -------------------------------------------------------------- */
 
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-    struct dd_payload *p = arg;
-    hf_buf_append(&p->resp, data, size * n); /* capped: the reason needs the start only */
-    return size * n;
-}
-
-static int64_t header_seconds(const char *line, size_t len, const char *name)
-{
-    size_t nl = strlen(name);
-    if (len <= nl || strncasecmp(line, name, nl) != 0)
-        return -1;
-    char tmp[32];
-    size_t k = 0;
-    for (size_t i = nl; i < len && k + 1 < sizeof(tmp); i++)
-        if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' && line[i] != '\n')
-            tmp[k++] = line[i];
-    tmp[k] = '\0';
-    char *end;
-    long long v = strtoll(tmp, &end, 10);
-    return (k > 0 && *end == '\0' && v >= 0 && v < 86400) ? v * 1000 : -1;
-}
-
-static size_t on_header(char *line, size_t size, size_t n, void *arg)
-{
-    struct dd_payload *p = arg;
-    size_t len = size * n;
-    /* the later of the two: Retry-After, and the rate limit window's reset */
-    int64_t ms = header_seconds(line, len, "Retry-After:");
-    if (ms < 0)
-        ms = header_seconds(line, len, "X-RateLimit-Reset:");
-    if (ms > p->retry_after_ms)
-        p->retry_after_ms = ms;
-    return len;
-}
+static void payload_answered(void *arg, const struct hf_http_result *res);
 
 static void payload_start(struct dd_ctx *c, struct dd_payload *p)
 {
-    CURL *e = curl_easy_init();
-    p->easy = e;
-    p->retry_after_ms = 0;
-    p->errbuf[0] = '\0';
-    hf_buf_reset(&p->resp);
-    curl_easy_setopt(e, CURLOPT_URL, c->url);
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, p->body.data);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->body.len);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "hookfwd/" HF_VERSION);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, p);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, p);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 30000L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->tls_verify ? 2L : 0L);
-    if (c->ca_file)
-        curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+    struct hf_http_request rq = {.url = c->url, .headers = c->headers, .body = p->body.data,
+                                 .body_len = p->body.len, .done = payload_answered, .arg = p};
+    char why[200];
     payload_unlink(&c->queue, p);
+    p->retry_after_ms = 0;
+    if (hf_http_client_send(c->http, &rq, why, sizeof(why)) < 0) {
+        /* a request that cannot even be set up waits for its next try */
+        p->attempts++;
+        p->next_try_ms = hf_mono_ms() + hf_sink_backoff_ms(c->sink, p->attempts);
+        hf_sink_log(c->sink, HF_LOG_WARN, "cannot start a request: %s", why);
+        payload_push(&c->queue, p);
+        return;
+    }
     payload_push(&c->active, p);
     c->nactive++;
-    curl_multi_add_handle(c->multi, e);
 }
 
 /* "HTTP 403: Forbidden" from the intake's {"errors":[...]} */
-static void response_reason(const struct dd_payload *p, long status, char *out, size_t outlen)
+static void response_reason(const struct hf_http_result *res, char *out, size_t outlen)
 {
-    int n = snprintf(out, outlen, "HTTP %ld", status);
-    json_object *o = p->resp.len ? json_tokener_parse(p->resp.data) : NULL;
+    int n = snprintf(out, outlen, "HTTP %ld", res->status);
+    json_object *o = res->body_len ? json_tokener_parse(res->body) : NULL;
     json_object *errs = NULL;
     if (o && json_object_object_get_ex(o, "errors", &errs) && json_object_is_type(errs, json_type_array)) {
         for (size_t i = 0; i < json_object_array_length(errs) && n > 0 && (size_t)n < outlen; i++) {
             const char *t = json_object_get_string(json_object_array_get_idx(errs, i));
             n += snprintf(out + n, outlen - (size_t)n, "%s%s", i ? "; " : ": ", t ? t : "");
         }
-    } else if (p->resp.len && n > 0 && (size_t)n < outlen) {
-        snprintf(out + n, outlen - (size_t)n, ": %.200s", p->resp.data);
+    } else if (res->body_len && n > 0 && (size_t)n < outlen) {
+        snprintf(out + n, outlen - (size_t)n, ": %.200s", res->body);
     }
     if (o)
         json_object_put(o);
@@ -428,7 +387,7 @@ static void payload_fail(struct hf_sink *s, struct dd_payload *p, enum hf_outcom
 
 static void payload_retry(struct hf_sink *s, struct dd_payload *p, const char *reason)
 {
-    struct dd_ctx *c = s->ctx;
+    struct dd_ctx *c = hf_sink_state(s);
     int64_t now = hf_mono_ms();
     p->attempts++;
     if (p->iv->once) {
@@ -437,7 +396,7 @@ static void payload_retry(struct hf_sink *s, struct dd_payload *p, const char *r
     }
     if (p->first_fail_ms == 0)
         p->first_fail_ms = now;
-    if (now - p->first_fail_ms >= s->conf->give_up_ms) {
+    if (now - p->first_fail_ms >= hf_sink_give_up_ms(s)) {
         char why[300];
         snprintf(why, sizeof(why), "gave up after %d attempts: %s", p->attempts, reason);
         payload_fail(s, p, HF_OUT_REJECTED, why);
@@ -452,19 +411,21 @@ static void payload_retry(struct hf_sink *s, struct dd_payload *p, const char *r
     payload_push(&c->queue, p);
 }
 
-static void payload_finished(struct hf_sink *s, struct dd_payload *p, CURLcode rc)
+static void payload_answered(void *arg, const struct hf_http_result *res)
 {
-    struct dd_ctx *c = s->ctx;
-    long status = 0;
-    curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
-    curl_multi_remove_handle(c->multi, p->easy);
-    curl_easy_cleanup(p->easy);
-    p->easy = NULL;
+    struct dd_payload *p = arg;
+    struct hf_sink *s = p->sink;
+    struct dd_ctx *c = hf_sink_state(s);
+    long status = res->status;
     payload_unlink(&c->active, p);
     c->nactive--;
+    /* the later of the two: Retry-After, and the rate limit window's reset */
+    p->retry_after_ms = res->retry_after_ms > res->ratelimit_reset_ms ? res->retry_after_ms : res->ratelimit_reset_ms;
+    if (p->retry_after_ms < 0)
+        p->retry_after_ms = 0;
     char why[300];
-    if (rc != CURLE_OK) {
-        snprintf(why, sizeof(why), "%s", p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc));
+    if (status == 0) {
+        snprintf(why, sizeof(why), "%s", res->error);
         payload_retry(s, p, why);
         return;
     }
@@ -472,8 +433,8 @@ static void payload_finished(struct hf_sink *s, struct dd_payload *p, CURLcode r
         payload_end(s, p);
         return;
     }
-    response_reason(p, status, why, sizeof(why));
-    if (status == 408 || status == 429 || status >= 500) {
+    response_reason(res, why, sizeof(why));
+    if (hf_http_status_retryable(status)) {
         payload_retry(s, p, why);
     } else if (status == 413 && p->hi - p->lo > 1) {
         /* smaller than the intake takes after all: send it as two halves */
@@ -490,7 +451,7 @@ static void payload_finished(struct hf_sink *s, struct dd_payload *p, CURLcode r
 
 static int64_t next_deadline(const struct hf_sink *s, int64_t now_mono, int64_t cap_ms)
 {
-    const struct dd_ctx *c = s->ctx;
+    const struct dd_ctx *c = hf_sink_state(s);
     int64_t wait = cap_ms, now_wall = hf_now_ms();
     for (const struct dd_interval *iv = c->intervals; iv; iv = iv->next)
         if (!iv->sealed) {
@@ -517,31 +478,14 @@ static void start_due(struct dd_ctx *c)
     }
 }
 
-static bool sink_stopping(struct hf_sink *s)
-{
-    pthread_mutex_lock(&s->mu);
-    bool stopping = s->stopping;
-    pthread_mutex_unlock(&s->mu);
-    return stopping;
-}
-
 static void dd_poll(struct hf_sink *s, int timeout_ms)
 {
-    struct dd_ctx *c = s->ctx;
-    seal_due(s, sink_stopping(s));
+    struct dd_ctx *c = hf_sink_state(s);
+    seal_due(s, hf_sink_stopping(s));
     start_due(c);
     int wait = (int)next_deadline(s, hf_mono_ms(), timeout_ms);
-    curl_multi_poll(c->multi, NULL, 0, wait, NULL);
-    int running = 0;
-    curl_multi_perform(c->multi, &running);
-    CURLMsg *m;
-    int left;
-    while ((m = curl_multi_info_read(c->multi, &left)))
-        if (m->msg == CURLMSG_DONE) {
-            struct dd_payload *p = NULL;
-            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&p);
-            payload_finished(s, p, m->data.result);
-        }
+    hf_http_client_wait(c->http, wait);
+    hf_http_client_perform(c->http);
     start_due(c);
 }
 
@@ -549,7 +493,7 @@ static void dd_poll(struct hf_sink *s, int timeout_ms)
 
 static void dd_send(struct hf_sink *s, struct hf_batch *b)
 {
-    struct dd_ctx *c = s->ctx;
+    struct dd_ctx *c = hf_sink_state(s);
     bool once = pthread_equal(pthread_self(), c->init_thread) != 0;
     int64_t now = hf_now_ms();
     struct dd_batch_state *st = hf_calloc(1, sizeof(*st));
@@ -582,15 +526,24 @@ static void dd_send(struct hf_sink *s, struct hf_batch *b)
         seal_due(s, true);
 }
 
-static int init_url(struct hf_sink *s, struct dd_ctx *c)
+/* The n-th choice of an enum option's "a|b|c" into out. */
+static void enum_choice(const char *enums, int n, char *out, size_t outlen)
 {
-    const char *url = hf_sink_opt_str(s, "url");
+    const char *p = enums;
+    for (int i = 0; i < n && p; i++)
+        p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL;
+    size_t len = p ? strcspn(p, "|") : 0;
+    snprintf(out, outlen, "%.*s", (int)len, p ? p : "");
+}
+
+static void init_url(const struct dd_options *o, struct dd_ctx *c)
+{
     struct hf_buf b;
     hf_buf_init(&b, 4096);
-    if (url) {
-        hf_buf_puts(&b, url);
+    if (o->url) {
+        hf_buf_puts(&b, o->url);
         /* a bare base URL ("https://api.datadoghq.com") gets the v2 path */
-        const char *scheme = strstr(url, "://");
+        const char *scheme = strstr(o->url, "://");
         const char *path = scheme ? strchr(scheme + 3, '/') : NULL;
         if (!path || !strcmp(path, "/")) {
             if (b.len && b.data[b.len - 1] == '/')
@@ -598,95 +551,88 @@ static int init_url(struct hf_sink *s, struct dd_ctx *c)
             hf_buf_puts(&b, "/api/v2/series");
         }
     } else {
-        hf_buf_printf(&b, "https://api.%s/api/v2/series", hf_sink_opt_str(s, "site"));
+        char site[64];
+        enum_choice(DD_SITES, o->site, site, sizeof(site));
+        hf_buf_printf(&b, "https://api.%s/api/v2/series", site);
     }
     c->url = b.data;
-    return 0;
 }
 
-static int init_headers(struct hf_sink *s, struct dd_ctx *c, struct hf_cerr *err)
+static int init_headers(const struct dd_options *o, struct dd_ctx *c)
 {
-    const struct hf_cnode *n = hf_sink_opt_node(s, "api_key");
-    char *key = NULL;
-    size_t len = 0;
-    if (!n || hf_conf_secret(s->config_file, n, &key, &len, err) < 0)
+    c->headers = hf_http_headers_new();
+    if (!c->headers)
         return -1;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)key[i] < 0x21 || (unsigned char)key[i] > 0x7e) {
-            hf_cerr_at(err, s->config_file, n->line, n->col,
-                       "sink '%s': api_key holds a character that cannot go in an HTTP header", s->name);
-            explicit_bzero(key, len);
-            free(key);
-            return -1;
-        }
-    struct hf_buf h;
-    hf_buf_init(&h, 0);
-    hf_buf_puts(&h, "DD-API-KEY: ");
-    hf_buf_append(&h, key, len);
-    explicit_bzero(key, len);
-    free(key);
-    c->headers = curl_slist_append(c->headers, h.data);
-    explicit_bzero(h.data, h.len);
-    hf_buf_free(&h);
-    c->headers = curl_slist_append(c->headers, "Content-Type: application/json");
-    c->headers = curl_slist_append(c->headers, "Accept: application/json");
-    c->headers = curl_slist_append(c->headers, "Expect:"); /* no 100-continue round trip */
+    int rc = hf_http_headers_add(c->headers, "DD-API-KEY", o->api_key, strlen(o->api_key));
+    rc |= hf_http_headers_add(c->headers, "Content-Type", "application/json", 16);
+    rc |= hf_http_headers_add(c->headers, "Accept", "application/json", 16);
     if (c->enc.compression == HF_DD_GZIP)
-        c->headers = curl_slist_append(c->headers, "Content-Encoding: gzip");
+        rc |= hf_http_headers_add(c->headers, "Content-Encoding", "gzip", 4);
     else if (c->enc.compression == HF_DD_DEFLATE)
-        c->headers = curl_slist_append(c->headers, "Content-Encoding: deflate");
-    return 0;
+        rc |= hf_http_headers_add(c->headers, "Content-Encoding", "deflate", 7);
+    return rc < 0 ? -1 : 0;
+}
+
+/* `hookfwd check`: what the option types cannot say. */
+static int dd_check(const void *conf, const struct hf_check *ck)
+{
+    const struct dd_options *o = conf;
+    if (ck->takes & HF_TAKES_RECORDS)
+        return hf_check_fail(ck, "takes", "the datadog sink takes metrics only (takes: metrics)");
+    if (o->interval_ms % 1000 != 0)
+        return hf_check_fail(ck, "interval", "must be whole seconds (Datadog timestamps are seconds)");
+    if (hf_check_url(ck, "url", o->url, "https|http") < 0)
+        return -1;
+    if (!o->api_key[0])
+        return hf_check_fail(ck, "api_key", "is empty");
+    for (const char *k = o->api_key; *k; k++)
+        if ((unsigned char)*k < 0x21 || (unsigned char)*k > 0x7e)
+            /* the message must not quote the key */
+            return hf_check_fail(ck, "api_key", "holds a character that cannot go in an HTTP header");
+    return hf_check_tls(ck, &o->tls);
 }
 
 static int dd_init(struct hf_sink *s, struct hf_cerr *err)
 {
+    const struct dd_options *o = hf_sink_conf(s);
     struct dd_ctx *c = hf_calloc(1, sizeof(*c));
-    s->ctx = c;
+    hf_sink_set_state(s, c);
+    c->sink = s;
     c->init_thread = pthread_self();
     hf_buf_init(&c->scratch, 0);
-    if (s->conf->takes & HF_TAKES_RECORDS) {
-        const struct hf_cnode *t = hf_sink_opt_node(s, "takes");
-        hf_cerr_at(err, s->config_file, t ? t->line : 0, t ? t->col : 0,
-                   "sink '%s': the datadog sink takes metrics only (takes: metrics)", s->name);
-        return -1;
-    }
-    int64_t interval_ms = hf_sink_opt_num(s, "interval");
-    if (interval_ms % 1000 != 0) {
-        const struct hf_cnode *t = hf_sink_opt_node(s, "interval");
-        hf_cerr_at(err, s->config_file, t ? t->line : 0, t ? t->col : 0,
-                   "sink '%s': interval must be whole seconds (Datadog timestamps are seconds)", s->name);
-        return -1;
-    }
-    c->interval_s = interval_ms / 1000;
+    c->interval_s = o->interval_ms / 1000;
     /* records reach the worker up to a batch flush after they were received */
-    c->grace_ms = s->conf->flush_ms + 1000;
-    const char *comp = hf_sink_opt_str(s, "compression");
+    c->grace_ms = hf_sink_flush_ms(s) + 1000;
+    static const char *const comp_names[] = {"gzip", "deflate", "none"};
+    static const enum hf_dd_compression comps[] = {HF_DD_GZIP, HF_DD_DEFLATE, HF_DD_NONE};
     char host[256] = "";
-    const char *host_opt = hf_sink_opt_str(s, "host");
-    if (host_opt)
-        snprintf(host, sizeof(host), "%s", host_opt);
+    if (o->host)
+        snprintf(host, sizeof(host), "%s", o->host);
     else if (gethostname(host, sizeof(host) - 1) < 0)
         snprintf(host, sizeof(host), "localhost");
-    hf_dd_encoder_init(&c->enc, !strcmp(comp, "gzip") ? HF_DD_GZIP : !strcmp(comp, "deflate") ? HF_DD_DEFLATE : HF_DD_NONE,
-                       c->interval_s, host);
-    const struct hf_cnode *tags = hf_sink_opt_node(s, "tags");
-    for (size_t i = 0; tags && i < tags->nchild; i++)
-        hf_dd_tags_add(&c->tags, tags->child[i].value);
-    c->prefix = hf_sink_opt_str(s, "prefix");
-    c->tls_verify = hf_sink_opt_bool(s, "tls.verify");
-    c->ca_file = hf_sink_opt_str(s, "tls.ca_file");
-    init_url(s, c);
-    if (init_headers(s, c, err) < 0)
+    hf_dd_encoder_init(&c->enc, comps[o->compression], c->interval_s, host);
+    for (size_t i = 0; i < o->tags.n; i++)
+        hf_dd_tags_add(&c->tags, o->tags.v[i]);
+    c->prefix = o->prefix;
+    init_url(o, c);
+    char why[200] = "cannot build the request headers";
+    struct hf_http_client_opts ho = {.timeout_ms = o->timeout_ms, .tls = &o->tls, .max_inflight = MAX_ACTIVE,
+                                     .max_response = RESP_CAP};
+    if (init_headers(o, c) < 0 || !(c->http = hf_http_client_new(&ho, why, sizeof(why)))) {
+        snprintf(err->msg, sizeof(err->msg), "%s: sink '%s': %s", hf_sink_config_file(s), hf_sink_name(s), why);
         return -1;
-    c->multi = curl_multi_init();
-    hf_sink_log(s, HF_LOG_INFO, "series to %s every %llds, %s, host %s", c->url, (long long)c->interval_s, comp,
-                host);
+    }
+    if (!o->tls.verify)
+        hf_sink_log(s, HF_LOG_WARN, "tls.verify is false: the intake's certificate is NOT checked, so anyone on the "
+                    "path can read the API key; use tls.ca_file for a private CA instead");
+    hf_sink_log(s, HF_LOG_INFO, "series to %s every %llds, %s, host %s", c->url, (long long)c->interval_s,
+                comp_names[o->compression], host);
     return 0;
 }
 
 static void dd_drain(struct hf_sink *s, int deadline_ms)
 {
-    struct dd_ctx *c = s->ctx;
+    struct dd_ctx *c = hf_sink_state(s);
     (void)deadline_ms;
     size_t n = 0;
     for (struct dd_interval *iv = c->intervals; iv; iv = iv->next)
@@ -698,13 +644,13 @@ static void dd_drain(struct hf_sink *s, int deadline_ms)
 
 static void dd_destroy(struct hf_sink *s)
 {
-    struct dd_ctx *c = s->ctx;
+    struct dd_ctx *c = hf_sink_state(s);
     if (!c)
         return;
+    /* transfers still running are dropped; their payloads are freed here */
+    hf_http_client_free(c->http);
     for (struct dd_payload *p = c->active, *n; p; p = n) {
         n = p->next;
-        curl_multi_remove_handle(c->multi, p->easy);
-        curl_easy_cleanup(p->easy);
         payload_free(p);
     }
     for (struct dd_payload *p = c->queue, *n; p; p = n) {
@@ -720,22 +666,20 @@ static void dd_destroy(struct hf_sink *s)
         free(iv->batches);
         free(iv);
     }
-    if (c->multi)
-        curl_multi_cleanup(c->multi);
-    for (struct curl_slist *h = c->headers; h; h = h->next)
-        explicit_bzero(h->data, strlen(h->data));
-    curl_slist_free_all(c->headers);
+    hf_http_headers_free(c->headers);
     hf_dd_encoder_free(&c->enc);
     hf_dd_tags_free(&c->tags);
     hf_buf_free(&c->scratch);
     free(c->url);
     free(c);
-    s->ctx = NULL;
+    hf_sink_set_state(s, NULL);
 }
 
 const struct hf_sink_plugin hf_out_datadog = {
     .name = "datadog",
     .options = dd_options,
+    .conf_size = sizeof(struct dd_options),
+    .check = dd_check,
     .default_takes = HF_TAKES_METRICS,
     /* batches stay in flight until their interval is answered: room for an
      * interval's worth at tens of thousands of events per second */

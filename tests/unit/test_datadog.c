@@ -545,7 +545,7 @@ static void test_options(void **state)
     check_sink_error("  - {name: dd, type: datadog, api_key: sekrit, interval: 1500ms}\n", "whole seconds");
     check_sink_error("  - {name: dd, type: datadog, api_key: sekrit, site: datadoghq.org}\n", "site");
     check_sink_error("  - {name: dd, type: datadog, api_key: sekrit, compression: zstd}\n", "compression");
-    check_sink_error("  - {name: dd, type: datadog, api_key: \"sek rit\"}\n", "api_key holds a character");
+    check_sink_error("  - {name: dd, type: datadog, api_key: \"sek rit\"}\n", "api_key: holds a character");
     check_sink_error("  - {name: dd, type: datadog}\n", "api_key");
     check_sink_error("  - {name: d, type: dogstatsd, address: \"tcp://127.0.0.1:8125\"}\n", "udp://host:port");
     check_sink_error("  - {name: d, type: dogstatsd, takes: records}\n", "takes metrics only");
