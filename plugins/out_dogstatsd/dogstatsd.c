@@ -7,8 +7,8 @@
  * and never repeats a count that already went out. Over UDP a datagram the
  * Agent drops is not noticed; the unix socket reports it. */
 #define _GNU_SOURCE
-#include "../out_datadog/datadog.h"
-#include "sink.h"
+#include "dd_names.h"
+#include "plugin.h"
 
 #include <errno.h>
 #include <math.h>
@@ -24,19 +24,34 @@
 #define UNIX_DEFAULT_SIZE 8192  /* the Agent's dogstatsd_buffer_size default */
 #define UDP_MAX_SIZE 65467
 
+/* The options as the core binds them; owned by the core. */
+struct dsd_options {
+    char *address;
+    struct hf_strlist tags;
+    char *prefix;
+    int64_t max_datagram_size; /* 0: by transport */
+};
+
+#define OPT(m) HF_OPT_AT(struct dsd_options, m)
+
 static const struct hf_option dsd_options[] = {
     {.name = "address", .type = HF_OPT_STR, .def = "udp://127.0.0.1:8125",
-     .help = "udp://host:port or unix:///path/to/dsd.socket"},
-    {.name = "tags", .type = HF_OPT_STRLIST, .help = "added to every metric"},
-    {.name = "prefix", .type = HF_OPT_STR, .help = "prepended to every metric name"},
+     .help = "udp://host:port or unix:///path/to/dsd.socket", OPT(address)},
+    {.name = "tags", .type = HF_OPT_STRLIST, .help = "added to every metric", OPT(tags)},
+    {.name = "prefix", .type = HF_OPT_STR, .help = "prepended to every metric name", OPT(prefix)},
     {.name = "max_datagram_size", .type = HF_OPT_SIZE, .min = 512, .max = UDP_MAX_SIZE,
-     .help = "bytes per datagram; default 1432 over UDP, 8192 over the unix socket"},
+     .help = "bytes per datagram; default 1432 over UDP, 8192 over the unix socket", OPT(max_datagram_size)},
     {0}};
 
-struct dsd_ctx {
+/* Where the datagrams go. */
+struct dsd_address {
     bool is_unix;
     char host[256], port[16];
     struct sockaddr_un sun;
+};
+
+struct dsd_ctx {
+    struct dsd_address addr;
     int fd;
     size_t max_size;
     const char *prefix;
@@ -44,45 +59,53 @@ struct dsd_ctx {
     struct hf_buf key, rec, pkt;
 };
 
-static int parse_address(struct hf_sink *s, struct dsd_ctx *c, struct hf_cerr *err)
+/* udp://host:port or unix:///absolute/path; -1 when it is neither. */
+static int parse_address(const char *a, struct dsd_address *out)
 {
-    const char *a = hf_sink_opt_str(s, "address");
-    const struct hf_cnode *n = hf_sink_opt_node(s, "address");
-    if (!strncmp(a, "unix://", 7) && a[7] == '/' && strlen(a + 7) < sizeof(c->sun.sun_path)) {
-        c->is_unix = true;
-        c->sun.sun_family = AF_UNIX;
-        memcpy(c->sun.sun_path, a + 7, strlen(a + 7) + 1);
+    memset(out, 0, sizeof(*out));
+    if (!strncmp(a, "unix://", 7) && a[7] == '/' && strlen(a + 7) < sizeof(out->sun.sun_path)) {
+        out->is_unix = true;
+        out->sun.sun_family = AF_UNIX;
+        memcpy(out->sun.sun_path, a + 7, strlen(a + 7) + 1);
         return 0;
     }
-    if (!strncmp(a, "udp://", 6) && hf_split_hostport(a + 6, c->host, sizeof(c->host), c->port, sizeof(c->port)) == 0)
+    if (!strncmp(a, "udp://", 6) &&
+        hf_split_hostport(a + 6, out->host, sizeof(out->host), out->port, sizeof(out->port)) == 0)
         return 0;
-    hf_cerr_at(err, s->config_file, n ? n->line : 0, n ? n->col : 0,
-               "sink '%s': address must be udp://host:port or unix:///path, not '%s'", s->name, a);
     return -1;
+}
+
+/* `hookfwd check`: metrics only, and an address it can use. */
+static int dsd_check(const void *conf, const struct hf_check *ck)
+{
+    const struct dsd_options *o = conf;
+    struct dsd_address addr;
+    if (ck->takes & HF_TAKES_RECORDS)
+        return hf_check_fail(ck, "takes", "the dogstatsd sink takes metrics only (takes: metrics)");
+    if (parse_address(o->address, &addr) < 0)
+        return hf_check_fail(ck, "address", "must be udp://host:port or unix:///path, not '%s'", o->address);
+    return 0;
 }
 
 static int dsd_init(struct hf_sink *s, struct hf_cerr *err)
 {
+    const struct dsd_options *o = hf_sink_conf(s);
     struct dsd_ctx *c = hf_calloc(1, sizeof(*c));
-    s->ctx = c;
+    hf_sink_set_state(s, c);
     c->fd = -1;
     hf_buf_init(&c->key, 0);
     hf_buf_init(&c->rec, 0);
     hf_buf_init(&c->pkt, 0);
-    if (s->conf->takes & HF_TAKES_RECORDS) {
-        const struct hf_cnode *t = hf_sink_opt_node(s, "takes");
-        hf_cerr_at(err, s->config_file, t ? t->line : 0, t ? t->col : 0,
-                   "sink '%s': the dogstatsd sink takes metrics only (takes: metrics)", s->name);
+    if (parse_address(o->address, &c->addr) < 0) { /* checked at load: not reached */
+        snprintf(err->msg, sizeof(err->msg), "%s: sink '%s': bad address", hf_sink_config_file(s), hf_sink_name(s));
         return -1;
     }
-    if (parse_address(s, c, err) < 0)
-        return -1;
-    int64_t size = hf_sink_opt_num(s, "max_datagram_size");
-    c->max_size = size > 0 ? (size_t)size : c->is_unix ? UNIX_DEFAULT_SIZE : UDP_DEFAULT_SIZE;
-    const struct hf_cnode *tags = hf_sink_opt_node(s, "tags");
-    for (size_t i = 0; tags && i < tags->nchild; i++)
-        hf_dd_tags_add(&c->tags, tags->child[i].value);
-    c->prefix = hf_sink_opt_str(s, "prefix");
+    c->max_size = o->max_datagram_size > 0 ? (size_t)o->max_datagram_size
+                  : c->addr.is_unix        ? UNIX_DEFAULT_SIZE
+                                           : UDP_DEFAULT_SIZE;
+    for (size_t i = 0; i < o->tags.n; i++)
+        hf_dd_tags_add(&c->tags, o->tags.v[i]);
+    c->prefix = o->prefix;
     return 0;
 }
 
@@ -91,21 +114,21 @@ static int dsd_connect(struct dsd_ctx *c, char *why, size_t whylen)
 {
     if (c->fd >= 0)
         return 0;
-    if (c->is_unix) {
+    if (c->addr.is_unix) {
         c->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (c->fd >= 0 && connect(c->fd, (struct sockaddr *)&c->sun, sizeof(c->sun)) == 0)
+        if (c->fd >= 0 && connect(c->fd, (struct sockaddr *)&c->addr.sun, sizeof(c->addr.sun)) == 0)
             goto connected;
-        snprintf(why, whylen, "cannot connect to %s: %s", c->sun.sun_path, strerror(errno));
+        snprintf(why, whylen, "cannot connect to %s: %s", c->addr.sun.sun_path, strerror(errno));
     } else {
         struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res = NULL;
-        int rc = getaddrinfo(c->host, c->port, &hints, &res);
+        int rc = getaddrinfo(c->addr.host, c->addr.port, &hints, &res);
         if (rc != 0) {
-            snprintf(why, whylen, "cannot resolve %s: %s", c->host, gai_strerror(rc));
+            snprintf(why, whylen, "cannot resolve %s: %s", c->addr.host, gai_strerror(rc));
             return -1;
         }
         c->fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         int ok = c->fd >= 0 && connect(c->fd, res->ai_addr, res->ai_addrlen) == 0;
-        snprintf(why, whylen, "cannot connect to %s:%s: %s", c->host, c->port, strerror(errno));
+        snprintf(why, whylen, "cannot connect to %s:%s: %s", c->addr.host, c->addr.port, strerror(errno));
         freeaddrinfo(res);
         if (ok)
             goto connected;
@@ -201,7 +224,7 @@ static int send_big_record(struct dsd_ctx *c, char *why, size_t whylen, bool *to
 
 static void dsd_send(struct hf_sink *s, struct hf_batch *b)
 {
-    struct dsd_ctx *c = s->ctx;
+    struct dsd_ctx *c = hf_sink_state(s);
     char why[300] = "";
     if (dsd_connect(c, why, sizeof(why)) < 0) {
         hf_batch_done(b, HF_OUT_RETRY, 0, why);
@@ -247,7 +270,7 @@ static void dsd_send(struct hf_sink *s, struct hf_batch *b)
 
 static void dsd_destroy(struct hf_sink *s)
 {
-    struct dsd_ctx *c = s->ctx;
+    struct dsd_ctx *c = hf_sink_state(s);
     if (!c)
         return;
     if (c->fd >= 0)
@@ -257,12 +280,14 @@ static void dsd_destroy(struct hf_sink *s)
     hf_buf_free(&c->rec);
     hf_buf_free(&c->pkt);
     free(c);
-    s->ctx = NULL;
+    hf_sink_set_state(s, NULL);
 }
 
 const struct hf_sink_plugin hf_out_dogstatsd = {
     .name = "dogstatsd",
     .options = dsd_options,
+    .conf_size = sizeof(struct dsd_options),
+    .check = dsd_check,
     .default_takes = HF_TAKES_METRICS,
     .init = dsd_init,
     .send = dsd_send,
