@@ -9,11 +9,11 @@
 #include "util.h"
 
 #include <errno.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <yyjson.h>
 
 #define REPLAY_BATCH 100
 
@@ -41,13 +41,14 @@ static int replay_file(struct hf_config *c, struct hf_sink *s, const char *dlq_p
         len = getline(&line, &cap, f);
         eof = len < 0;
         if (!eof) {
-            json_object *o = json_tokener_parse(line);
-            json_object *rec = o ? json_object_object_get(o, "record") : NULL;
+            /* numbers as their text, so they are written back exactly */
+            yyjson_doc *doc = yyjson_read(line, (size_t)len, YYJSON_READ_NUMBER_AS_RAW);
+            yyjson_val *rec = yyjson_obj_get(yyjson_doc_get_root(doc), "record");
             size_t rlen = 0;
-            const char *rtext = rec ? json_object_to_json_string_length(rec, JSON_C_TO_STRING_PLAIN, &rlen) : NULL;
+            char *rtext = yyjson_is_obj(rec) ? yyjson_val_write(rec, 0, &rlen) : NULL;
             struct hf_record *r = rtext ? hf_record_decode(c, rtext, rlen) : NULL;
-            if (o)
-                json_object_put(o);
+            free(rtext);
+            yyjson_doc_free(doc);
             if (!r) {
                 bad++;
                 hf_buf_append(&keep, line, (size_t)len);

@@ -5,10 +5,11 @@
 #include "sink.h"
 #include <curl/curl.h>
 #include <event2/event.h>
-#include <json-c/json.h>
+#include <llhttp.h>
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
 #include <yaml.h>
+#include <yyjson.h>
 #include <zlib.h>
 #ifdef HF_WITH_KAFKA
 #include <librdkafka/rdkafka.h>
@@ -33,8 +34,10 @@ int hf_cmd_version(const struct hf_args *a)
 static int print_version(void)
 {
     printf("hookfwd %s\n", HF_VERSION);
-    printf("  libevent %s\n  %s\n  json-c %s\n  libyaml %s\n  %s\n  zlib %s\n", event_get_version(),
-           OpenSSL_version(OPENSSL_VERSION), json_c_version(), yaml_get_version_string(), curl_version(),
+    uint32_t yy = yyjson_version(); /* the linked library's, 0xMMmmpp */
+    printf("  libevent %s\n  llhttp %d.%d.%d\n  %s\n  yyjson %u.%u.%u\n  libyaml %s\n  %s\n  zlib %s\n",
+           event_get_version(), LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR, LLHTTP_VERSION_PATCH,
+           OpenSSL_version(OPENSSL_VERSION), (unsigned)(yy >> 16) & 0xff, (unsigned)(yy >> 8) & 0xff, (unsigned)yy & 0xff, yaml_get_version_string(), curl_version(),
            zlibVersion());
 #ifdef HF_WITH_KAFKA
     printf("  librdkafka %s\n", rd_kafka_version_str());

@@ -6,53 +6,37 @@
 #include "profile.h"
 #include "util.h"
 
-#include <json-c/json.h>
+#include "flatten.h"
+
 #include <string.h>
+#include <yyjson.h>
 
-static const char *jstr(struct hf_record *r, json_object *o, const char *k)
+static const char *jstr(struct hf_record *r, yyjson_val *o, const char *k)
 {
-    json_object *v;
-    if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return hf_rec_strdup(r, json_object_get_string(v));
+    yyjson_val *v = yyjson_obj_get(o, k);
+    return yyjson_is_str(v) ? hf_rec_strndup(r, yyjson_get_str(v), yyjson_get_len(v)) : NULL;
 }
 
-static void jvalue(struct hf_record *r, json_object *o, struct hf_value *v)
+static void jvalue(struct hf_record *r, yyjson_val *o, struct hf_value *v)
 {
-    memset(v, 0, sizeof(*v));
-    json_type t = json_object_get_type(o);
-    if (t == json_type_boolean) {
-        v->type = HF_V_BOOL;
-        v->b = json_object_get_boolean(o);
-    } else if (t == json_type_int || t == json_type_double) {
-        size_t len;
-        const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
-        v->type = t == json_type_int ? HF_V_INT : HF_V_DOUBLE;
-        v->s = hf_rec_strndup(r, s, len);
-        v->len = len;
-        v->d = json_object_get_double(o);
-        v->i = json_object_get_int64(o);
-    } else if (t == json_type_string) {
-        v->type = HF_V_STRING;
-        v->len = (size_t)json_object_get_string_len(o);
-        v->s = hf_rec_strndup(r, json_object_get_string(o), v->len);
-    } else if (t == json_type_array) {
-        size_t n = json_object_array_length(o);
-        struct hf_value *items = hf_rec_alloc(r, (n ? n : 1) * sizeof(*items));
-        for (size_t i = 0; i < n; i++)
-            jvalue(r, json_object_array_get_idx(o, i), &items[i]);
-        v->type = HF_V_ARRAY;
-        v->items = items;
-        v->nitems = n;
-    } else {
-        v->type = HF_V_NULL;
+    if (!yyjson_is_arr(o)) {
+        hf_json_scalar(r, o, v);
+        return;
     }
+    memset(v, 0, sizeof(*v));
+    size_t n = yyjson_arr_size(o), idx, max;
+    struct hf_value *items = hf_rec_alloc(r, (n ? n : 1) * sizeof(*items));
+    yyjson_val *it;
+    yyjson_arr_foreach(o, idx, max, it) hf_json_scalar(r, it, &items[idx]);
+    v->type = HF_V_ARRAY;
+    v->items = items;
+    v->nitems = n;
 }
 
-static struct hf_record *from_object(const struct hf_config *c, json_object *o)
+static struct hf_record *from_object(const struct hf_config *c, yyjson_val *o)
 {
-    const char *src_name = json_object_get_string(json_object_object_get(o, "source"));
-    const char *ev = json_object_get_string(json_object_object_get(o, "event_type"));
+    const char *src_name = yyjson_get_str(yyjson_obj_get(o, "source"));
+    const char *ev = yyjson_get_str(yyjson_obj_get(o, "event_type"));
     if (!src_name || !ev)
         return NULL;
     struct hf_record *r = hf_record_new();
@@ -75,16 +59,25 @@ static struct hf_record *from_object(const struct hf_config *c, json_object *o)
     r->event_ms = r->received_ms;
     if (r->timestamp)
         hf_parse_rfc3339(r->timestamp, strlen(r->timestamp), &r->event_ms);
-    json_object *k = json_object_object_get(o, "signature_key");
-    r->signature_key = k && json_object_is_type(k, json_type_int) ? json_object_get_int(k) : -1;
-    json_object *data = json_object_object_get(o, "data");
-    size_t n = data && json_object_is_type(data, json_type_object) ? (size_t)json_object_object_length(data) : 0;
+    /* numbers are read as their text: signature_key is a small integer */
+    yyjson_val *k = yyjson_obj_get(o, "signature_key");
+    r->signature_key = -1;
+    if (yyjson_is_raw(k)) {
+        struct hf_value kv;
+        hf_json_scalar(r, k, &kv);
+        if (kv.type == HF_V_INT && kv.i >= -1 && kv.i < 1000)
+            r->signature_key = (int)kv.i;
+    }
+    yyjson_val *data = yyjson_obj_get(o, "data");
+    size_t n = yyjson_is_obj(data) ? yyjson_obj_size(data) : 0;
     struct hf_field *f = hf_rec_alloc(r, (n ? n : 1) * sizeof(*f));
     size_t i = 0;
     if (n) {
-        json_object_object_foreach(data, key, val)
+        size_t idx, max;
+        yyjson_val *key, *val;
+        yyjson_obj_foreach(data, idx, max, key, val)
         {
-            f[i].key = hf_rec_strdup(r, key);
+            f[i].key = hf_rec_strndup(r, yyjson_get_str(key), yyjson_get_len(key));
             jvalue(r, val, &f[i].v);
             i++;
         }
@@ -99,13 +92,9 @@ static struct hf_record *from_object(const struct hf_config *c, json_object *o)
 
 struct hf_record *hf_record_decode(const struct hf_config *c, const char *json, size_t len)
 {
-    json_tokener *tok = json_tokener_new();
-    json_object *o = tok ? json_tokener_parse_ex(tok, json, (int)len) : NULL;
-    if (tok)
-        json_tokener_free(tok);
-    if (!o)
-        return NULL;
-    struct hf_record *r = json_object_is_type(o, json_type_object) ? from_object(c, o) : NULL;
-    json_object_put(o);
+    yyjson_doc *doc = yyjson_read(json, len, YYJSON_READ_NUMBER_AS_RAW);
+    yyjson_val *o = yyjson_doc_get_root(doc);
+    struct hf_record *r = yyjson_is_obj(o) ? from_object(c, o) : NULL;
+    yyjson_doc_free(doc);
     return r;
 }

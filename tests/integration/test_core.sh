@@ -69,8 +69,12 @@ python3 -c 'print("{\"event\":\"x\",\"d\":" + "["*200 + "]"*200 + "}", end="")' 
 check_eq "signed 200-deep nesting is 400" 400 "$(signed_post "$WORK/deep.json")"
 : >"$WORK/empty.json"
 check_eq "signed empty body is 400" 400 "$(signed_post "$WORK/empty.json")"
-printf '{"event":"odd.numbers","decision":{"id":"dec_odd"},"n":1e999,"m":-123456789012345678901234567890,"k":1,"k":2}' >"$WORK/odd.json"
-check_eq "huge numbers and duplicate keys are accepted" 202 "$(signed_post "$WORK/odd.json")"
+printf '{"event":"odd.numbers","decision":{"id":"dec_odd"},"n":1e999,"m":-123456789012345678901234567890,"k":1}' >"$WORK/odd.json"
+check_eq "huge numbers are accepted (their exact text is kept)" 202 "$(signed_post "$WORK/odd.json")"
+printf '{"event":"odd.numbers","decision":{"id":"dec_dup"},"k":1,"k":2}' >"$WORK/dup.json"
+check_eq "signed body with a duplicate key is 400" 400 "$(signed_post "$WORK/dup.json")"
+python3 -c 'print("{\"event\":\"x\",\"d\":" + "["*4000 + "]"*4000 + "}", end="")' >"$WORK/deeper.json"
+check_eq "signed 4,000-deep nesting (within max_body) is 400" 400 "$(signed_post "$WORK/deeper.json")"
 # (scan.failed was already accepted above: a wrong content type changes nothing, it is a duplicate)
 check_eq "wrong content type, good signature: judged by signature and key" 200 "$(status -H 'Content-Type: text/plain' \
     -H "$("$HOOKFWD_BIN" sign -c "$WORK/hookfwd.yaml" --source sentinelayer "$FIXTURES/sentinelayer/scan.failed.json" | sed 's/^[^:]*: //;s/^/X-Sentinelayer-Signature: /')" \
@@ -155,7 +159,11 @@ f = recs["run-20260223-002"]
 expect("failed severity", f["severity"], "warning")
 expect("failed null pr", f["data"]["pr_number"], None)
 expect("fuzz severity", recs["fz_9912"]["severity"], "critical")
-expect("odd numbers kept", recs["dec_odd"]["data"]["k"], 2)
+expect("odd numbers kept", recs["dec_odd"]["data"]["k"], 1)
+import re
+raw = [l for l in open(sys.argv[1]) if '"dec_odd"' in l][0]
+expect("an integer past 64 bits keeps its exact text", bool(re.search(r'"m":-123456789012345678901234567890[,}]', raw)), True)
+expect("a number past a double keeps its exact text", bool(re.search(r'"n":1e999[,}]', raw)), True)
 pts = [json.loads(l) for l in open(sys.argv[2])]
 names = sorted({p["metric"] for p in pts})
 expect("metric names", names, ["omega.decision.count", "omega.decision.risk_score", "omega.events",

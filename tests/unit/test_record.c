@@ -3,7 +3,7 @@
 #include "testutil.h"
 #include "verify.h"
 
-#include <json-c/json.h>
+#include <yyjson.h>
 
 static struct hf_config *cfg;
 static struct hf_pipeline pipe_;
@@ -89,17 +89,19 @@ static void test_omega_escalated(void **state)
     ASSERT_FIELD(r, "decision.audit_id", "aud_xyz789");
 
     /* the JSON text parses and carries the typed values */
-    json_object *o = json_tokener_parse(r->json);
+    yyjson_doc *doc = yyjson_read(r->json, r->json_len, 0);
+    yyjson_val *o = yyjson_doc_get_root(doc);
     assert_non_null(o);
-    json_object *data = json_object_object_get(o, "data");
-    assert_true(json_object_is_type(json_object_object_get(data, "decision.risk_score"), json_type_double));
-    assert_true(json_object_is_type(json_object_object_get(data, "decision.policy_matches"), json_type_array));
-    assert_true(json_object_get_boolean(json_object_object_get(o, "signature_verified")));
-    assert_int_equal(json_object_get_int(json_object_object_get(o, "signature_key")), 0);
-    assert_string_equal(json_object_get_string(json_object_object_get(o, "received_at")), "2026-11-23T17:00:00.123Z");
-    assert_null(json_object_object_get(data, "event"));
-    assert_null(json_object_object_get(data, "timestamp"));
-    json_object_put(o);
+    yyjson_val *data = yyjson_obj_get(o, "data");
+    assert_true(yyjson_is_real(yyjson_obj_get(data, "decision.risk_score")));
+    assert_true(yyjson_is_arr(yyjson_obj_get(data, "decision.policy_matches")));
+    assert_true(yyjson_get_bool(yyjson_obj_get(o, "signature_verified")));
+    assert_true(yyjson_is_int(yyjson_obj_get(o, "signature_key")));
+    assert_int_equal(yyjson_get_int(yyjson_obj_get(o, "signature_key")), 0);
+    assert_string_equal(yyjson_get_str(yyjson_obj_get(o, "received_at")), "2026-11-23T17:00:00.123Z");
+    assert_null(yyjson_obj_get(data, "event"));
+    assert_null(yyjson_obj_get(data, "timestamp"));
+    yyjson_doc_free(doc);
     hf_record_unref(r);
 }
 
@@ -286,20 +288,93 @@ static void test_bad_bodies(void **state)
             fail_msg("bad body %zu accepted", i);
         assert_true(reason[0] != '\0');
     }
-    /* odd but valid: huge numbers, duplicate keys, unicode */
-    const char *odd = "{\"event\":\"x.y\",\"n\":1e400,\"big\":123456789012345678901234567890,\"k\":1,\"k\":2,"
+    /* odd but valid: huge numbers (exact text kept), unicode */
+    const char *odd = "{\"event\":\"x.y\",\"n\":1e400,\"big\":123456789012345678901234567890,\"neg\":-9223372036854775809,"
+                      "\"max\":18446744073709551615,\"f\":0.10000000000000000555,\"k\":2,"
                       "\"u\":\"caf\\u00e9 \xe2\x82\xac\",\"deep\":{\"a\":[{\"b\":1},{\"c\":[1,2]}]}}";
     char reason[200] = "";
     struct hf_record *r = hf_build_record(&pipe_, src, odd, strlen(odd), &vr, NULL, 0, reason, sizeof(reason));
     if (!r)
         fail_msg("odd body rejected: %s", reason);
     ASSERT_FIELD(r, "k", "2");
+    ASSERT_FIELD(r, "n", "1e400");
+    ASSERT_FIELD(r, "big", "123456789012345678901234567890");
+    ASSERT_FIELD(r, "neg", "-9223372036854775809");
+    ASSERT_FIELD(r, "max", "18446744073709551615");
+    ASSERT_FIELD(r, "f", "0.10000000000000000555");
     ASSERT_FIELD(r, "deep.a.0.b", "1");
     ASSERT_FIELD(r, "deep.a.1.c", "[1,2]");
-    json_object *o = json_tokener_parse(r->json);
-    assert_non_null(o); /* still valid JSON */
-    json_object_put(o);
+    assert_non_null(strstr(r->json, "\"big\":123456789012345678901234567890,"));
+    yyjson_doc *d = yyjson_read(r->json, r->json_len, YYJSON_READ_BIGNUM_AS_RAW);
+    assert_non_null(d); /* still valid JSON (1e400 is, past a double) */
+    yyjson_doc_free(d);
     hf_record_unref(r);
+}
+
+/* Duplicate keys anywhere, and nesting past 64 levels, are refused;
+ * 64 levels are fine; 100,000 levels are refused without exhausting the
+ * stack. */
+static void test_duplicates_and_depth(void **state)
+{
+    (void)state;
+    const struct hf_source *src = tu_source(cfg, "omega");
+    struct hf_verify_result vr = {.status = HF_VERIFY_OK, .key_index = 0};
+    char reason[200];
+    const char *dups[] = {"{\"event\":\"x\",\"k\":1,\"k\":2}", "{\"event\":\"x\",\"event\":\"y\"}",
+                          "{\"event\":\"x\",\"a\":{\"b\":1,\"c\":2,\"b\":3}}",
+                          "{\"event\":\"x\",\"a\":[{\"b\":1},{\"b\":1,\"b\":1}]}"};
+    for (size_t i = 0; i < sizeof(dups) / sizeof(*dups); i++) {
+        reason[0] = '\0';
+        struct hf_record *r = hf_build_record(&pipe_, src, dups[i], strlen(dups[i]), &vr, NULL, 0, reason,
+                                              sizeof(reason));
+        if (r)
+            fail_msg("duplicate keys accepted: %s", dups[i]);
+        assert_non_null(strstr(reason, "duplicate"));
+    }
+    /* a large object (sorted check) with one repeat far apart */
+    struct hf_buf b;
+    hf_buf_init(&b, 0);
+    hf_buf_puts(&b, "{\"event\":\"x\"");
+    for (int i = 0; i < 100; i++)
+        hf_buf_printf(&b, ",\"key%d\":%d", i, i);
+    hf_buf_puts(&b, "}");
+    struct hf_record *r = hf_build_record(&pipe_, src, b.data, b.len, &vr, NULL, 0, reason, sizeof(reason));
+    assert_non_null(r);
+    assert_int_equal(r->nfields, 100);
+    hf_record_unref(r);
+    b.len--;
+    hf_buf_puts(&b, ",\"key7\":0}");
+    r = hf_build_record(&pipe_, src, b.data, b.len, &vr, NULL, 0, reason, sizeof(reason));
+    assert_null(r);
+    /* depth: the root object is level 1 */
+    for (int levels = 64; levels <= 65; levels++) {
+        /* the root, levels - 2 arrays, a leaf object */
+        hf_buf_reset(&b);
+        hf_buf_puts(&b, "{\"event\":\"x\",\"d\":");
+        for (int i = 0; i < levels - 2; i++)
+            hf_buf_puts(&b, "[");
+        hf_buf_puts(&b, "{\"leaf\":1}");
+        for (int i = 0; i < levels - 2; i++)
+            hf_buf_puts(&b, "]");
+        hf_buf_puts(&b, "}");
+        r = hf_build_record(&pipe_, src, b.data, b.len, &vr, NULL, 0, reason, sizeof(reason));
+        if (levels == 64 && !r)
+            fail_msg("64 levels refused: %s", reason);
+        if (levels == 65 && r)
+            fail_msg("65 levels accepted");
+        hf_record_unref(r);
+    }
+    hf_buf_reset(&b);
+    hf_buf_puts(&b, "{\"event\":\"x\",\"d\":");
+    for (int i = 0; i < 100000; i++)
+        hf_buf_putc(&b, '[');
+    for (int i = 0; i < 100000; i++)
+        hf_buf_putc(&b, ']');
+    hf_buf_puts(&b, "}");
+    r = hf_build_record(&pipe_, src, b.data, b.len, &vr, NULL, 0, reason, sizeof(reason));
+    assert_null(r);
+    assert_non_null(strstr(reason, "deeper than 64"));
+    hf_buf_free(&b);
 }
 
 static void test_generic_source(void **state)
@@ -326,7 +401,8 @@ int main(void)
         cmocka_unit_test(test_omega_escalated),  cmocka_unit_test(test_embedded_same_record),
         cmocka_unit_test(test_unseen_shapes),    cmocka_unit_test(test_sentinelayer),
         cmocka_unit_test(test_omega_rules),      cmocka_unit_test(test_sentinelayer_rules),
-        cmocka_unit_test(test_bad_bodies),       cmocka_unit_test(test_generic_source),
+        cmocka_unit_test(test_bad_bodies),       cmocka_unit_test(test_duplicates_and_depth),
+        cmocka_unit_test(test_generic_source),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
