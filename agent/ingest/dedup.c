@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Idempotency-key set: 64 stripes, each a chained hash table plus a FIFO in
- * insertion order that evicts expired keys first and the oldest when full. */
+/* Idempotency-key set: 64 stripes, each a chained hash table plus one FIFO
+ * per window length in insertion order. With one window per FIFO, a FIFO
+ * is also in expiry order, so expired keys are at the FIFO heads: they go
+ * first, and when a stripe is full the key nearest its expiry (the oldest
+ * of its window) goes next. A single FIFO for all windows kept a source's
+ * expired 5-minute keys behind another's 24-hour keys and evicted the
+ * latter first. */
 #include "dedup.h"
 #include "util.h"
 
@@ -9,20 +14,27 @@
 #include <string.h>
 
 #define STRIPES 64
+#define RESTORED (-1) /* the FIFO of keys restored with an explicit expiry */
 
 struct entry {
     struct entry *chain;
     struct entry *fifo_next;
     uint64_t hash;
-    int64_t expires_ms;
-    char key[]; /* scope "\x1f" key */
+    int64_t expires_ms; /* INT64_MIN: removed, freed when it leaves its FIFO */
+    char key[];         /* scope "\x1f" key */
+};
+
+struct fifo {
+    int64_t window_ms;
+    struct entry *head, *tail;
 };
 
 struct stripe {
     pthread_mutex_t mu;
     struct entry **buckets;
     size_t nbuckets, count, max;
-    struct entry *fifo_head, *fifo_tail;
+    struct fifo *fifos; /* one per window length seen; sources have a few */
+    size_t nfifos;
 };
 
 struct hf_dedup {
@@ -49,10 +61,12 @@ void hf_dedup_free(struct hf_dedup *d)
     if (!d)
         return;
     for (int i = 0; i < STRIPES; i++) {
-        for (struct entry *e = d->s[i].fifo_head, *n; e; e = n) {
-            n = e->fifo_next;
-            free(e);
-        }
+        for (size_t f = 0; f < d->s[i].nfifos; f++)
+            for (struct entry *e = d->s[i].fifos[f].head, *n; e; e = n) {
+                n = e->fifo_next;
+                free(e);
+            }
+        free(d->s[i].fifos);
         free(d->s[i].buckets);
         pthread_mutex_destroy(&d->s[i].mu);
     }
@@ -88,19 +102,50 @@ static void unlink_chain(struct stripe *st, struct entry *e)
         *pp = e->chain;
 }
 
-/* Drops expired keys from the FIFO head and, when full, the oldest. */
-static void evict(struct stripe *st, int64_t now_ms)
+static void drop_head(struct stripe *st, struct fifo *f)
 {
-    while (st->fifo_head && (st->fifo_head->expires_ms <= now_ms || st->count >= st->max)) {
-        struct entry *e = st->fifo_head;
-        st->fifo_head = e->fifo_next;
-        if (!st->fifo_head)
-            st->fifo_tail = NULL;
-        if (e->expires_ms != INT64_MIN) /* INT64_MIN: already removed from the chain */
-            unlink_chain(st, e);
-        st->count--;
-        free(e);
+    struct entry *e = f->head;
+    f->head = e->fifo_next;
+    if (!f->head)
+        f->tail = NULL;
+    if (e->expires_ms != INT64_MIN) /* INT64_MIN: already removed from the chain */
+        unlink_chain(st, e);
+    st->count--;
+    free(e);
+}
+
+/* Drops expired (and removed) keys: they are at the heads of the FIFOs. */
+static void evict_expired(struct stripe *st, int64_t now_ms)
+{
+    for (size_t i = 0; i < st->nfifos; i++) {
+        struct fifo *f = &st->fifos[i];
+        while (f->head && f->head->expires_ms <= now_ms)
+            drop_head(st, f);
     }
+}
+
+/* Makes room for one key: drops the key nearest its expiry. */
+static void make_room(struct stripe *st)
+{
+    while (st->count >= st->max) {
+        struct fifo *victim = NULL;
+        for (size_t i = 0; i < st->nfifos; i++)
+            if (st->fifos[i].head && (!victim || st->fifos[i].head->expires_ms < victim->head->expires_ms))
+                victim = &st->fifos[i];
+        if (!victim)
+            return;
+        drop_head(st, victim);
+    }
+}
+
+static struct fifo *fifo_for(struct stripe *st, int64_t window_ms)
+{
+    for (size_t i = 0; i < st->nfifos; i++)
+        if (st->fifos[i].window_ms == window_ms)
+            return &st->fifos[i];
+    st->fifos = hf_realloc(st->fifos, (st->nfifos + 1) * sizeof(*st->fifos));
+    st->fifos[st->nfifos] = (struct fifo){.window_ms = window_ms};
+    return &st->fifos[st->nfifos++];
 }
 
 static struct entry *lookup(struct stripe *st, uint64_t h, const char *k)
@@ -111,7 +156,7 @@ static struct entry *lookup(struct stripe *st, uint64_t h, const char *k)
     return NULL;
 }
 
-static void insert(struct stripe *st, uint64_t h, const char *k, size_t kl, int64_t expires_ms)
+static void insert(struct stripe *st, uint64_t h, const char *k, size_t kl, int64_t window_ms, int64_t expires_ms)
 {
     struct entry *e = malloc(sizeof(*e) + kl + 1);
     if (!e)
@@ -123,11 +168,12 @@ static void insert(struct stripe *st, uint64_t h, const char *k, size_t kl, int6
     e->chain = st->buckets[b];
     st->buckets[b] = e;
     e->fifo_next = NULL;
-    if (st->fifo_tail)
-        st->fifo_tail->fifo_next = e;
+    struct fifo *f = fifo_for(st, window_ms);
+    if (f->tail)
+        f->tail->fifo_next = e;
     else
-        st->fifo_head = e;
-    st->fifo_tail = e;
+        f->head = e;
+    f->tail = e;
     st->count++;
 }
 
@@ -139,14 +185,22 @@ int hf_dedup_check_insert(struct hf_dedup *d, const char *scope, const char *key
     struct stripe *st = stripe_of(d, h);
     int dup = 0;
     pthread_mutex_lock(&st->mu);
-    evict(st, now_ms);
+    evict_expired(st, now_ms);
     struct entry *e = lookup(st, h, k);
-    if (e && e->expires_ms > now_ms)
+    if (e && e->expires_ms > now_ms) {
         dup = 1;
-    else if (!e)
-        insert(st, h, k, kl, now_ms + window_ms);
-    else
-        e->expires_ms = now_ms + window_ms;
+    } else {
+        if (e) {
+            /* expired but not yet at its FIFO's head (the clock went back):
+             * retire it and insert anew at the tail */
+            unlink_chain(st, e);
+            e->expires_ms = INT64_MIN;
+        }
+        /* room is made only to insert: a full stripe still answers for
+         * every key it holds, the oldest included */
+        make_room(st);
+        insert(st, h, k, kl, window_ms, now_ms + window_ms);
+    }
     pthread_mutex_unlock(&st->mu);
     return dup;
 }
@@ -162,7 +216,7 @@ void hf_dedup_restore(struct hf_dedup *d, const char *scope, const char *key, in
     if (e)
         e->expires_ms = expires_ms;
     else
-        insert(st, h, k, kl, expires_ms);
+        insert(st, h, k, kl, RESTORED, expires_ms);
     pthread_mutex_unlock(&st->mu);
 }
 
@@ -198,14 +252,15 @@ void hf_dedup_foreach(struct hf_dedup *d, void (*fn)(void *arg, const char *scop
 {
     for (int i = 0; i < STRIPES; i++) {
         pthread_mutex_lock(&d->s[i].mu);
-        for (struct entry *e = d->s[i].fifo_head; e; e = e->fifo_next) {
-            char *sep = strchr(e->key, '\x1f');
-            if (e->expires_ms == INT64_MIN || !sep)
-                continue;
-            *sep = '\0';
-            fn(arg, e->key, sep + 1, e->expires_ms);
-            *sep = '\x1f';
-        }
+        for (size_t f = 0; f < d->s[i].nfifos; f++)
+            for (struct entry *e = d->s[i].fifos[f].head; e; e = e->fifo_next) {
+                char *sep = strchr(e->key, '\x1f');
+                if (e->expires_ms == INT64_MIN || !sep)
+                    continue;
+                *sep = '\0';
+                fn(arg, e->key, sep + 1, e->expires_ms);
+                *sep = '\x1f';
+            }
         pthread_mutex_unlock(&d->s[i].mu);
     }
 }

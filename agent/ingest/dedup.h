@@ -23,7 +23,7 @@ void hf_dedup_remove(struct hf_dedup *d, const char *scope, const char *key);
 /* Inserts without checking, with an explicit expiry (state restored at start). */
 void hf_dedup_restore(struct hf_dedup *d, const char *scope, const char *key, int64_t expires_ms);
 size_t hf_dedup_size(struct hf_dedup *d);
-/* Calls fn for every key held, oldest first within each stripe. */
+/* Calls fn for every key held (in no particular order). */
 void hf_dedup_foreach(struct hf_dedup *d, void (*fn)(void *arg, const char *scope, const char *key, int64_t expires_ms),
                       void *arg);
 
