@@ -206,7 +206,9 @@ static void settle_batch(struct hf_sink *s, struct hf_batch *b)
     observe_latency(s, now - b->sent_mono_ms);
     b->attempts++;
     size_t keep = 0;
-    bool give_up = b->outcome == HF_OUT_RETRY && now - b->first_try_ms >= s->conf->give_up_ms;
+    /* for every record still to retry, whether the batch failed or only
+     * the record was marked for retry in a delivered batch */
+    bool give_up = now - b->first_try_ms >= s->conf->give_up_ms;
     for (size_t i = 0; i < b->n; i++) {
         enum hf_outcome o = b->rec_outcome && b->rec_outcome[i] ? b->rec_outcome[i] : b->outcome;
         const char *why = b->rec_reason && b->rec_reason[i] ? b->rec_reason[i] : b->reason;

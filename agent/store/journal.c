@@ -66,6 +66,7 @@ struct hf_journal {
     uint64_t next_seq, committed;
     atomic_ullong bytes;
     atomic_ullong queued_bytes;
+    atomic_ullong commits;
     pthread_mutex_t mu;
     pthread_cond_t cv, idle_cv;
     struct pending *head, *tail;
@@ -518,6 +519,7 @@ static void commit(struct hf_journal *j, struct pending *list)
         atomic_fetch_add(&j->bytes, b.len);
         j->next_seq = seq;
         j->committed = seq - 1;
+        atomic_fetch_add(&j->commits, 1);
         if (s->bytes >= SEG_MAX && open_active(j) < 0)
             hf_log_error("journal", "cannot open a new segment: %s", strerror(errno));
     } else {
@@ -626,6 +628,8 @@ void hf_journal_wait_idle(struct hf_journal *j)
 }
 
 uint64_t hf_journal_bytes(struct hf_journal *j) { return j ? atomic_load(&j->bytes) : 0; }
+
+uint64_t hf_journal_commits(struct hf_journal *j) { return j ? atomic_load(&j->commits) : 0; }
 
 void hf_journal_track_push(struct hf_journal *j, struct hf_sink *s, struct hf_record *r)
 {

@@ -51,6 +51,9 @@ void hf_journal_track_push(struct hf_journal *j, struct hf_sink *s, struct hf_re
 /* Waits until every queued append has completed. */
 void hf_journal_wait_idle(struct hf_journal *j);
 uint64_t hf_journal_bytes(struct hf_journal *j);
+/* Group commits written so far: one write and one fdatasync each, for
+ * every append that was queued when it began. */
+uint64_t hf_journal_commits(struct hf_journal *j);
 void hf_journal_close(struct hf_journal *j);
 
 /* CRC-32C (Castagnoli), exposed for tests. */
