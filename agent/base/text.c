@@ -28,6 +28,16 @@ bool hf_glob(const char *pat, const char *s)
     return *pat == '\0';
 }
 
+/* Whether the capital s[i] starts a new word in camelCase: after a lower
+ * case letter or a digit ("riskScore", "v2Id"), or as the last capital of
+ * an acronym before a lower case letter ("URLPath" -> "url_path"). */
+static bool underscore_before(const char *s, size_t n, size_t i)
+{
+    bool prev_lower = i > 0 && (islower((unsigned char)s[i - 1]) || isdigit((unsigned char)s[i - 1]));
+    bool next_lower = i + 1 < n && islower((unsigned char)s[i + 1]) && i > 0 && isupper((unsigned char)s[i - 1]);
+    return prev_lower || next_lower;
+}
+
 /* The same as the loop in hf_snake_case, writing into room reserved
  * beforehand (at most two bytes per input byte) instead of one append per
  * byte: every key of every event goes through here. */
@@ -37,10 +47,7 @@ static void snake_case_direct(struct hf_buf *b, const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (isupper(c)) {
-            bool prev_lower = i > 0 && (islower((unsigned char)s[i - 1]) || isdigit((unsigned char)s[i - 1]));
-            bool next_lower = i + 1 < n && islower((unsigned char)s[i + 1]) && i > 0 &&
-                              isupper((unsigned char)s[i - 1]);
-            if (prev_lower || next_lower)
+            if (underscore_before(s, n, i))
                 *o++ = '_';
             *o++ = (char)tolower(c);
         } else {
@@ -69,10 +76,7 @@ void hf_snake_case(struct hf_buf *b, const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (isupper(c)) {
-            bool prev_lower = i > 0 && (islower((unsigned char)s[i - 1]) || isdigit((unsigned char)s[i - 1]));
-            bool next_lower = i + 1 < n && islower((unsigned char)s[i + 1]) && i > 0 &&
-                              isupper((unsigned char)s[i - 1]);
-            if (prev_lower || next_lower)
+            if (underscore_before(s, n, i))
                 hf_buf_putc(b, '_');
             hf_buf_putc(b, (char)tolower(c));
         } else {

@@ -71,15 +71,23 @@ void hf_sink_log(const struct hf_sink *s, enum hf_log_level lvl, const char *fmt
     hf_log_keyed(lvl, "sink", fmt, s, line);
 }
 
-static void batch_free(struct hf_batch *b)
+/* Drops a batch's per-record marks. */
+static void marks_free(struct hf_batch *b)
 {
-    if (!b)
-        return;
     if (b->rec_reason)
         for (size_t i = 0; i < b->n; i++)
             free(b->rec_reason[i]);
     free(b->rec_reason);
     free(b->rec_outcome);
+    b->rec_reason = NULL;
+    b->rec_outcome = NULL;
+}
+
+static void batch_free(struct hf_batch *b)
+{
+    if (!b)
+        return;
+    marks_free(b);
     free(b->recs);
     free(b);
 }
@@ -228,13 +236,7 @@ static void settle_batch(struct hf_sink *s, struct hf_batch *b)
         return;
     }
     /* retry the rest later, as one batch, in order */
-    if (b->rec_reason)
-        for (size_t i = 0; i < b->n; i++)
-            free(b->rec_reason[i]);
-    free(b->rec_reason);
-    free(b->rec_outcome);
-    b->rec_reason = NULL;
-    b->rec_outcome = NULL;
+    marks_free(b);
     b->n = keep;
     b->bytes = 0;
     for (size_t i = 0; i < keep; i++)
