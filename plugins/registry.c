@@ -18,6 +18,12 @@ extern const struct hf_sink_plugin hf_out_kafka;
 #ifdef HF_WITH_SYSLOG
 extern const struct hf_sink_plugin hf_out_syslog;
 #endif
+#ifdef HF_WITH_SLACK
+extern const struct hf_sink_plugin hf_out_slack;
+#endif
+#ifdef HF_WITH_PAGERDUTY
+extern const struct hf_sink_plugin hf_out_pagerduty;
+#endif
 
 const struct hf_sink_plugin *const hf_plugins[] = {
     &hf_out_stdout,
@@ -34,6 +40,12 @@ const struct hf_sink_plugin *const hf_plugins[] = {
 #endif
 #ifdef HF_WITH_SYSLOG
     &hf_out_syslog,
+#endif
+#ifdef HF_WITH_SLACK
+    &hf_out_slack,
+#endif
+#ifdef HF_WITH_PAGERDUTY
+    &hf_out_pagerduty,
 #endif
     NULL,
 };
