@@ -27,6 +27,18 @@ static int enum_index(const char *enums, const char *v)
     return -1;
 }
 
+const char *hf_opt_enum_text(const char *enums, int i, char *out, size_t outlen)
+{
+    const char *p = i >= 0 ? enums : NULL;
+    for (int k = 0; k < i && p; k++) {
+        p = strchr(p, '|');
+        p = p ? p + 1 : NULL;
+    }
+    size_t n = p ? strcspn(p, "|") : 0;
+    snprintf(out, outlen, "%.*s", (int)n, p ? p : "");
+    return out;
+}
+
 static int bind_list(const char *file, const struct hf_cnode *n, bool secret, struct hf_strlist *out,
                      struct hf_cerr *err)
 {

@@ -83,6 +83,9 @@ int hf_opt_bind(const char *file, const struct hf_cnode *map, const struct hf_op
                 struct hf_cerr *err);
 /* Frees what hf_opt_bind allocated in conf (secrets wiped first). */
 void hf_opt_unbind(const struct hf_option *table, void *conf);
+/* The text of choice i of an ENUM's "a|b|c" (what a bound int stands
+ * for) into out; "" when i is out of range. Returns out. */
+const char *hf_opt_enum_text(const char *enums, int i, char *out, size_t outlen);
 
 /* What a sink takes from each record. */
 enum hf_takes { HF_TAKES_RECORDS = 1, HF_TAKES_METRICS = 2, HF_TAKES_BOTH = 3 };

@@ -25,7 +25,7 @@ int hf_check_file(const struct hf_check *ck, const char *option, const char *pat
     return 0;
 }
 
-static void ssl_reason(char *why, size_t whylen, const char *what)
+void hf_tls_reason(char *why, size_t whylen, const char *what)
 {
     unsigned long e = ERR_get_error();
     char msg[256] = "unknown error";
@@ -41,7 +41,7 @@ SSL_CTX *hf_tls_client_ctx(const struct hf_tls_conf *tc, const char **bad_opt, c
     *bad_opt = "tls";
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     if (!ctx) {
-        ssl_reason(why, whylen, "cannot create the TLS context");
+        hf_tls_reason(why, whylen, "cannot create the TLS context");
         return NULL;
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -51,7 +51,7 @@ SSL_CTX *hf_tls_client_ctx(const struct hf_tls_conf *tc, const char **bad_opt, c
         snprintf(what, sizeof(what), "cannot load the CA certificates from %s",
                  tc->ca_file ? tc->ca_file : "the system store");
         *bad_opt = "tls.ca_file";
-        ssl_reason(why, whylen, what);
+        hf_tls_reason(why, whylen, what);
         goto fail;
     }
     if (!tc->cert != !tc->key) {
@@ -70,7 +70,7 @@ SSL_CTX *hf_tls_client_ctx(const struct hf_tls_conf *tc, const char **bad_opt, c
     }
     return ctx;
 fail_ssl:
-    ssl_reason(why, whylen, what);
+    hf_tls_reason(why, whylen, what);
 fail:
     SSL_CTX_free(ctx);
     return NULL;
@@ -93,6 +93,8 @@ static bool plausible_host(const char *s)
 
 int hf_check_tls(const struct hf_check *ck, const struct hf_tls_conf *tc)
 {
+    if (!tc->cert != !tc->key)
+        return hf_check_fail(ck, tc->cert ? "tls.cert" : "tls.key", "tls.cert and tls.key go together (mutual TLS)");
     if (hf_check_file(ck, "tls.ca_file", tc->ca_file, "CA certificates") < 0 ||
         hf_check_file(ck, "tls.cert", tc->cert, "client certificate") < 0 ||
         hf_check_file(ck, "tls.key", tc->key, "client key") < 0)

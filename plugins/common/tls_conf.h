@@ -68,4 +68,8 @@ int hf_check_file(const struct hf_check *ck, const char *option, const char *pat
  * (SSL_set1_host), not here. */
 SSL_CTX *hf_tls_client_ctx(const struct hf_tls_conf *tc, const char **bad_opt, char *why, size_t whylen);
 
+/* "what: OpenSSL's reason" into why, from the thread's OpenSSL error
+ * queue, which it then clears. */
+void hf_tls_reason(char *why, size_t whylen, const char *what);
+
 #endif

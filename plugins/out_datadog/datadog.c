@@ -526,16 +526,6 @@ static void dd_send(struct hf_sink *s, struct hf_batch *b)
         seal_due(s, true);
 }
 
-/* The n-th choice of an enum option's "a|b|c" into out. */
-static void enum_choice(const char *enums, int n, char *out, size_t outlen)
-{
-    const char *p = enums;
-    for (int i = 0; i < n && p; i++)
-        p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL;
-    size_t len = p ? strcspn(p, "|") : 0;
-    snprintf(out, outlen, "%.*s", (int)len, p ? p : "");
-}
-
 static void init_url(const struct dd_options *o, struct dd_ctx *c)
 {
     struct hf_buf b;
@@ -552,8 +542,7 @@ static void init_url(const struct dd_options *o, struct dd_ctx *c)
         }
     } else {
         char site[64];
-        enum_choice(DD_SITES, o->site, site, sizeof(site));
-        hf_buf_printf(&b, "https://api.%s/api/v2/series", site);
+        hf_buf_printf(&b, "https://api.%s/api/v2/series", hf_opt_enum_text(DD_SITES, o->site, site, sizeof(site)));
     }
     c->url = b.data;
 }

@@ -17,7 +17,7 @@
  * shutdown), which is the collector's durability setting. Datagrams have no
  * such check: handed to the kernel is delivered. */
 #define _GNU_SOURCE
-#include "sink.h"
+#include "plugin.h"
 #include "syslog_format.h"
 #include "syslog_net.h"
 
@@ -46,6 +46,7 @@ struct syslog_ctx {
     bool framing_set;
     size_t max_msg; /* per datagram; 0: no limit */
     bool max_msg_set;
+    enum hf_takes takes;
     int64_t confirm_ms;
     int64_t reconnect_min_ms, reconnect_max_ms, backoff_ms, next_connect_ms;
     unsigned long long truncations;
@@ -53,100 +54,102 @@ struct syslog_ctx {
     struct hf_buf buf;
 };
 
-static const struct hf_option tls_opts[] = {
-    {.name = "ca_file",
-     .type = HF_OPT_STR,
-     .help = "CA certificates (PEM) that sign the collector's; default: the system store"},
-    {.name = "cert", .type = HF_OPT_STR, .help = "client certificate chain (PEM) for mutual TLS"},
-    {.name = "key", .type = HF_OPT_STR, .help = "client private key (PEM)"},
-    {.name = "verify", .type = HF_OPT_BOOL, .def = "true", .help = "check the collector's certificate and name"},
-    {.name = "server_name", .type = HF_OPT_STR, .help = "name to verify and send as SNI; default: the address's host"},
-    {0}};
+/* The options as the core binds them; owned by the core. Enums are the
+ * indexes of their choices (format, header and message in the order of
+ * their C enums); framing -1 and max_message_size 0 when not given. */
+struct syslog_options {
+    char *address;
+    int format, framing, facility, message, header;
+    char *app_name, *hostname, *sd_id;
+    bool bom;
+    int64_t max_message_size, timeout_ms, confirm_ms, reconnect_initial_ms, reconnect_max_ms;
+    const struct hf_cnode *tls_given;
+    struct hf_tls_conf tls;
+};
+
+#define OPT(m) HF_OPT_AT(struct syslog_options, m)
+#define FRAMINGS "octet-counting|newline"
+#define FACILITIES                                                                                           \
+    "kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|ntp|audit|alert|clock"                 \
+    "|local0|local1|local2|local3|local4|local5|local6|local7"                                                \
+    "|0|1|2|3|4|5|6|7|8|9|10|11|12|13|14|15|16|17|18|19|20|21|22|23"
+#define DEFAULT_MAX_MESSAGE 2048
+
+static const struct hf_option tls_opts[] = {HF_TLS_OPTIONS(struct syslog_options, tls), {0}};
 
 static const struct hf_option reconnect_opts[] = {
-    {.name = "initial", .type = HF_OPT_DURATION, .def = "200ms", .min = 1, .max = 3600000},
-    {.name = "max", .type = HF_OPT_DURATION, .def = "30s", .min = 1, .max = 3600000},
+    {.name = "initial", .type = HF_OPT_DURATION, .def = "200ms", .min = 1, .max = 3600000, OPT(reconnect_initial_ms)},
+    {.name = "max", .type = HF_OPT_DURATION, .def = "30s", .min = 1, .max = 3600000, OPT(reconnect_max_ms)},
     {0}};
 
 static const struct hf_option syslog_options[] = {
     {.name = "address",
      .type = HF_OPT_STR,
      .required = true,
-     .help = "udp://host:514, tcp://host:514, tls://host:6514 or unix:///dev/log"},
-    {.name = "format", .type = HF_OPT_ENUM, .enums = "rfc5424|rfc3164|cef|leef", .def = "rfc5424"},
+     .help = "udp://host:514, tcp://host:514, tls://host:6514 or unix:///dev/log",
+     OPT(address)},
+    {.name = "format", .type = HF_OPT_ENUM, .enums = "rfc5424|rfc3164|cef|leef", .def = "rfc5424", OPT(format)},
     {.name = "framing",
      .type = HF_OPT_ENUM,
-     .enums = "octet-counting|newline",
-     .def = "octet-counting",
-     .help = "stream framing (RFC 6587); unix stream sockets default to newline"},
+     .enums = FRAMINGS,
+     .help = "stream framing (RFC 6587): octet-counting (default), newline; unix stream sockets default to newline",
+     OPT(framing)},
     {.name = "facility",
      .type = HF_OPT_ENUM,
      /* a table entry, so `hookfwd check` catches a typo too */
-     .enums = "kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|ntp|audit|alert|clock"
-              "|local0|local1|local2|local3|local4|local5|local6|local7"
-              "|0|1|2|3|4|5|6|7|8|9|10|11|12|13|14|15|16|17|18|19|20|21|22|23",
+     .enums = FACILITIES,
      .def = "local0",
-     .help = "name (local0, auth, ...) or 0..23"},
-    {.name = "app_name", .type = HF_OPT_STR, .def = "hookfwd", .help = "APP-NAME (rfc5424), TAG (rfc3164)"},
-    {.name = "hostname", .type = HF_OPT_STR, .help = "HOSTNAME field; default: gethostname()"},
+     .help = "name (local0, auth, ...) or 0..23",
+     OPT(facility)},
+    {.name = "app_name", .type = HF_OPT_STR, .def = "hookfwd", .help = "APP-NAME (rfc5424), TAG (rfc3164)",
+     OPT(app_name)},
+    {.name = "hostname", .type = HF_OPT_STR, .help = "HOSTNAME field; default: gethostname()", OPT(hostname)},
     {.name = "message",
      .type = HF_OPT_ENUM,
      .enums = "json|summary",
      .def = "json",
-     .help = "MSG: the record JSON or a one-line summary"},
+     .help = "MSG: the record JSON or a one-line summary",
+     OPT(message)},
     {.name = "header",
      .type = HF_OPT_ENUM,
      .enums = "rfc5424|rfc3164|none",
      .def = "rfc5424",
-     .help = "syslog header in front of CEF and LEEF lines"},
-    {.name = "bom", .type = HF_OPT_BOOL, .def = "false", .help = "start the RFC 5424 MSG with a UTF-8 BOM"},
-    {.name = "sd_id", .type = HF_OPT_STR, .def = "hookfwd@32473", .help = "SD-ID of the structured data element"},
+     .help = "syslog header in front of CEF and LEEF lines",
+     OPT(header)},
+    {.name = "bom", .type = HF_OPT_BOOL, .def = "false", .help = "start the RFC 5424 MSG with a UTF-8 BOM", OPT(bom)},
+    {.name = "sd_id", .type = HF_OPT_STR, .def = "hookfwd@32473", .help = "SD-ID of the structured data element",
+     OPT(sd_id)},
     {.name = "max_message_size",
      .type = HF_OPT_SIZE,
-     .def = "2048",
      .min = 480,
      .max = 65507,
-     .help = "largest UDP datagram; longer messages are truncated (rfc3164: at most 1024)"},
+     .help = "largest UDP datagram (default 2048); longer messages are truncated (rfc3164: at most 1024)",
+     OPT(max_message_size)},
     {.name = "timeout",
      .type = HF_OPT_DURATION,
      .def = "10s",
      .min = 100,
      .max = 600000,
-     .help = "connect + TLS handshake, and the longest a written batch may wait for the peer's ack"},
+     .help = "connect + TLS handshake, and the longest a written batch may wait for the peer's ack",
+     OPT(timeout_ms)},
     {.name = "confirm_delay",
      .type = HF_OPT_DURATION,
      .def = "300ms",
      .min = 0,
      .max = 60000,
-     .help = "how long an acknowledged batch must see the connection stay up before it counts as delivered"},
+     .help = "how long an acknowledged batch must see the connection stay up before it counts as delivered",
+     OPT(confirm_ms)},
     {.name = "reconnect", .type = HF_OPT_OBJ, .sub = reconnect_opts},
-    {.name = "tls", .type = HF_OPT_OBJ, .sub = tls_opts},
+    {.name = "tls", .type = HF_OPT_OBJ, .sub = tls_opts, OPT(tls_given)},
     {0}};
 
 /* ---- configuration ---------------------------------------------------- */
 
-static int opt_error(struct hf_sink *s, const char *opt, struct hf_cerr *err, const char *msg)
-{
-    const struct hf_cnode *n = hf_sink_opt_node(s, opt);
-    if (!n)
-        n = s->conf->node;
-    hf_cerr_at(err, s->config_file, n->line, n->col, "sink '%s' (syslog): %s", s->name, msg);
-    return -1;
-}
-
-static int enum_index(const char *v, const char *const *names)
-{
-    for (int i = 0; names[i]; i++)
-        if (!strcmp(v, names[i]))
-            return i;
-    return 0;
-}
-
 /* app_name must fit the header as is: rewriting it silently would make the
  * collector's filters miss it. */
-static int check_app_name(struct hf_sink *s, struct syslog_ctx *c, struct hf_cerr *err)
+static int check_app_name(const struct syslog_options *o, struct syslog_ctx *c, const struct hf_check *ck)
 {
-    const char *a = hf_sink_opt_str(s, "app_name");
+    const char *a = o->app_name;
     bool legacy = c->fmt.format == HF_SYSLOG_RFC3164 ||
                   (c->fmt.format >= HF_SYSLOG_CEF && c->fmt.header == HF_SYSLOG_HDR_RFC3164);
     size_t n = strlen(a), max = legacy ? HF_SYSLOG_TAG_MAX : HF_SYSLOG_APPNAME_MAX;
@@ -157,31 +160,31 @@ static int check_app_name(struct hf_sink *s, struct syslog_ctx *c, struct hf_cer
                     : ch >= 33 && ch <= 126;
     }
     if (!ok)
-        return opt_error(s, "app_name", err,
-                         legacy ? "'app_name' must be 1-32 letters, digits or -_./ for an RFC 3164 TAG"
-                                : "'app_name' must be 1-48 printable ASCII characters without spaces");
+        return hf_check_fail(ck, "app_name",
+                             legacy ? "must be 1-32 letters, digits or -_./ for an RFC 3164 TAG"
+                                    : "must be 1-48 printable ASCII characters without spaces");
     memcpy(c->app_name, a, n + 1);
     return 0;
 }
 
-static int check_sd_id(struct hf_sink *s, struct syslog_ctx *c, struct hf_cerr *err)
+static int check_sd_id(const struct syslog_options *o, struct syslog_ctx *c, const struct hf_check *ck)
 {
-    const char *id = hf_sink_opt_str(s, "sd_id");
+    const char *id = o->sd_id;
     size_t n = strlen(id);
     bool ok = n > 0 && n <= 32 && strchr(id, '@');
     for (size_t i = 0; ok && i < n; i++)
         ok = id[i] >= 33 && id[i] <= 126 && !strchr("=]\"", id[i]);
     if (!ok)
-        return opt_error(s, "sd_id", err,
-                         "'sd_id' must be name@<private enterprise number>, 1-32 printable "
-                         "characters without '=', ']', '\"' or spaces");
+        return hf_check_fail(ck, "sd_id",
+                             "must be name@<private enterprise number>, 1-32 printable "
+                             "characters without '=', ']', '\"' or spaces");
     c->sd_id = hf_strdup(id);
     return 0;
 }
 
-static void set_hostname(struct hf_sink *s, struct syslog_ctx *c)
+static void set_hostname(const struct syslog_options *o, struct syslog_ctx *c)
 {
-    const char *h = hf_sink_opt_str(s, "hostname");
+    const char *h = o->hostname;
     char sys[256] = "";
     if (!h) {
         if (gethostname(sys, sizeof(sys) - 1) < 0)
@@ -192,87 +195,120 @@ static void set_hostname(struct hf_sink *s, struct syslog_ctx *c)
     hf_syslog_clean_token(h, HF_SYSLOG_HOSTNAME_MAX, c->hostname, sizeof(c->hostname));
 }
 
-static int build_format(struct hf_sink *s, struct syslog_ctx *c, struct hf_cerr *err)
+static int build_format(const struct syslog_options *o, struct syslog_ctx *c, const struct hf_check *ck)
 {
-    static const char *const formats[] = {"rfc5424", "rfc3164", "cef", "leef", NULL};
-    static const char *const headers[] = {"rfc5424", "rfc3164", "none", NULL};
     struct hf_syslog_fmt *f = &c->fmt;
-    f->format = (enum hf_syslog_format)enum_index(hf_sink_opt_str(s, "format"), formats);
-    f->header = (enum hf_syslog_header)enum_index(hf_sink_opt_str(s, "header"), headers);
-    f->message = !strcmp(hf_sink_opt_str(s, "message"), "summary") ? HF_SYSLOG_MSG_SUMMARY : HF_SYSLOG_MSG_JSON;
-    f->facility = hf_syslog_facility_parse(hf_sink_opt_str(s, "facility"));
+    char facility[16];
+    f->format = (enum hf_syslog_format)o->format;
+    f->header = (enum hf_syslog_header)o->header;
+    f->message = (enum hf_syslog_msg)o->message;
+    f->facility = hf_syslog_facility_parse(hf_opt_enum_text(FACILITIES, o->facility, facility, sizeof(facility)));
     if (f->facility < 0)
-        return opt_error(s, "facility", err,
-                         "'facility' must be kern, user, mail, daemon, auth, syslog, lpr, news, "
-                         "uucp, cron, authpriv, ftp, ntp, audit, alert, clock, local0..local7 "
-                         "or a number 0..23");
-    if ((s->conf->takes & HF_TAKES_METRICS) && f->format >= HF_SYSLOG_CEF)
-        return opt_error(s, "format", err, "metric points are sent with format rfc5424 or rfc3164, not cef/leef");
-    if (check_app_name(s, c, err) < 0 || check_sd_id(s, c, err) < 0)
+        return hf_check_fail(ck, "facility",
+                             "must be kern, user, mail, daemon, auth, syslog, lpr, news, "
+                             "uucp, cron, authpriv, ftp, ntp, audit, alert, clock, local0..local7 "
+                             "or a number 0..23");
+    if ((c->takes & HF_TAKES_METRICS) && f->format >= HF_SYSLOG_CEF)
+        return hf_check_fail(ck, "format", "metric points are sent with format rfc5424 or rfc3164, not cef/leef");
+    if (check_app_name(o, c, ck) < 0 || check_sd_id(o, c, ck) < 0)
         return -1;
-    set_hostname(s, c);
+    set_hostname(o, c);
     f->hostname = c->hostname;
     f->app_name = c->app_name;
     f->procid = (int)getpid();
     f->sd_id = c->sd_id;
     f->version = HF_VERSION;
-    f->bom = hf_sink_opt_bool(s, "bom");
+    f->bom = o->bom;
     return 0;
 }
 
-static int build_transport(struct hf_sink *s, struct syslog_ctx *c, struct hf_cerr *err)
+static int build_transport(const struct syslog_options *o, struct syslog_ctx *c, const struct hf_check *ck)
 {
     char why[300];
-    if (hf_syslog_net_parse(&c->net, hf_sink_opt_str(s, "address"), why, sizeof(why)) < 0)
-        return opt_error(s, "address", err, why);
-    c->framing_set = hf_sink_opt_node(s, "framing") != NULL;
-    c->octet_counting = !strcmp(hf_sink_opt_str(s, "framing"), "octet-counting");
+    if (hf_syslog_net_parse(&c->net, o->address, why, sizeof(why)) < 0)
+        return hf_check_fail(ck, "address", "%s", why);
+    c->framing_set = o->framing >= 0;
+    c->octet_counting = !c->framing_set || o->framing == 0; /* FRAMINGS: octet-counting first */
     if (c->framing_set && c->net.kind == HF_SYSLOG_UDP)
-        return opt_error(s, "framing", err,
-                         "'framing' applies to tcp://, tls:// and unix stream sockets; "
-                         "UDP sends one message per datagram");
-    if (hf_sink_opt_node(s, "tls") && c->net.kind != HF_SYSLOG_TLS)
-        return opt_error(s, "tls", err, "'tls' options need a tls:// address");
+        return hf_check_fail(ck, "framing",
+                             "applies to tcp://, tls:// and unix stream sockets; UDP sends one message per datagram");
+    if (o->tls_given && c->net.kind != HF_SYSLOG_TLS)
+        return hf_check_fail(ck, "tls", "the tls options need a tls:// address");
     c->fmt.one_line = !c->octet_counting; /* a line break would split the message */
-    c->max_msg_set = hf_sink_opt_node(s, "max_message_size") != NULL;
-    c->max_msg = (size_t)hf_sink_opt_num(s, "max_message_size");
+    c->max_msg_set = o->max_message_size > 0;
+    c->max_msg = c->max_msg_set ? (size_t)o->max_message_size : DEFAULT_MAX_MESSAGE;
     if (c->fmt.format == HF_SYSLOG_RFC3164 && c->max_msg > HF_SYSLOG_RFC3164_MAX)
         c->max_msg = HF_SYSLOG_RFC3164_MAX;
-    c->net.timeout_ms = hf_sink_opt_num(s, "timeout");
-    c->confirm_ms = hf_sink_opt_num(s, "confirm_delay");
-    c->reconnect_min_ms = hf_sink_opt_num(s, "reconnect.initial");
-    c->reconnect_max_ms = hf_sink_opt_num(s, "reconnect.max");
+    c->net.timeout_ms = o->timeout_ms;
+    c->confirm_ms = o->confirm_ms;
+    c->reconnect_min_ms = o->reconnect_initial_ms;
+    c->reconnect_max_ms = o->reconnect_max_ms;
     if (c->reconnect_max_ms < c->reconnect_min_ms)
         c->reconnect_max_ms = c->reconnect_min_ms;
     c->backoff_ms = c->reconnect_min_ms;
     if (c->net.kind != HF_SYSLOG_TLS)
         return 0;
-    struct hf_syslog_tls_conf tc = {
-        .ca_file = hf_sink_opt_str(s, "tls.ca_file"),
-        .cert = hf_sink_opt_str(s, "tls.cert"),
-        .key = hf_sink_opt_str(s, "tls.key"),
-        .server_name = hf_sink_opt_str(s, "tls.server_name"),
-        .verify = hf_sink_opt_bool(s, "tls.verify"),
-    };
+    if (hf_check_tls(ck, &o->tls) < 0)
+        return -1;
     const char *bad_opt = "tls";
-    if (hf_syslog_net_tls_init(&c->net, &tc, &bad_opt, why, sizeof(why)) < 0)
-        return opt_error(s, bad_opt, err, why);
-    if (!tc.verify)
-        hf_log(HF_LOG_WARN, "sink",
-               "[sink:syslog:%s] tls.verify is false: the collector's certificate and name are NOT checked; "
-               "anyone on the path can read and alter this audit stream. Use tls.ca_file instead.",
-               s->name);
+    if (hf_syslog_net_tls_init(&c->net, &o->tls, &bad_opt, why, sizeof(why)) < 0)
+        return hf_check_fail(ck, bad_opt, "%s", why);
+    return 0;
+}
+
+static void syslog_ctx_free(struct syslog_ctx *c)
+{
+    for (struct pending *p = c->pend, *n; p; p = n) {
+        n = p->next;
+        free(p); /* the runtime owns and frees the batches */
+    }
+    hf_syslog_net_free(&c->net);
+    hf_buf_free(&c->buf);
+    free(c->sd_id);
+    free(c);
+}
+
+/* Everything init sets up from the options, reporting through ck: shared
+ * by the check hook (on a context it throws away) and init. */
+static struct syslog_ctx *syslog_ctx_new(const struct syslog_options *o, const struct hf_check *ck)
+{
+    struct syslog_ctx *c = hf_calloc(1, sizeof(*c));
+    hf_syslog_net_init(&c->net);
+    hf_buf_init(&c->buf, 0);
+    c->takes = ck->takes;
+    if (build_format(o, c, ck) < 0 || build_transport(o, c, ck) < 0) {
+        syslog_ctx_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* `hookfwd check` and every load: the same setup as init (address,
+ * format, TLS files), without connecting anywhere. */
+static int syslog_check(const void *conf, const struct hf_check *ck)
+{
+    struct syslog_ctx *c = syslog_ctx_new(conf, ck);
+    if (!c)
+        return -1;
+    syslog_ctx_free(c);
     return 0;
 }
 
 static int syslog_init(struct hf_sink *s, struct hf_cerr *err)
 {
-    struct syslog_ctx *c = hf_calloc(1, sizeof(*c));
-    s->ctx = c;
-    hf_syslog_net_init(&c->net);
-    hf_buf_init(&c->buf, 0);
-    if (build_format(s, c, err) < 0 || build_transport(s, c, err) < 0)
+    const struct syslog_options *o = hf_sink_conf(s);
+    char what[200];
+    snprintf(what, sizeof(what), "sink '%s' (syslog)", hf_sink_name(s));
+    /* checked at load already; a failure here is a file that changed since */
+    const struct hf_check ck = {.file = hf_sink_config_file(s), .what = what, .err = err, .takes = hf_sink_takes(s)};
+    struct syslog_ctx *c = syslog_ctx_new(o, &ck);
+    if (!c)
         return -1;
+    hf_sink_set_state(s, c);
+    if (c->net.kind == HF_SYSLOG_TLS && !o->tls.verify)
+        hf_sink_log(s, HF_LOG_WARN,
+                    "tls.verify is false: the collector's certificate and name are NOT checked; anyone on the path "
+                    "can read and alter this audit stream. Use tls.ca_file instead.");
     return 0;
 }
 
@@ -292,7 +328,7 @@ static void connection_lost(struct hf_sink *s, struct syslog_ctx *c, const char 
     hf_syslog_net_close(&c->net);
     /* the next batch reconnects at once; only failed connects back off */
     c->next_connect_ms = 0;
-    hf_log(HF_LOG_WARN, "sink", "[sink:syslog:%s] connection to %s lost: %s", s->name, c->net.address, why);
+    hf_sink_log(s, HF_LOG_WARN, "connection to %s lost: %s", c->net.address, why);
 }
 
 static int ensure_connected(struct hf_sink *s, struct syslog_ctx *c, struct hf_batch *b)
@@ -311,7 +347,7 @@ static int ensure_connected(struct hf_sink *s, struct syslog_ctx *c, struct hf_b
         snprintf(c->net.last_error, sizeof(c->net.last_error), "%s", why);
         c->next_connect_ms = now + c->backoff_ms;
         c->backoff_ms = c->backoff_ms * 2 > c->reconnect_max_ms ? c->reconnect_max_ms : c->backoff_ms * 2;
-        hf_log(HF_LOG_WARN, "sink", "[sink:syslog:%s] cannot connect to %s: %s", s->name, c->net.address, why);
+        hf_sink_log(s, HF_LOG_WARN, "cannot connect to %s: %s", c->net.address, why);
         hf_batch_done(b, HF_OUT_RETRY, c->next_connect_ms - now, why);
         return -1;
     }
@@ -319,7 +355,7 @@ static int ensure_connected(struct hf_sink *s, struct syslog_ctx *c, struct hf_b
         c->octet_counting = false; /* local stream daemons split on LF */
         c->fmt.one_line = true;
     }
-    hf_log(HF_LOG_INFO, "sink", "[sink:syslog:%s] connected to %s%s", s->name, c->net.address,
+    hf_sink_log(s, HF_LOG_INFO, "connected to %s%s", c->net.address,
            c->net.kind == HF_SYSLOG_UNIX ? (c->net.stream ? " (stream)" : " (datagram)") : "");
     return 0;
 }
@@ -328,18 +364,19 @@ static int ensure_connected(struct hf_sink *s, struct syslog_ctx *c, struct hf_b
 
 static void count_truncation(struct hf_sink *s, struct syslog_ctx *c, const struct hf_record *r)
 {
-    atomic_fetch_add(&s->stats.truncated, 1);
+    hf_sink_count_truncated(s, 1);
     if (c->truncations++ == 0)
-        hf_log(HF_LOG_WARN, "sink",
-               "[sink:syslog:%s] event %s did not fit in %zu bytes and was truncated (max_message_size; "
-               "counted in hookfwd_sink_truncated_total, further ones are not logged)",
-               s->name, r->event_id ? r->event_id : r->event_type, c->max_msg);
+        hf_sink_log(s, HF_LOG_WARN,
+                    "event %s did not fit in %zu bytes and was truncated (max_message_size; counted in "
+                    "hookfwd_sink_truncated_total, further ones are not logged)",
+                    r->event_id ? r->event_id : r->event_type, c->max_msg);
 }
 
 /* How many messages record r makes: itself and/or its metric points. */
 static size_t messages_of(const struct hf_sink *s, const struct hf_record *r)
 {
-    return (s->conf->takes & HF_TAKES_RECORDS ? 1 : 0) + (s->conf->takes & HF_TAKES_METRICS ? r->npoints : 0);
+    enum hf_takes takes = hf_sink_takes(s);
+    return (takes & HF_TAKES_RECORDS ? 1 : 0) + (takes & HF_TAKES_METRICS ? r->npoints : 0);
 }
 
 /* Appends message k of record r to out, framed for a stream when `framed`. */
@@ -351,7 +388,7 @@ static void encode_message(struct hf_sink *s, struct syslog_ctx *c, const struct
     if (counted)
         hf_buf_puts(out, "0000000000 "); /* room for MSG-LEN, fixed below */
     size_t msg_at = out->len;
-    bool record = (s->conf->takes & HF_TAKES_RECORDS) != 0;
+    bool record = (hf_sink_takes(s) & HF_TAKES_RECORDS) != 0;
     if (record && k == 0)
         hf_syslog_encode(&c->fmt, r, max_len, out, &cut);
     else
@@ -372,7 +409,7 @@ static void encode_message(struct hf_sink *s, struct syslog_ctx *c, const struct
 
 static int syslog_encode(struct hf_sink *s, const struct hf_batch *b, struct hf_buf *out)
 {
-    struct syslog_ctx *c = s->ctx;
+    struct syslog_ctx *c = hf_sink_state(s);
     bool dgram = c->net.kind == HF_SYSLOG_UDP || (c->net.kind == HF_SYSLOG_UNIX && !c->net.stream);
     /* datagrams as they go out, one per line; streams framed as configured */
     for (size_t i = 0; i < b->n; i++)
@@ -448,7 +485,7 @@ static void send_dgram(struct hf_sink *s, struct syslog_ctx *c, struct hf_batch 
 
 static void syslog_send(struct hf_sink *s, struct hf_batch *b)
 {
-    struct syslog_ctx *c = s->ctx;
+    struct syslog_ctx *c = hf_sink_state(s);
     char why[300];
     /* a collector that closed an idle connection is noticed before writing
      * into it, not one retry later */
@@ -497,7 +534,7 @@ static void pump(struct hf_sink *s, struct syslog_ctx *c)
 
 static void syslog_poll(struct hf_sink *s, int timeout_ms)
 {
-    struct syslog_ctx *c = s->ctx;
+    struct syslog_ctx *c = hf_sink_state(s);
     if (!c->pend)
         return;
     /* wake for the first confirmation due, or for the peer closing */
@@ -514,7 +551,7 @@ static void syslog_poll(struct hf_sink *s, int timeout_ms)
 
 static void syslog_drain(struct hf_sink *s, int deadline_ms)
 {
-    struct syslog_ctx *c = s->ctx;
+    struct syslog_ctx *c = hf_sink_state(s);
     (void)deadline_ms;
     /* out of time: what the peer's TCP acknowledged is the best we know */
     uint64_t acked = hf_syslog_net_acked(&c->net);
@@ -529,34 +566,18 @@ static void syslog_drain(struct hf_sink *s, int deadline_ms)
 
 static void syslog_destroy(struct hf_sink *s)
 {
-    struct syslog_ctx *c = s->ctx;
+    struct syslog_ctx *c = hf_sink_state(s);
     if (!c)
         return;
-    for (struct pending *p = c->pend, *n; p; p = n) {
-        n = p->next;
-        free(p); /* the runtime owns and frees the batches */
-    }
-    hf_syslog_net_free(&c->net);
-    hf_buf_free(&c->buf);
-    free(c->sd_id);
-    free(c);
-    s->ctx = NULL;
-}
-
-/* `hookfwd check` and reload: the same setup as init (address, format,
- * TLS files), on a stand-in sink, without connecting anywhere. */
-static int syslog_check(const struct hf_sink_conf *conf, const char *file, struct hf_cerr *err)
-{
-    struct hf_sink tmp = {.name = conf->name, .plugin = conf->plugin, .conf = (struct hf_sink_conf *)conf,
-                          .config_file = file};
-    int rc = syslog_init(&tmp, err);
-    syslog_destroy(&tmp);
-    return rc;
+    syslog_ctx_free(c);
+    hf_sink_set_state(s, NULL);
 }
 
 const struct hf_sink_plugin hf_out_syslog = {
     .name = "syslog",
     .options = syslog_options,
+    .conf_size = sizeof(struct syslog_options),
+    .check = syslog_check,
     .default_takes = HF_TAKES_RECORDS,
     .max_inflight = 32,
     .init = syslog_init,
@@ -565,5 +586,4 @@ const struct hf_sink_plugin hf_out_syslog = {
     .poll = syslog_poll,
     .drain = syslog_drain,
     .destroy = syslog_destroy,
-    .legacy_check = syslog_check,
 };

@@ -99,63 +99,22 @@ int hf_syslog_net_parse(struct hf_syslog_net *n, const char *address, char *why,
 
 /* ---- TLS context ---------------------------------------------------- */
 
-static void ssl_reason(char *why, size_t whylen, const char *what)
+int hf_syslog_net_tls_init(struct hf_syslog_net *n, const struct hf_tls_conf *tc, const char **bad_opt, char *why,
+                           size_t whylen)
 {
-    unsigned long e = ERR_get_error();
-    char msg[256] = "unknown error";
-    if (e)
-        ERR_error_string_n(e, msg, sizeof(msg));
-    ERR_clear_error();
-    snprintf(why, whylen, "%s: %s", what, msg);
-}
-
-int hf_syslog_net_tls_init(struct hf_syslog_net *n, const struct hf_syslog_tls_conf *tc, const char **bad_opt,
-                           char *why, size_t whylen)
-{
-    int rc = -1;
-    char what[400];
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    if (!ctx) {
-        ssl_reason(why, whylen, "cannot create the TLS context");
+    /* RFC 5425 as updated by RFC 9662: TLS 1.2 at least (as every
+     * hf_tls_client_ctx is) */
+    SSL_CTX *ctx = hf_tls_client_ctx(tc, bad_opt, why, whylen);
+    if (!ctx)
         return -1;
-    }
-    /* RFC 5425 as updated by RFC 9662: TLS 1.2 at least */
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 #ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
     SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 #endif
-    SSL_CTX_set_verify(ctx, tc->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
-    if (tc->ca_file ? SSL_CTX_load_verify_locations(ctx, tc->ca_file, NULL) != 1
-                    : SSL_CTX_set_default_verify_paths(ctx) != 1) {
-        snprintf(what, sizeof(what), "cannot load the CA certificates from %s",
-                 tc->ca_file ? tc->ca_file : "the system store");
-        *bad_opt = "tls.ca_file";
-        ssl_reason(why, whylen, what);
-        goto done;
-    }
-    if (!tc->cert != !tc->key) {
-        snprintf(why, whylen, "tls.cert and tls.key go together (mutual TLS)");
-        *bad_opt = tc->cert ? "tls.cert" : "tls.key";
-        goto done;
-    }
-    if (tc->cert) {
-        snprintf(what, sizeof(what), "cannot use the client certificate %s with the key %s", tc->cert, tc->key);
-        if (SSL_CTX_use_certificate_chain_file(ctx, tc->cert) != 1 ||
-            SSL_CTX_use_PrivateKey_file(ctx, tc->key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
-            ssl_reason(why, whylen, what);
-            *bad_opt = "tls.cert";
-            goto done;
-        }
-    }
     n->server_name = hf_strdup(tc->server_name ? tc->server_name : n->host);
     n->verify = tc->verify;
     n->ssl_ctx = ctx;
-    ctx = NULL;
-    rc = 0;
-done:
-    SSL_CTX_free(ctx);
-    return rc;
+    return 0;
 }
 
 /* ---- connect -------------------------------------------------------- */
@@ -265,7 +224,7 @@ static int tls_handshake(struct hf_syslog_net *n, int64_t deadline, char *why, s
 {
     n->ssl = SSL_new(n->ssl_ctx);
     if (!n->ssl || SSL_set_fd(n->ssl, n->fd) != 1) {
-        ssl_reason(why, whylen, "TLS setup");
+        hf_tls_reason(why, whylen, "TLS setup");
         return -1;
     }
     if (is_ip_literal(n->server_name)) {
@@ -295,7 +254,7 @@ static int tls_handshake(struct hf_syslog_net *n, int64_t deadline, char *why, s
         } else if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
             snprintf(why, whylen, "TLS handshake: %s", r == 0 ? "connection closed by the peer" : strerror(errno));
         } else {
-            ssl_reason(why, whylen, "TLS handshake");
+            hf_tls_reason(why, whylen, "TLS handshake");
         }
         return -1;
     }
@@ -381,7 +340,7 @@ static ssize_t write_some(struct hf_syslog_net *n, const char *p, size_t len, sh
     if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
         snprintf(why, whylen, "TLS write to %s: %s", n->address, errno ? strerror(errno) : "connection closed");
     else
-        ssl_reason(why, whylen, "TLS write");
+        hf_tls_reason(why, whylen, "TLS write");
     return -1;
 }
 
@@ -481,7 +440,7 @@ static int check_tls(struct hf_syslog_net *n, char *why, size_t whylen)
         if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
             snprintf(why, whylen, "%s", strerror(errno));
         else
-            ssl_reason(why, whylen, "TLS");
+            hf_tls_reason(why, whylen, "TLS");
         return HF_SYSLOG_NET_ERROR;
     }
     return HF_SYSLOG_NET_OK;

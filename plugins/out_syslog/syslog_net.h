@@ -7,6 +7,8 @@
 #ifndef HF_SYSLOG_NET_H
 #define HF_SYSLOG_NET_H
 
+#include "tls_conf.h"
+
 #include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,13 +18,6 @@ enum hf_syslog_kind { HF_SYSLOG_UDP, HF_SYSLOG_TCP, HF_SYSLOG_TLS, HF_SYSLOG_UNI
 
 /* results of hf_syslog_net_check() and hf_syslog_net_send_dgram() */
 enum { HF_SYSLOG_NET_OK = 0, HF_SYSLOG_NET_CLOSED = 1, HF_SYSLOG_NET_ERROR = -1, HF_SYSLOG_NET_TOO_BIG = -2 };
-
-struct hf_syslog_tls_conf {
-    const char *ca_file;     /* NULL: the system store */
-    const char *cert, *key;  /* client certificate (mutual TLS), both or neither */
-    const char *server_name; /* NULL: the address's host */
-    bool verify;
-};
 
 struct hf_syslog_net {
     enum hf_syslog_kind kind;
@@ -46,11 +41,13 @@ void hf_syslog_net_init(struct hf_syslog_net *n);
 /* udp://host[:514], tcp://host[:514], tls://host[:6514], unix:///path;
  * IPv6 hosts in brackets. */
 int hf_syslog_net_parse(struct hf_syslog_net *n, const char *address, char *why, size_t whylen);
-/* Builds the client context: files are read now, so a bad path fails the
- * configuration instead of every connect. On error *bad_opt names the
+/* Builds the client context (hf_tls_client_ctx, plus what a stream of
+ * partial writes needs): files are read now, so a bad path fails the
+ * configuration instead of every connect. The name verified is
+ * tc->server_name, else the address's host. On error *bad_opt names the
  * option at fault ("tls.ca_file", ...). */
-int hf_syslog_net_tls_init(struct hf_syslog_net *n, const struct hf_syslog_tls_conf *tc, const char **bad_opt,
-                           char *why, size_t whylen);
+int hf_syslog_net_tls_init(struct hf_syslog_net *n, const struct hf_tls_conf *tc, const char **bad_opt, char *why,
+                           size_t whylen);
 
 /* Connects (and handshakes) within timeout_ms. */
 int hf_syslog_net_open(struct hf_syslog_net *n, char *why, size_t whylen);

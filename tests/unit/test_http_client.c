@@ -539,7 +539,9 @@ static void test_check_tls(void **state)
     assert_non_null(strstr(tls_check(map, &err), "tls.cert: tls.cert and tls.key go together"));
     snprintf(map, sizeof(map), "{cert: %s, key: %s}", junk, junk);
     assert_non_null(strstr(tls_check(map, &err), "tls.cert: cannot use the client certificate"));
-    assert_non_null(strstr(tls_check("{key: /nonexistent/k.pem}", &err), "tls.key: cannot be read (client key"));
+    assert_non_null(strstr(tls_check("{key: /nonexistent/k.pem}", &err), "tls.key: tls.cert and tls.key go together"));
+    snprintf(map, sizeof(map), "{cert: %s, key: /nonexistent/k.pem}", junk);
+    assert_non_null(strstr(tls_check(map, &err), "tls.key: cannot be read (client key /nonexistent/k.pem"));
     assert_non_null(strstr(tls_check("{server_name: \"a b\"}", &err), "tls.server_name: 'a b' is not a host name"));
     assert_string_equal(tls_check("{server_name: hec.example.com}", &err), "");
     unlink(junk);
