@@ -16,6 +16,8 @@ static const struct hf_command commands[] = {
     {"test-sink", hf_cmd_test_sink, "-c FILE NAME"},
     {"replay", hf_cmd_replay, "-c FILE --sink NAME [DLQFILE]"},
     {"version", hf_cmd_version, ""},
+    {"dashboard", hf_cmd_dashboard, "datadog|splunk|grafana [-c FILE] [--list | --file NAME | -o DIR]"},
+    {"top", hf_cmd_top, "[-c FILE] [--admin URL]"},
 };
 
 static void usage(FILE *f)
@@ -39,7 +41,17 @@ static int parse_args(int argc, char **argv, struct hf_args *a)
                            : !strcmp(k, "--url")                       ? &a->url
                            : !strcmp(k, "--sink")                      ? &a->sink
                            : !strcmp(k, "--admin")                     ? &a->admin
+                           : !strcmp(k, "--file")                      ? &a->file
+                           : !strcmp(k, "-o") || !strcmp(k, "--output") ? &a->output
                                                                        : NULL;
+        bool *flag = !strcmp(k, "--list")      ? &a->list
+                     : !strcmp(k, "--metrics") ? &a->metrics
+                     : !strcmp(k, "--shipped") ? &a->shipped
+                                               : NULL;
+        if (flag) {
+            *flag = true;
+            continue;
+        }
         if (dst) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "hookfwd: %s needs a value\n", k);

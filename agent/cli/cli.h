@@ -6,6 +6,7 @@
 #include "config.h"
 #include "util.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -14,6 +15,8 @@
 /* The command line after the command name. */
 struct hf_args {
     const char *config, *source, *event, *url, *sink, *admin, *pos;
+    const char *file, *output;  /* dashboard --file NAME, -o DIR */
+    bool list, metrics, shipped; /* dashboard --list, --metrics, --shipped */
     int argc;    /* the whole command line, for commands with their own flags */
     char **argv;
 };
@@ -31,6 +34,8 @@ int hf_cmd_send_test(const struct hf_args *a);
 int hf_cmd_test_sink(const struct hf_args *a);
 int hf_cmd_replay(const struct hf_args *a);
 int hf_cmd_version(const struct hf_args *a);
+int hf_cmd_dashboard(const struct hf_args *a);
+int hf_cmd_top(const struct hf_args *a);
 
 /* Shared by the commands (common.c). */
 struct hf_sink;

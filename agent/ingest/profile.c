@@ -62,6 +62,12 @@ static const struct hf_profile profiles[] = {
      .nrules = sizeof(sl_rules) / sizeof(sl_rules[0])},
 };
 
+const struct hf_profile *hf_profile_list(size_t *n)
+{
+    *n = sizeof(profiles) / sizeof(profiles[0]);
+    return profiles;
+}
+
 const struct hf_profile *hf_profile_find(const char *name)
 {
     for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)

@@ -23,6 +23,8 @@ struct hf_profile {
 };
 
 const struct hf_profile *hf_profile_find(const char *name);
+/* Every built-in profile (for `hookfwd dashboard --metrics`). */
+const struct hf_profile *hf_profile_list(size_t *n);
 
 /* Appends the points of every rule that applies to r (profile rules, then
  * user rules) to r, in r's arena. */

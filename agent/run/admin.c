@@ -1,11 +1,67 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Self-metrics in the Prometheus text format (version 0.0.4). */
+/* Self-metrics: the health snapshot of a pipeline (health.h), rendered in
+ * the Prometheus text format (version 0.0.4) for the admin /metrics and
+ * forwarded by the datadog sink's agent_metrics. */
 #include "admin.h"
 #include "journal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+static const char *const outcome_names[3] = {"delivered", "retried", "dead"};
+
+struct filler {
+    struct hf_health_sample *out;
+    size_t cap, n;
+};
+
+static void put(struct filler *f, enum hf_health_id fam, const char *l0, const char *l1, unsigned long long v)
+{
+    if (f->n < f->cap) {
+        struct hf_health_sample *s = &f->out[f->n];
+        s->family = fam;
+        snprintf(s->label[0], sizeof(s->label[0]), "%s", l0 ? l0 : "");
+        snprintf(s->label[1], sizeof(s->label[1]), "%s", l1 ? l1 : "");
+        s->value = v;
+    }
+    f->n++;
+}
+
+size_t hf_pipeline_health(struct hf_pipeline *p, struct hf_health_sample *out, size_t cap)
+{
+    struct filler f = {out, cap, 0};
+    size_t ns = p->cfg->nsources < HF_MAX_SOURCES ? p->cfg->nsources : HF_MAX_SOURCES;
+    for (size_t i = 0; i < ns; i++)
+        for (int k = 0; k <= HF_STATS_NSTATUS; k++) {
+            char status[16] = "other";
+            if (k < HF_STATS_NSTATUS)
+                snprintf(status, sizeof(status), "%d", hf_stats_statuses[k]);
+            put(&f, HF_H_REQUESTS, p->stats[i]->name, status, atomic_load(&p->stats[i]->by_status[k]));
+        }
+    put(&f, HF_H_REQUESTS, "", "404", atomic_load(&hf_stats_unknown_path));
+    for (size_t i = 0; i < ns; i++)
+        put(&f, HF_H_ACCEPTED, p->stats[i]->name, NULL, atomic_load(&p->stats[i]->accepted));
+    for (size_t i = 0; i < ns; i++)
+        for (size_t k = 0; k < p->cfg->sources[i].nsecrets && k < HF_MAX_KEYS; k++) {
+            char key[8];
+            snprintf(key, sizeof(key), "%zu", k);
+            put(&f, HF_H_KEY_USED, p->stats[i]->name, key, atomic_load(&p->stats[i]->key_used[k]));
+        }
+    for (size_t i = 0; i < p->nsinks; i++) {
+        struct hf_sink *s = p->sinks[i];
+        unsigned long long v[3] = {atomic_load(&s->stats.delivered), atomic_load(&s->stats.retried),
+                                   atomic_load(&s->stats.dead)};
+        for (int k = 0; k < 3; k++)
+            put(&f, HF_H_SINK_EVENTS, s->name, outcome_names[k], v[k]);
+    }
+    for (size_t i = 0; i < p->nsinks; i++)
+        put(&f, HF_H_SINK_QUEUE, p->sinks[i]->name, NULL, hf_sink_queue_len(p->sinks[i]));
+    for (size_t i = 0; i < p->nsinks; i++)
+        put(&f, HF_H_SINK_TRUNCATED, p->sinks[i]->name, NULL, atomic_load(&p->sinks[i]->stats.truncated));
+    put(&f, HF_H_STORAGE_BYTES, NULL, NULL, (unsigned long long)hf_journal_bytes(p->journal));
+    return f.n;
+}
 
 static void label(struct hf_buf *b, const char *v)
 {
@@ -21,112 +77,77 @@ static void label(struct hf_buf *b, const char *v)
     }
 }
 
-void hf_admin_label(struct hf_buf *b, const char *v)
+void hf_admin_label(struct hf_buf *b, const char *v) { label(b, v); }
+
+static void series(struct hf_buf *b, const char *name, const struct hf_health_family *fam, const char *const *vals,
+                   const char *extra)
 {
-    label(b, v);
+    hf_buf_puts(b, name);
+    bool open = false;
+    for (int k = 0; k < 2 && fam->labels[k]; k++) {
+        hf_buf_puts(b, open ? "," : "{");
+        hf_buf_printf(b, "%s=\"", fam->labels[k]);
+        label(b, vals[k]);
+        hf_buf_putc(b, '"');
+        open = true;
+    }
+    if (extra) {
+        hf_buf_printf(b, "%s%s", open ? "," : "{", extra);
+        open = true;
+    }
+    if (open)
+        hf_buf_putc(b, '}');
 }
 
-static void source_metrics(struct hf_pipeline *p, struct hf_buf *b)
+static void histogram(struct hf_pipeline *p, struct hf_buf *b, const struct hf_health_family *fam)
 {
-    hf_buf_puts(b, "# HELP hookfwd_requests_total Webhook requests answered, by source and status.\n"
-                   "# TYPE hookfwd_requests_total counter\n");
-    for (size_t i = 0; i < p->cfg->nsources && i < HF_MAX_SOURCES; i++) {
-        struct hf_source_stats *st = p->stats[i];
-        for (int k = 0; k <= HF_STATS_NSTATUS; k++) {
-            hf_buf_puts(b, "hookfwd_requests_total{source=\"");
-            label(b, st->name);
-            if (k < HF_STATS_NSTATUS)
-                hf_buf_printf(b, "\",status=\"%d\"} %llu\n", hf_stats_statuses[k], atomic_load(&st->by_status[k]));
-            else
-                hf_buf_printf(b, "\",status=\"other\"} %llu\n", atomic_load(&st->by_status[k]));
-        }
-    }
-    hf_buf_printf(b, "hookfwd_requests_total{source=\"\",status=\"404\"} %llu\n",
-                  atomic_load(&hf_stats_unknown_path));
-    hf_buf_puts(b, "# HELP hookfwd_events_accepted_total Events verified and accepted, by source.\n"
-                   "# TYPE hookfwd_events_accepted_total counter\n");
-    for (size_t i = 0; i < p->cfg->nsources && i < HF_MAX_SOURCES; i++) {
-        hf_buf_puts(b, "hookfwd_events_accepted_total{source=\"");
-        label(b, p->stats[i]->name);
-        hf_buf_printf(b, "\"} %llu\n", atomic_load(&p->stats[i]->accepted));
-    }
-    hf_buf_puts(b, "# HELP hookfwd_signature_key_used_total Events verified by each secret (position in secrets).\n"
-                   "# TYPE hookfwd_signature_key_used_total counter\n");
-    for (size_t i = 0; i < p->cfg->nsources && i < HF_MAX_SOURCES; i++)
-        for (size_t k = 0; k < p->cfg->sources[i].nsecrets && k < HF_MAX_KEYS; k++) {
-            hf_buf_puts(b, "hookfwd_signature_key_used_total{source=\"");
-            label(b, p->stats[i]->name);
-            hf_buf_printf(b, "\",key=\"%zu\"} %llu\n", k, atomic_load(&p->stats[i]->key_used[k]));
-        }
-}
-
-/* One "NAME{sink="..."} VALUE" line per sink. */
-static void per_sink(struct hf_pipeline *p, struct hf_buf *b, const char *help, const char *name, const char *type,
-                     unsigned long long (*value)(struct hf_sink *s))
-{
-    hf_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-    for (size_t i = 0; i < p->nsinks; i++) {
-        hf_buf_printf(b, "%s{sink=\"", name);
-        label(b, p->sinks[i]->name);
-        hf_buf_printf(b, "\"} %llu\n", value(p->sinks[i]));
-    }
-}
-
-static unsigned long long queue_len(struct hf_sink *s) { return hf_sink_queue_len(s); }
-static unsigned long long truncated(struct hf_sink *s) { return atomic_load(&s->stats.truncated); }
-
-static void sink_outcomes(struct hf_pipeline *p, struct hf_buf *b)
-{
-    hf_buf_puts(b, "# HELP hookfwd_sink_events_total Records settled by each sink, by outcome.\n"
-                   "# TYPE hookfwd_sink_events_total counter\n");
+    char name[96], le[32];
     for (size_t i = 0; i < p->nsinks; i++) {
         struct hf_sink *s = p->sinks[i];
-        const char *names[] = {"delivered", "retried", "dead"};
-        unsigned long long v[] = {atomic_load(&s->stats.delivered), atomic_load(&s->stats.retried),
-                                  atomic_load(&s->stats.dead)};
-        for (int k = 0; k < 3; k++) {
-            hf_buf_puts(b, "hookfwd_sink_events_total{sink=\"");
-            label(b, s->name);
-            hf_buf_printf(b, "\",outcome=\"%s\"} %llu\n", names[k], v[k]);
-        }
-    }
-}
-
-static void sink_latency(struct hf_pipeline *p, struct hf_buf *b)
-{
-    hf_buf_puts(b, "# HELP hookfwd_sink_batch_seconds Time from sending a batch to its outcome.\n"
-                   "# TYPE hookfwd_sink_batch_seconds histogram\n");
-    for (size_t i = 0; i < p->nsinks; i++) {
-        struct hf_sink *s = p->sinks[i];
+        const char *vals[2] = {s->name, NULL};
         unsigned long long cum = 0;
+        snprintf(name, sizeof(name), "%s_bucket", fam->prom);
         for (int k = 0; k <= HF_LAT_BUCKETS; k++) {
             cum += atomic_load(&s->stats.lat_bucket[k]);
-            hf_buf_puts(b, "hookfwd_sink_batch_seconds_bucket{sink=\"");
-            label(b, s->name);
             if (k < HF_LAT_BUCKETS)
-                hf_buf_printf(b, "\",le=\"%g\"} %llu\n", hf_lat_bounds[k], cum);
+                snprintf(le, sizeof(le), "le=\"%g\"", hf_lat_bounds[k]);
             else
-                hf_buf_printf(b, "\",le=\"+Inf\"} %llu\n", cum);
+                snprintf(le, sizeof(le), "le=\"+Inf\"");
+            series(b, name, fam, vals, le);
+            hf_buf_printf(b, " %llu\n", cum);
         }
-        hf_buf_puts(b, "hookfwd_sink_batch_seconds_sum{sink=\"");
-        label(b, s->name);
-        hf_buf_printf(b, "\"} %.6f\n", (double)atomic_load(&s->stats.lat_sum_us) / 1e6);
-        hf_buf_puts(b, "hookfwd_sink_batch_seconds_count{sink=\"");
-        label(b, s->name);
-        hf_buf_printf(b, "\"} %llu\n", cum);
+        snprintf(name, sizeof(name), "%s_sum", fam->prom);
+        series(b, name, fam, vals, NULL);
+        hf_buf_printf(b, " %.6f\n", (double)atomic_load(&s->stats.lat_sum_us) / 1e6);
+        snprintf(name, sizeof(name), "%s_count", fam->prom);
+        series(b, name, fam, vals, NULL);
+        hf_buf_printf(b, " %llu\n", cum);
     }
 }
+
+#define MAX_SAMPLES (HF_MAX_SOURCES * 20 + HF_MAX_SINKS * 6 + 8)
 
 void hf_admin_metrics(struct hf_pipeline *p, struct hf_buf *b)
 {
-    source_metrics(p, b);
-    sink_outcomes(p, b);
-    per_sink(p, b, "Records waiting in each sink's queue.", "hookfwd_sink_queue_events", "gauge", queue_len);
-    sink_latency(p, b);
-    per_sink(p, b, "Messages a sink had to truncate to fit its transport (syslog over UDP).",
-             "hookfwd_sink_truncated_total", "counter", truncated);
-    hf_buf_printf(b, "# HELP hookfwd_storage_bytes Bytes held by the journal (0 in memory mode).\n"
-                     "# TYPE hookfwd_storage_bytes gauge\nhookfwd_storage_bytes %llu\n",
-                  (unsigned long long)hf_journal_bytes(p->journal));
+    static const char *const types[] = {"counter", "gauge", "histogram"};
+    struct hf_health_sample *smp = hf_calloc(MAX_SAMPLES, sizeof(*smp));
+    size_t n = hf_pipeline_health(p, smp, MAX_SAMPLES);
+    if (n > MAX_SAMPLES)
+        n = MAX_SAMPLES;
+    size_t at = 0;
+    for (int f = 0; f < HF_H_NFAMILIES; f++) {
+        const struct hf_health_family *fam = &hf_health_families[f];
+        hf_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", fam->prom, fam->help, fam->prom, types[fam->kind]);
+        if (fam->kind == HF_HEALTH_HISTOGRAM) {
+            histogram(p, b, fam);
+            continue;
+        }
+        for (; at < n && smp[at].family == (enum hf_health_id)f; at++) {
+            const char *vals[2] = {smp[at].label[0], smp[at].label[1]};
+            series(b, fam->prom, fam, vals, NULL);
+            hf_buf_printf(b, " %llu\n", smp[at].value);
+        }
+    }
+    free(smp);
     hf_admin_store_metrics(p, b);
 }

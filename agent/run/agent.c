@@ -199,6 +199,16 @@ static void admin_request(void *arg, struct hf_http_req *req, struct hf_http_res
 
 static const struct hf_http_ops admin_ops = {.on_headers = admin_headers, .on_request = admin_request};
 
+/* The health snapshot a sink may forward (the datadog sink's agent_metrics). */
+static size_t health_snapshot(void *arg, struct hf_health_sample *out, size_t cap)
+{
+    struct agent *a = arg;
+    pthread_rwlock_rdlock(&a->lock);
+    size_t n = hf_pipeline_health(a->pipeline, out, cap);
+    pthread_rwlock_unlock(&a->lock);
+    return n;
+}
+
 /* ---- signals and reload ---- */
 
 static void reload(struct agent *a)
@@ -326,6 +336,7 @@ static void agent_stop(struct agent *a)
     if (a->journal)
         hf_journal_wait_idle(a->journal);
     hf_pipeline_stop(a->pipeline, DRAIN_MS);
+    hf_health_provide(NULL, NULL);
     hf_pipeline_unref(a->pipeline);
     hf_journal_close(a->journal);
 }
@@ -355,6 +366,7 @@ int hf_agent_run(const char *config_path)
         sigs[i] = evsignal_new(a.base, signums[i], on_signal, &a);
         evsignal_add(sigs[i], NULL);
     }
+    hf_health_provide(health_snapshot, &a);
     if (agent_start(&a) < 0) {
         hf_log_error("agent", "cannot start threads");
         goto out_sigs;

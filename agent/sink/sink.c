@@ -2,6 +2,7 @@
 /* The sink runtime: queue, batcher, worker, completion, retries, dead letters. */
 #define _GNU_SOURCE
 #include "sink.h"
+#include "health.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,8 @@
 
 const double hf_lat_bounds[HF_LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                               0.05,   0.1,   0.25,   0.5,   1.0,  5.0};
+
+void hf_sink_poll_when_idle(struct hf_sink *s, bool on) { s->idle_poll = on; }
 
 const char *hf_sink_opt_str(const struct hf_sink *s, const char *dotted)
 {
@@ -375,10 +378,13 @@ static void *worker(void *arg)
             break;
         }
         int64_t wake = next_wake(s, now);
-        if (s->ninflight > 0 && s->plugin->poll) {
+        if ((s->ninflight > 0 || s->idle_poll) && s->plugin->poll) {
             pthread_mutex_unlock(&s->mu);
             int64_t t = wake - now;
-            s->plugin->poll(s, (int)(t < 1 ? 1 : t > 50 ? 50 : t));
+            /* idle: long enough to cost nothing, short enough that a new
+             * record waits little beyond its flush interval */
+            int cap = s->ninflight > 0 ? 50 : 100;
+            s->plugin->poll(s, (int)(t < 1 ? 1 : t > cap ? cap : t));
             continue;
         }
         wait_until(s, now, wake);

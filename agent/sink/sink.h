@@ -47,6 +47,7 @@ struct hf_sink {
     /* worker-only state */
     struct hf_batch *inflight;
     int ninflight;
+    bool idle_poll; /* poll() also with nothing in flight (hf_sink_poll_when_idle) */
     struct hf_batch *waiting; /* batches waiting for their retry time */
     struct hf_batch *done;    /* completed, to be settled */
     int64_t auth_log_mono_ms;

@@ -59,6 +59,7 @@ struct dd_options {
     int compression;
     char *prefix, *host;
     struct hf_tls_conf tls;
+    bool agent_metrics;
 };
 
 #define OPT(m) HF_OPT_AT(struct dd_options, m)
@@ -79,6 +80,8 @@ static const struct hf_option dd_options[] = {
     {.name = "prefix", .type = HF_OPT_STR, .help = "prepended to every metric name", OPT(prefix)},
     {.name = "host", .type = HF_OPT_STR, .help = "host resource of every series; default: the hostname", OPT(host)},
     {.name = "tls", .type = HF_OPT_OBJ, .sub = tls_options},
+    {.name = "agent_metrics", .type = HF_OPT_BOOL, .def = "false",
+     .help = "also send the agent's own hookfwd.* health metrics, once an interval", OPT(agent_metrics)},
     {0}};
 
 /* One interval's aggregation, from its first point to the last answer. */
@@ -122,6 +125,9 @@ struct dd_ctx {
     char *url;
     struct hf_http_headers *headers; /* holds the API key: wiped on destroy */
     const char *prefix;
+    bool agent_metrics;
+    struct hf_dd_health health;
+    int64_t health_upto_s; /* the interval whose health was sent last */
     struct hf_dd_tags tags;
     struct hf_dd_encoder enc;
     int64_t interval_s, grace_ms;
@@ -478,9 +484,44 @@ static void start_due(struct dd_ctx *c)
     }
 }
 
+struct health_add {
+    struct dd_ctx *c;
+    int64_t start_s;
+    struct dd_interval *iv; /* made on the first point */
+};
+
+static void health_add(void *arg, const struct hf_point *pt)
+{
+    struct health_add *h = arg;
+    if (!h->iv)
+        h->iv = interval_get(h->c, h->start_s);
+    size_t name_len, klen = hf_dd_point_key(h->c->prefix, &h->c->tags, pt, &h->c->scratch, &name_len);
+    if (klen > 0)
+        hf_dd_bucket_add(&h->iv->agg, h->c->scratch.data, klen, name_len, pt->type, pt->value);
+}
+
+/* agent_metrics: once an interval has passed, what the agent counted during
+ * it goes into it (still open: intervals are sealed a grace period late). */
+static void health_tick(struct dd_ctx *c)
+{
+    int64_t now_s = hf_now_ms() / 1000;
+    int64_t done = floor_to(now_s, c->interval_s) - c->interval_s;
+    if (c->health_upto_s == 0) {
+        c->health_upto_s = done; /* counts from the start go into the first full interval */
+        return;
+    }
+    if (done <= c->health_upto_s)
+        return;
+    c->health_upto_s = done;
+    struct health_add h = {c, done < c->sealed_upto_s ? c->sealed_upto_s : done, NULL};
+    hf_dd_health_collect(&c->health, health_add, &h);
+}
+
 static void dd_poll(struct hf_sink *s, int timeout_ms)
 {
     struct dd_ctx *c = hf_sink_state(s);
+    if (c->agent_metrics)
+        health_tick(c);
     seal_due(s, hf_sink_stopping(s));
     start_due(c);
     int wait = (int)next_deadline(s, hf_mono_ms(), timeout_ms);
@@ -603,6 +644,9 @@ static int dd_init(struct hf_sink *s, struct hf_cerr *err)
     for (size_t i = 0; i < o->tags.n; i++)
         hf_dd_tags_add(&c->tags, o->tags.v[i]);
     c->prefix = o->prefix;
+    c->agent_metrics = o->agent_metrics;
+    if (c->agent_metrics)
+        hf_sink_poll_when_idle(s, true);
     init_url(o, c);
     char why[200] = "cannot build the request headers";
     struct hf_http_client_opts ho = {.timeout_ms = o->timeout_ms, .tls = &o->tls, .max_inflight = MAX_ACTIVE,
@@ -658,6 +702,7 @@ static void dd_destroy(struct hf_sink *s)
     hf_http_headers_free(c->headers);
     hf_dd_encoder_free(&c->enc);
     hf_dd_tags_free(&c->tags);
+    hf_dd_health_free(&c->health);
     hf_buf_free(&c->scratch);
     free(c->url);
     free(c);

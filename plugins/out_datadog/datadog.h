@@ -7,6 +7,7 @@
 #define HF_OUT_DATADOG_H
 
 #include "dd_names.h"
+#include "health.h"
 #include "record.h"
 #include "util.h"
 
@@ -93,5 +94,23 @@ typedef void (*hf_dd_emit_fn)(void *arg, size_t lo, size_t hi, struct hf_buf *bo
  * (the intake then answers 413). Returns the number of bodies emitted. */
 size_t hf_dd_encode(struct hf_dd_encoder *e, const struct hf_dd_bucket *b, size_t lo, size_t hi, hf_dd_emit_fn emit,
                     void *arg);
+
+/* ---- agent_metrics (dd_health.c) --------------------------------------- */
+
+struct hf_dd_health {
+    struct hf_health_sample *smp;
+    size_t cap;
+    struct {
+        char *key;
+        unsigned long long value;
+    } *prev; /* counters' totals at the previous call */
+    size_t nprev, prev_cap;
+};
+
+/* Takes the agent's health snapshot and calls add() with each point:
+ * counters as what they counted since the previous call, gauges as they
+ * are. Nothing when no agent runs in this process. */
+void hf_dd_health_collect(struct hf_dd_health *h, void (*add)(void *arg, const struct hf_point *pt), void *arg);
+void hf_dd_health_free(struct hf_dd_health *h);
 
 #endif

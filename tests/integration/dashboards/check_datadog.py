@@ -1,15 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 """Datadog dashboard and monitor queries against the metrics hookfwd emits.
 
-    check_datadog.py emitted --receiver URL [--dogstatsd FILE] --prefix P --out FILE
-        what a live agent sent: every series the Datadog intake peer accepted
-        (names without the prefix P, or with it when P is "-"), or every
-        DogStatsD line captured, as {name: {"type", "tags": {key: [values]}}}
+    check_datadog.py emitted (--receiver URL... | --dogstatsd FILE) --out FILE
+        what a live agent sent: every series the Datadog intake peers
+        accepted, or every DogStatsD line captured, as
+        {name: {"type", "tags": {key: [values]}}}
     check_datadog.py table --metrics FILE --kind KIND --emitted FILE
         the binary's own list (`hookfwd dashboard --metrics`, from its rule
         tables) names exactly what the agent emitted, with the same types
         and tag keys
     check_datadog.py queries --emitted FILE [--prefix P] Dashboard FILE... Monitor FILE...
+        (with --prefix, every metric must carry it)
         every metric a widget or monitor queries was emitted, with the tags
         it filters and groups by (and, for a literal tag value, that value),
         aggregations the metric type allows, formulas over defined queries,
@@ -40,7 +41,8 @@ problems = []
 
 
 def problem(msg):
-    problems.append(msg)
+    if msg not in problems:
+        problems.append(msg)
 
 
 def emitted_cmd(a):
@@ -71,14 +73,9 @@ def emitted_cmd(a):
                         tags = p[1:].split(",")
                 add(name, types.get(parts[1], parts[1]), tags)
     else:
-        series = json.load(urllib.request.urlopen(a.receiver + "/_series"))["series"]
-        for s in series:
-            name = s["metric"]
-            if a.prefix != "-":
-                if not name.startswith(a.prefix + "."):
-                    continue
-                name = name[len(a.prefix) + 1:]
-            add(name, {1: "count", 2: "rate", 3: "gauge"}.get(s.get("type", 0), "unspecified"), s.get("tags", []))
+        for url in a.receiver:
+            for s in json.load(urllib.request.urlopen(url + "/_series"))["series"]:
+                add(s["metric"], {1: "count", 2: "rate", 3: "gauge"}.get(s.get("type", 0), "unspecified"), s.get("tags", []))
     if not out:
         problem("nothing was emitted")
     with open(a.out, "w") as f:
@@ -120,11 +117,8 @@ class Ctx:
 
 def check_selector(ctx, m, where):
     name = m.group("metric")
-    if ctx.prefix:
-        if not name.startswith(ctx.prefix + "."):
-            problem("%s: %s does not carry the prefix %s" % (where, name, ctx.prefix))
-            return
-        name = name[len(ctx.prefix) + 1:]
+    if ctx.prefix and not name.startswith(ctx.prefix + "."):
+        problem("%s: %s does not carry the prefix %s" % (where, name, ctx.prefix))
     ctx.metrics.add(name)
     e = ctx.emitted.get(name)
     if not e:
@@ -297,9 +291,8 @@ def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
     e = sub.add_parser("emitted")
-    e.add_argument("--receiver")
+    e.add_argument("--receiver", action="append", default=[])
     e.add_argument("--dogstatsd")
-    e.add_argument("--prefix", default="")
     e.add_argument("--out", required=True)
     t = sub.add_parser("table")
     t.add_argument("--metrics", required=True)

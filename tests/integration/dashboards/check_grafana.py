@@ -1,7 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """The Grafana dashboard against a live agent's /metrics.
 
-    check_grafana.py --metrics FILE --promql "node promql.mjs" DASHBOARD.json
+    check_grafana.py --metrics FILE --promql "node promql.mjs" [--table FILE] DASHBOARD.json
+
+With --table (the output of `hookfwd dashboard --metrics`), its prometheus
+lines must name exactly the families of the live /metrics, with their types
+and labels.
 
 Every PromQL expression (panel targets and query variables) is parsed with
 Prometheus' own grammar (promql.mjs) and may name only metric families of
@@ -29,6 +33,9 @@ def problem(msg):
     problems.append(msg)
 
 
+TYPES = {}
+
+
 def parse_metrics(path):
     """{series name: {label: set(values)}} from Prometheus text."""
     series = {}
@@ -36,6 +43,9 @@ def parse_metrics(path):
     label_re = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?')
     for line in open(path):
         line = line.rstrip("\n")
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            TYPES[name] = kind
         if not line or line.startswith("#"):
             continue
         m = line_re.match(line)
@@ -71,10 +81,30 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--metrics", required=True)
     ap.add_argument("--promql", required=True)
+    ap.add_argument("--table")
     ap.add_argument("dashboard")
     a = ap.parse_args()
     live = parse_metrics(a.metrics)
     d = json.load(open(a.dashboard))
+    if a.table:
+        table = {}
+        for line in open(a.table):
+            cols = line.rstrip("\n").split("\t")
+            if cols[0] == "prometheus":
+                table[cols[1]] = (cols[2], sorted(x for x in cols[3].split(",") if x))
+        for name, kind in sorted(TYPES.items()):
+            labels = set()
+            for sname, ls in live.items():
+                if sname == name or (kind == "histogram" and sname in (name + "_bucket", name + "_sum", name + "_count")):
+                    labels |= set(ls) - {"le"}
+            if name not in table:
+                problem("/metrics has %s, which --metrics does not list" % name)
+            elif table[name] != (kind, sorted(labels)):
+                problem("%s: --metrics says %s %s, /metrics has %s %s" % (name, table[name][0], table[name][1],
+                                                                      kind, sorted(labels)))
+        for name in sorted(set(table) - set(TYPES)):
+            problem("--metrics lists %s, which /metrics does not have" % name)
+        print("%d families of /metrics match --metrics" % len(TYPES))
 
     variables = {v["name"]: v for v in d.get("templating", {}).get("list", [])}
     ds = [v for v in variables.values() if v["type"] == "datasource"]
