@@ -90,6 +90,7 @@ struct hf_http_server {
 
 static void conn_free(struct conn *c)
 {
+    struct worker *w = c->w;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -109,6 +110,10 @@ static void conn_free(struct conn *c)
     hf_frame_free(&c->fr);
     hf_buf_free(&c->resp.body);
     free(c);
+    /* a stopping worker ends with its last connection (answers given
+     * during the stop are written first) */
+    if (w->stopping && w->nconns == 0)
+        event_base_loopexit(w->base, NULL);
 }
 
 static void arm_timer(struct conn *c)
@@ -378,9 +383,10 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     struct hf_http_server *s = w->srv;
     if (atomic_fetch_add(&s->conns, 1) >= s->lim.max_connections || atomic_load(&s->stopping)) {
         atomic_fetch_sub(&s->conns, 1);
+#define BUSY_BODY "{\"status\":\"error\",\"error\":\"too many connections\"}"
+        _Static_assert(sizeof(BUSY_BODY) - 1 == 49, "Content-Length of the busy answer");
         static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                                   "Content-Length: 52\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
-                                   "{\"status\":\"error\",\"error\":\"too many connections\"}  ";
+                                   "Content-Length: 49\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" BUSY_BODY;
         ssize_t wr = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
         (void)wr;
         close(fd);
@@ -494,8 +500,6 @@ static void on_resume(evutil_socket_t fd, short what, void *arg)
         free(rev);
         rev = n;
     }
-    if (w->stopping && w->npending == 0)
-        event_base_loopexit(w->base, NULL);
 }
 
 static void on_stop(evutil_socket_t fd, short what, void *arg)
@@ -508,16 +512,15 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
         w->lis = NULL;
     }
     /* what is left is idle, half-received, or waiting for its answer: the
-     * first two close now, the last when the answer has been written */
+     * first two close now, the last when the answer has been written (the
+     * loop ends with the last connection, in conn_free) */
     w->stopping = true;
     for (struct conn *c = w->conns, *n; c; c = n) {
         n = c->next;
-        if (c->pending)
-            c->dead = true;
-        else
+        if (!c->pending)
             conn_free(c);
     }
-    if (w->npending == 0)
+    if (w->nconns == 0)
         event_base_loopexit(w->base, NULL);
 }
 
