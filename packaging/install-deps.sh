@@ -14,7 +14,6 @@ PACKAGES="
     git
     libevent-dev
     libssl-dev
-    libjson-c-dev
     libyaml-dev
     libcurl4-openssl-dev
     librdkafka-dev
@@ -50,7 +49,9 @@ PACKAGES="
 "
 # what each is for:
 #   build-essential cmake pkg-config git   the build (git: changelog date)
-#   lib*-dev zlib1g-dev                    the agent's libraries
+#   lib*-dev zlib1g-dev                    the agent's libraries (llhttp and
+#                                          yyjson are pinned in third_party/:
+#                                          Debian 12 has no usable version)
 #   libcmocka-dev                          unit tests
 #   curl ca-certificates python3 openssl   integration tests (clients,
 #                                          test receivers, certificates)

@@ -205,8 +205,7 @@ static void put_meta(struct hf_buf *b, const char *key, const char *val)
 
 /* The text is built in a buffer kept per thread, then copied into the
  * record's arena: a fresh buffer per record meant one or two mallocs of a
- * kilobyte or more per event, each of which makes glibc consolidate the
- * small chunks json-c just freed. */
+ * kilobyte or more per event. */
 static pthread_key_t seal_key;
 static pthread_once_t seal_once = PTHREAD_ONCE_INIT;
 

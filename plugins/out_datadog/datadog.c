@@ -33,7 +33,7 @@
 #include "http_client.h"
 #include "plugin.h"
 
-#include <json-c/json.h>
+#include <yyjson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,18 +354,22 @@ static void payload_start(struct dd_ctx *c, struct dd_payload *p)
 static void response_reason(const struct hf_http_result *res, char *out, size_t outlen)
 {
     int n = snprintf(out, outlen, "HTTP %ld", res->status);
-    json_object *o = res->body_len ? json_tokener_parse(res->body) : NULL;
-    json_object *errs = NULL;
-    if (o && json_object_object_get_ex(o, "errors", &errs) && json_object_is_type(errs, json_type_array)) {
-        for (size_t i = 0; i < json_object_array_length(errs) && n > 0 && (size_t)n < outlen; i++) {
-            const char *t = json_object_get_string(json_object_array_get_idx(errs, i));
+    yyjson_doc *doc = res->body_len ? yyjson_read(res->body, res->body_len, 0) : NULL;
+    yyjson_val *errs = yyjson_obj_get(yyjson_doc_get_root(doc), "errors");
+    if (yyjson_is_arr(errs)) {
+        size_t i, max;
+        yyjson_val *e;
+        yyjson_arr_foreach(errs, i, max, e)
+        {
+            if (n <= 0 || (size_t)n >= outlen)
+                break;
+            const char *t = yyjson_get_str(e);
             n += snprintf(out + n, outlen - (size_t)n, "%s%s", i ? "; " : ": ", t ? t : "");
         }
     } else if (res->body_len && n > 0 && (size_t)n < outlen) {
         snprintf(out + n, outlen - (size_t)n, ": %.200s", res->body);
     }
-    if (o)
-        json_object_put(o);
+    yyjson_doc_free(doc);
 }
 
 static void payload_end(struct hf_sink *s, struct dd_payload *p)

@@ -4,31 +4,22 @@
  * query's {"acks":{...}} answer. */
 #include "splunk.h"
 
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yyjson.h>
 
-static json_object *parse_json(const char *body, size_t len)
+static yyjson_doc *parse_json(const char *body, size_t len)
 {
     if (!body || len == 0 || len > (1u << 20))
         return NULL;
-    json_tokener *tok = json_tokener_new();
-    json_object *o = json_tokener_parse_ex(tok, body, (int)len);
-    if (json_tokener_get_error(tok) != json_tokener_success) {
-        json_object_put(o);
-        o = NULL;
-    }
-    json_tokener_free(tok);
-    return o;
+    return yyjson_read(body, len, 0);
 }
 
-static int64_t get_int(json_object *o, const char *key, int64_t dflt)
+static int64_t get_int(yyjson_val *o, const char *key, int64_t dflt)
 {
-    json_object *v;
-    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-        return dflt;
-    return json_object_get_int64(v);
+    yyjson_val *v = yyjson_obj_get(o, key);
+    return yyjson_is_int(v) ? yyjson_get_sint(v) : dflt;
 }
 
 /* Keeps a printable prefix of a body that is not HEC JSON (a proxy's HTML
@@ -48,19 +39,20 @@ void hf_splunk_parse_reply(long status, const char *body, size_t len, struct hf_
     out->code = -1;
     out->invalid_event = -1;
     out->ack_id = -1;
-    json_object *o = parse_json(body, len);
-    if (!o || !json_object_is_type(o, json_type_object)) {
+    yyjson_doc *doc = parse_json(body, len);
+    yyjson_val *o = yyjson_doc_get_root(doc);
+    if (!yyjson_is_obj(o)) {
         copy_text(out->text, sizeof(out->text), body, len);
-        json_object_put(o);
+        yyjson_doc_free(doc);
         return;
     }
     out->code = (int)get_int(o, "code", -1);
     out->invalid_event = (long)get_int(o, "invalid-event-number", -1);
     out->ack_id = get_int(o, "ackId", -1);
-    json_object *t;
-    if (json_object_object_get_ex(o, "text", &t) && json_object_is_type(t, json_type_string))
-        snprintf(out->text, sizeof(out->text), "%s", json_object_get_string(t));
-    json_object_put(o);
+    const char *t = yyjson_get_str(yyjson_obj_get(o, "text"));
+    if (t)
+        snprintf(out->text, sizeof(out->text), "%s", t);
+    yyjson_doc_free(doc);
 }
 
 static enum hf_splunk_class classify_400(int code)
@@ -97,19 +89,22 @@ enum hf_splunk_class hf_splunk_classify(const struct hf_splunk_reply *r)
 
 int hf_splunk_parse_acks(const char *body, size_t len, void (*fn)(void *arg, int64_t id), void *arg)
 {
-    json_object *o = parse_json(body, len), *acks;
+    yyjson_doc *doc = parse_json(body, len);
+    yyjson_val *acks = yyjson_obj_get(yyjson_doc_get_root(doc), "acks");
     int rc = -1;
-    if (o && json_object_object_get_ex(o, "acks", &acks) && json_object_is_type(acks, json_type_object)) {
+    if (yyjson_is_obj(acks)) {
         rc = 0;
-        json_object_object_foreach(acks, key, val)
+        size_t idx, max;
+        yyjson_val *k, *val;
+        yyjson_obj_foreach(acks, idx, max, k, val)
         {
+            const char *key = yyjson_get_str(k);
             char *end;
             long long id = strtoll(key, &end, 10);
-            if (*key && !*end && id >= 0 && json_object_is_type(val, json_type_boolean) &&
-                json_object_get_boolean(val))
+            if (*key && !*end && id >= 0 && yyjson_is_true(val))
                 fn(arg, (int64_t)id);
         }
     }
-    json_object_put(o);
+    yyjson_doc_free(doc);
     return rc;
 }

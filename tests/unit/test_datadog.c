@@ -7,7 +7,7 @@
 
 #include "../../plugins/out_datadog/datadog.h"
 
-#include <json-c/json.h>
+#include "json_test.h"
 #include <math.h>
 #include <zlib.h>
 
@@ -289,73 +289,76 @@ static char *inflate_body(const struct hf_buf *body, int wbits, size_t *out_len)
     return out;
 }
 
-static json_object *get(json_object *o, const char *k)
+static yyjson_val *get(yyjson_val *o, const char *k)
 {
-    json_object *v = NULL;
-    if (!json_object_object_get_ex(o, k, &v))
+    yyjson_val *v = NULL;
+    if (!((v = yyjson_obj_get(o, k)) != NULL))
         fail_msg("member %s missing", k);
     return v;
 }
 
 /* The v2 schema, strictly: what datadog_receiver.py checks too. */
-static void check_series_schema(json_object *s, int64_t ts, int64_t interval)
+static void check_series_schema(yyjson_val *s, int64_t ts, int64_t interval)
 {
-    json_object_object_foreach(s, key, val)
+    size_t idx, max;
+    yyjson_val *kv, *val;
+    yyjson_obj_foreach(s, idx, max, kv, val)
     {
+        const char *key = yyjson_get_str(kv);
         (void)val;
         assert_true(!strcmp(key, "metric") || !strcmp(key, "type") || !strcmp(key, "interval") ||
                     !strcmp(key, "points") || !strcmp(key, "tags") || !strcmp(key, "resources"));
     }
-    const char *metric = json_object_get_string(get(s, "metric"));
+    const char *metric = yyjson_get_str(get(s, "metric"));
     assert_true(metric[0] >= 'a' && metric[0] <= 'z');
     assert_true(strlen(metric) <= 200);
-    assert_true(json_object_is_type(get(s, "type"), json_type_int));
-    int type = json_object_get_int(get(s, "type"));
+    assert_true(yyjson_is_int(get(s, "type")));
+    int type = (int)tj_int(get(s, "type"));
     assert_true(type == 1 || type == 3);
-    json_object *iv = NULL;
-    bool has_iv = json_object_object_get_ex(s, "interval", &iv);
+    yyjson_val *iv = NULL;
+    bool has_iv = ((iv = yyjson_obj_get(s, "interval")) != NULL);
     assert_true(has_iv == (type == 1));
     if (has_iv)
-        assert_int_equal(json_object_get_int64(iv), interval);
-    json_object *pts = get(s, "points");
-    assert_int_equal(json_object_array_length(pts), 1);
-    json_object *p = json_object_array_get_idx(pts, 0);
-    assert_true(json_object_is_type(get(p, "timestamp"), json_type_int));
-    assert_int_equal(json_object_get_int64(get(p, "timestamp")), ts);
-    json_object *v = get(p, "value");
-    assert_true(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double));
-    json_object *tags = get(s, "tags");
-    for (size_t i = 0; i < json_object_array_length(tags); i++) {
-        const char *t = json_object_get_string(json_object_array_get_idx(tags, i));
+        assert_int_equal(tj_int(iv), interval);
+    yyjson_val *pts = get(s, "points");
+    assert_int_equal(yyjson_arr_size(pts), 1);
+    yyjson_val *p = yyjson_arr_get(pts, 0);
+    assert_true(yyjson_is_int(get(p, "timestamp")));
+    assert_int_equal(tj_int(get(p, "timestamp")), ts);
+    yyjson_val *v = get(p, "value");
+    assert_true(yyjson_is_int(v) || yyjson_is_real(v));
+    yyjson_val *tags = get(s, "tags");
+    for (size_t i = 0; i < yyjson_arr_size(tags); i++) {
+        const char *t = yyjson_get_str(yyjson_arr_get(tags, i));
         assert_true(t[0] >= 'a' && t[0] <= 'z');
         assert_true(t[strlen(t) - 1] != ':');
         assert_true(strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789_-:./") == strlen(t));
     }
-    json_object *res = get(s, "resources");
-    assert_int_equal(json_object_array_length(res), 1);
-    json_object *r0 = json_object_array_get_idx(res, 0);
-    assert_string_equal(json_object_get_string(get(r0, "type")), "host");
-    assert_string_equal(json_object_get_string(get(r0, "name")), "agent-01");
+    yyjson_val *res = get(s, "resources");
+    assert_int_equal(yyjson_arr_size(res), 1);
+    yyjson_val *r0 = yyjson_arr_get(res, 0);
+    assert_string_equal(yyjson_get_str(get(r0, "type")), "host");
+    assert_string_equal(yyjson_get_str(get(r0, "name")), "agent-01");
 }
 
-static json_object *find_series(json_object *arr, const char *metric, const char *tag)
+static yyjson_val *find_series(yyjson_val *arr, const char *metric, const char *tag)
 {
-    for (size_t i = 0; i < json_object_array_length(arr); i++) {
-        json_object *s = json_object_array_get_idx(arr, i);
-        if (strcmp(json_object_get_string(get(s, "metric")), metric) != 0)
+    for (size_t i = 0; i < yyjson_arr_size(arr); i++) {
+        yyjson_val *s = yyjson_arr_get(arr, i);
+        if (strcmp(yyjson_get_str(get(s, "metric")), metric) != 0)
             continue;
-        json_object *tags = get(s, "tags");
-        for (size_t k = 0; k < json_object_array_length(tags); k++)
-            if (!strcmp(json_object_get_string(json_object_array_get_idx(tags, k)), tag))
+        yyjson_val *tags = get(s, "tags");
+        for (size_t k = 0; k < yyjson_arr_size(tags); k++)
+            if (!strcmp(yyjson_get_str(yyjson_arr_get(tags, k)), tag))
                 return s;
     }
     fail_msg("no series %s{%s}", metric, tag);
     return NULL;
 }
 
-static double value_of(json_object *s)
+static double value_of(yyjson_val *s)
 {
-    return json_object_get_double(get(json_object_array_get_idx(get(s, "points"), 0), "value"));
+    return yyjson_get_num(get(yyjson_arr_get(get(s, "points"), 0), "value"));
 }
 
 static void test_encode_schema(void **state)
@@ -386,26 +389,26 @@ static void test_encode_schema(void **state)
         size_t len;
         char *json = inflate_body(&bs.body[0], wbits[m], &len);
         assert_int_equal(len, bs.raw[0]);
-        json_object *root = json_tokener_parse(json);
+        yyjson_val *root = tj_parse(json, len);
         assert_non_null(root);
-        assert_int_equal(json_object_object_length(root), 1);
-        json_object *arr = get(root, "series");
+        assert_int_equal(yyjson_obj_size(root), 1);
+        yyjson_val *arr = get(root, "series");
         /* 3 risk_score distributions expand to 5 series each */
-        assert_int_equal(json_object_array_length(arr), b.n + 3 * 4);
-        for (size_t i = 0; i < json_object_array_length(arr); i++)
-            check_series_schema(json_object_array_get_idx(arr, i), 1795453200, 10);
-        json_object *s = find_series(arr, "omega.decision.risk_score.count", "outcome:block");
-        assert_int_equal(json_object_get_int(get(s, "type")), 1);
+        assert_int_equal(yyjson_arr_size(arr), b.n + 3 * 4);
+        for (size_t i = 0; i < yyjson_arr_size(arr); i++)
+            check_series_schema(yyjson_arr_get(arr, i), 1795453200, 10);
+        yyjson_val *s = find_series(arr, "omega.decision.risk_score.count", "outcome:block");
+        assert_int_equal((int)tj_int(get(s, "type")), 1);
         assert_true(value_of(s) == 1.0);
         s = find_series(arr, "omega.decision.risk_score.avg", "outcome:escalate");
-        assert_int_equal(json_object_get_int(get(s, "type")), 3);
+        assert_int_equal((int)tj_int(get(s, "type")), 3);
         assert_true(value_of(s) == 0.85);
         s = find_series(arr, "sentinelayer.scan.findings", "severity:p1");
-        assert_int_equal(json_object_get_int(get(s, "type")), 3);
+        assert_int_equal((int)tj_int(get(s, "type")), 3);
         assert_true(value_of(s) == 2.0);
         s = find_series(arr, "sentinelayer.scan.cost_usd", "env:prod");
         assert_true(value_of(s) == 0.0042);
-        json_object_put(root);
+        tj_free_all();
         free(json);
         bodies_free(&bs);
         hf_dd_encoder_free(&e);
@@ -460,10 +463,10 @@ static void check_split(enum hf_dd_compression mode, int wbits, size_t max_wire,
         char *json = inflate_body(&bs.body[i], wbits, &len);
         assert_int_equal(len, bs.raw[i]);
         assert_true(len <= max_raw);
-        json_object *root = json_tokener_parse(json);
+        yyjson_val *root = tj_parse(json, len);
         assert_non_null(root);
-        total += json_object_array_length(get(root, "series"));
-        json_object_put(root);
+        total += yyjson_arr_size(get(root, "series"));
+        tj_free_all();
         free(json);
     }
     assert_int_equal(next, b.n);

@@ -6,7 +6,7 @@
 
 #include "../../plugins/out_splunk/splunk.h"
 
-#include <json-c/json.h>
+#include "json_test.h"
 #include <zlib.h>
 
 #define RECEIVED_MS 1795453200123LL
@@ -76,46 +76,32 @@ static char *encode(struct env *e, struct hf_record **recs, size_t n, size_t *le
 }
 
 /* Splits concatenated JSON objects; returns how many were parsed. */
-static size_t split_objects(const char *text, size_t len, json_object **objs, size_t max)
+static size_t split_objects(const char *text, size_t len, yyjson_val **objs, size_t max)
 {
-    size_t n = 0, off = 0;
-    json_tokener *tok = json_tokener_new();
-    while (off < len && n < max) {
-        while (off < len && (text[off] == '\n' || text[off] == ' '))
-            off++;
-        if (off == len)
-            break;
-        json_tokener_reset(tok);
-        json_object *o = json_tokener_parse_ex(tok, text + off, (int)(len - off));
-        assert_int_equal(json_tokener_get_error(tok), json_tokener_success);
-        objs[n++] = o;
-        off += json_tokener_get_parse_end(tok);
-    }
-    json_tokener_free(tok);
-    return n;
+    return tj_parse_many(text, len, objs, max);
 }
 
-static json_object *get(json_object *o, const char *key)
+static yyjson_val *get(yyjson_val *o, const char *key)
 {
-    json_object *v = NULL;
-    if (!json_object_object_get_ex(o, key, &v))
-        fail_msg("missing key %s in %s", key, json_object_to_json_string(o));
+    yyjson_val *v = NULL;
+    if (!((v = yyjson_obj_get(o, key)) != NULL))
+        fail_msg("missing key %s in an object of %zu members", key, yyjson_obj_size(o));
     return v;
 }
 
-static const char *get_str(json_object *o, const char *key)
+static const char *get_str(yyjson_val *o, const char *key)
 {
-    json_object *v = get(o, key);
-    assert_true(json_object_is_type(v, json_type_string));
-    return json_object_get_string(v);
+    yyjson_val *v = get(o, key);
+    assert_true(yyjson_is_str(v));
+    return yyjson_get_str(v);
 }
 
-static void assert_keys(json_object *o, const char *const *keys)
+static void assert_keys(yyjson_val *o, const char *const *keys)
 {
     size_t n = 0;
     for (; keys[n]; n++)
         get(o, keys[n]);
-    assert_int_equal((size_t)json_object_object_length(o), n);
+    assert_int_equal((size_t)yyjson_obj_size(o), n);
 }
 
 static void test_event_envelope(void **state)
@@ -128,33 +114,33 @@ static void test_event_envelope(void **state)
     /* time is written with exactly three decimals: 2026-01-14T12:00:00Z */
     assert_non_null(strstr(text, "{\"time\":1768392000.000,"));
     assert_int_equal(text[len - 1], '\n');
-    json_object *objs[4];
+    yyjson_val *objs[4];
     assert_int_equal(split_objects(text, len, objs, 4), 1);
-    json_object *o = objs[0];
+    yyjson_val *o = objs[0];
     static const char *const keys[] = {"time", "host", "source", "sourcetype", "index", "event", "fields", NULL};
     assert_keys(o, keys);
-    assert_true(json_object_is_type(get(o, "time"), json_type_double));
+    assert_true(yyjson_is_real(get(o, "time")));
     assert_string_equal(get_str(o, "host"), "agent01");
     assert_string_equal(get_str(o, "source"), "omega");
     assert_string_equal(get_str(o, "sourcetype"), "hookfwd:omega");
     assert_string_equal(get_str(o, "index"), "security");
-    json_object *ev = get(o, "event");
-    assert_true(json_object_is_type(ev, json_type_object));
+    yyjson_val *ev = get(o, "event");
+    assert_true(yyjson_is_obj(ev));
     assert_string_equal(get_str(ev, "event_id"), "dec_abc123");
     assert_string_equal(get_str(ev, "timestamp"), "2026-01-14T12:00:00Z");
-    json_object *data = get(ev, "data");
-    assert_true(json_object_get_double(get(data, "decision.risk_score")) == 0.85);
+    yyjson_val *data = get(ev, "data");
+    assert_true(yyjson_get_num(get(data, "decision.risk_score")) == 0.85);
     assert_string_equal(get_str(data, "decision.outcome"), "ESCALATE");
-    assert_int_equal(json_object_array_length(get(data, "decision.policy_matches")), 2);
+    assert_int_equal(yyjson_arr_size(get(data, "decision.policy_matches")), 2);
     /* the event is the record's JSON, byte for byte */
     assert_non_null(strstr(text, r->json));
-    json_object *f = get(o, "fields");
+    yyjson_val *f = get(o, "fields");
     static const char *const fkeys[] = {"event_type", "severity", "idempotency_key", NULL};
     assert_keys(f, fkeys);
     assert_string_equal(get_str(f, "event_type"), "decision.escalated");
     assert_string_equal(get_str(f, "severity"), "high");
     assert_string_equal(get_str(f, "idempotency_key"), "dec_abc123:decision.escalated");
-    json_object_put(o);
+    tj_free_all();
     free(text);
     hf_record_unref(r);
     close_env(e);
@@ -177,27 +163,27 @@ static void test_time_and_overrides(void **state)
         size_t len;
         char *text = encode(e, &r, 1, &len);
         assert_memory_equal(text, cases[i].text, strlen(cases[i].text));
-        json_object *objs[2];
+        yyjson_val *objs[2];
         assert_int_equal(split_objects(text, len, objs, 2), 1);
         /* no index option: no index key, so the token's default applies */
-        assert_false(json_object_object_get_ex(objs[0], "index", NULL));
+        assert_false((yyjson_obj_get(objs[0], "index") != NULL));
         assert_string_equal(get_str(objs[0], "sourcetype"), "custom:\"st\"");
         assert_string_equal(get_str(objs[0], "source"), "sentinelayer");
         assert_string_equal(get_str(get(objs[0], "fields"), "idempotency_key"), "run-20260223-001");
-        json_object_put(objs[0]);
+        tj_free_all();
         free(text);
     }
     hf_record_unref(r);
     close_env(e);
 }
 
-static json_object *find_metric(json_object **objs, size_t n, const char *name)
+static yyjson_val *find_metric(yyjson_val **objs, size_t n, const char *name)
 {
     char key[200];
     snprintf(key, sizeof(key), "metric_name:%s", name);
     for (size_t i = 0; i < n; i++) {
-        json_object *f;
-        if (json_object_object_get_ex(objs[i], "fields", &f) && json_object_object_get_ex(f, key, NULL))
+        yyjson_val *f;
+        if (((f = yyjson_obj_get(objs[i], "fields")) != NULL) && (yyjson_obj_get(f, key) != NULL))
             return objs[i];
     }
     fail_msg("no metric event for %s", name);
@@ -206,7 +192,7 @@ static json_object *find_metric(json_object **objs, size_t n, const char *name)
 
 /* Every metric event: the envelope, one numeric metric_name:<name>, and
  * dimensions that are strings or arrays of strings. */
-static void check_metric_event(json_object *o)
+static void check_metric_event(yyjson_val *o)
 {
     static const char *const keys[] = {"time", "event", "host", "source", "sourcetype", "index", "fields", NULL};
     assert_keys(o, keys);
@@ -214,18 +200,21 @@ static void check_metric_event(json_object *o)
     assert_string_equal(get_str(o, "index"), "hookfwd_metrics");
     assert_string_equal(get_str(o, "sourcetype"), "hookfwd:omega");
     /* metric points are stamped with the receive time */
-    assert_true(json_object_get_double(get(o, "time")) == 1795453200.123);
+    assert_true(yyjson_get_num(get(o, "time")) == 1795453200.123);
     int names = 0;
-    json_object_object_foreach(get(o, "fields"), k, v)
+    size_t idx, max;
+    yyjson_val *kv, *v;
+    yyjson_obj_foreach(get(o, "fields"), idx, max, kv, v)
     {
+        const char *k = yyjson_get_str(kv);
         if (!strncmp(k, "metric_name:", 12)) {
             names++;
-            assert_true(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double));
-        } else if (json_object_is_type(v, json_type_array)) {
-            for (size_t i = 0; i < json_object_array_length(v); i++)
-                assert_true(json_object_is_type(json_object_array_get_idx(v, i), json_type_string));
+            assert_true(yyjson_is_int(v) || yyjson_is_real(v));
+        } else if (yyjson_is_arr(v)) {
+            for (size_t i = 0; i < yyjson_arr_size(v); i++)
+                assert_true(yyjson_is_str(yyjson_arr_get(v, i)));
         } else {
-            assert_true(json_object_is_type(v, json_type_string));
+            assert_true(yyjson_is_str(v));
         }
         assert_string_not_equal(k, "source"); /* the envelope carries it */
     }
@@ -240,32 +229,32 @@ static void test_metric_events(void **state)
     struct hf_record *r = build(e, "omega", "omega/decision.escalated.json");
     size_t len;
     char *text = encode(e, &r, 1, &len);
-    json_object *objs[16];
+    yyjson_val *objs[16];
     size_t n = split_objects(text, len, objs, 16);
     assert_int_equal(n, r->npoints);
     assert_int_equal(n, hf_splunk_count_objects(HF_TAKES_METRICS, r));
     for (size_t i = 0; i < n; i++)
         check_metric_event(objs[i]);
-    json_object *m = find_metric(objs, n, "omega.events");
-    assert_int_equal(json_object_get_int(get(get(m, "fields"), "metric_name:omega.events")), 1);
+    yyjson_val *m = find_metric(objs, n, "omega.events");
+    assert_int_equal((int)tj_int(get(get(m, "fields"), "metric_name:omega.events")), 1);
     assert_string_equal(get_str(get(m, "fields"), "event"), "decision.escalated");
     assert_string_equal(get_str(get(m, "fields"), "severity"), "high");
     /* a repeated tag key becomes one multi-value dimension */
     m = find_metric(objs, n, "omega.decision.count");
-    json_object *policy = get(get(m, "fields"), "policy");
-    assert_true(json_object_is_type(policy, json_type_array));
-    assert_int_equal(json_object_array_length(policy), 2);
-    assert_string_equal(json_object_get_string(json_object_array_get_idx(policy, 0)), "high_value_transfer");
-    assert_string_equal(json_object_get_string(json_object_array_get_idx(policy, 1)), "new_vendor");
+    yyjson_val *policy = get(get(m, "fields"), "policy");
+    assert_true(yyjson_is_arr(policy));
+    assert_int_equal(yyjson_arr_size(policy), 2);
+    assert_string_equal(yyjson_get_str(yyjson_arr_get(policy, 0)), "high_value_transfer");
+    assert_string_equal(yyjson_get_str(yyjson_arr_get(policy, 1)), "new_vendor");
     assert_string_equal(get_str(get(m, "fields"), "outcome"), "ESCALATE");
     m = find_metric(objs, n, "omega.decision.risk_score");
-    assert_true(json_object_get_double(get(get(m, "fields"), "metric_name:omega.decision.risk_score")) == 0.85);
+    assert_true(yyjson_get_num(get(get(m, "fields"), "metric_name:omega.decision.risk_score")) == 0.85);
     /* a tag named like HEC metadata is renamed, not allowed to collide */
     m = find_metric(objs, n, "test.hosted");
     assert_string_equal(get_str(get(m, "fields"), "tag.host"), "ESCALATE");
     assert_string_equal(get_str(m, "host"), "agent01");
     for (size_t i = 0; i < n; i++)
-        json_object_put(objs[i]);
+        tj_free_all();
     free(text);
     hf_record_unref(r);
     close_env(e);
@@ -279,18 +268,18 @@ static void test_both_in_order(void **state)
                                  build(e, "sentinelayer", "sentinelayer/scan.failed.json")};
     size_t len;
     char *text = encode(e, recs, 2, &len);
-    json_object *objs[32];
+    yyjson_val *objs[32];
     size_t n = split_objects(text, len, objs, 32);
     size_t want0 = hf_splunk_count_objects(HF_TAKES_BOTH, recs[0]);
     assert_int_equal(want0, 1 + recs[0]->npoints);
     assert_int_equal(n, want0 + 1 + recs[1]->npoints);
     /* each record's event comes first, then its metric events */
-    assert_true(json_object_is_type(get(objs[0], "event"), json_type_object));
+    assert_true(yyjson_is_obj(get(objs[0], "event")));
     assert_string_equal(get_str(objs[want0], "source"), "sentinelayer");
-    assert_true(json_object_is_type(get(objs[want0], "event"), json_type_object));
+    assert_true(yyjson_is_obj(get(objs[want0], "event")));
     assert_string_equal(get_str(objs[1], "event"), "metric");
     for (size_t i = 0; i < n; i++)
-        json_object_put(objs[i]);
+        tj_free_all();
     free(text);
     hf_record_unref(recs[0]);
     hf_record_unref(recs[1]);
