@@ -8,7 +8,7 @@
 
 #include "../../plugins/out_pagerduty/pagerduty.h"
 
-#include <json-c/json.h>
+#include "json_test.h"
 
 #define KEY "0123456789abcdef0123456789abcdef"
 
@@ -69,7 +69,7 @@ static const struct hf_pd_conf *load(const char *opts)
     return cfg->sinks[0].plugin_conf;
 }
 
-static json_object *encode(const struct hf_pd_conf *conf, const struct hf_record *r, int want_rc)
+static yyjson_val *encode(const struct hf_pd_conf *conf, const struct hf_record *r, int want_rc)
 {
     struct hf_buf b;
     hf_buf_init(&b, 0);
@@ -77,23 +77,23 @@ static json_object *encode(const struct hf_pd_conf *conf, const struct hf_record
     int rc = hf_pd_encode(conf, r, &b, why, sizeof(why));
     if (rc != want_rc)
         fail_msg("rc %d, wanted %d: %s", rc, want_rc, why);
-    json_object *m = json_tokener_parse(b.data);
+    yyjson_val *m = tj_parse(b.data, strlen(b.data));
     if (!m)
         fail_msg("not JSON: %s", b.data);
     hf_buf_free(&b);
     return m;
 }
 
-static json_object *get(json_object *o, const char *path)
+static yyjson_val *get(yyjson_val *o, const char *path)
 {
     char part[100];
     for (const char *p = path; o && *p;) {
         size_t n = strcspn(p, "/");
         snprintf(part, sizeof(part), "%.*s", (int)n, p);
-        json_object *next = NULL;
-        if (json_object_is_type(o, json_type_array))
-            next = json_object_array_get_idx(o, (size_t)strtoul(part, NULL, 10));
-        else if (!json_object_object_get_ex(o, part, &next))
+        yyjson_val *next = NULL;
+        if (yyjson_is_arr(o))
+            next = yyjson_arr_get(o, (size_t)strtoul(part, NULL, 10));
+        else if (!((next = yyjson_obj_get(o, part)) != NULL))
             return NULL;
         o = next;
         p += n + (p[n] == '/');
@@ -101,10 +101,10 @@ static json_object *get(json_object *o, const char *path)
     return o;
 }
 
-static const char *str(json_object *o, const char *path)
+static const char *str(yyjson_val *o, const char *path)
 {
-    json_object *v = get(o, path);
-    return v ? json_object_get_string(v) : NULL;
+    yyjson_val *v = get(o, path);
+    return v ? yyjson_get_str(v) : NULL;
 }
 
 static void test_trigger(void **state)
@@ -112,7 +112,7 @@ static void test_trigger(void **state)
     (void)state;
     const struct hf_pd_conf *conf = load("");
     struct hf_record *r = build("sentinelayer", "sentinelayer/scan.completed.json");
-    json_object *m = encode(conf, r, 0);
+    yyjson_val *m = encode(conf, r, 0);
     assert_string_equal(str(m, "routing_key"), KEY);
     assert_string_equal(str(m, "event_action"), "trigger");
     assert_string_equal(str(m, "dedup_key"), "run-20260223-001"); /* the idempotency key */
@@ -123,9 +123,9 @@ static void test_trigger(void **state)
     assert_string_equal(str(m, "payload/timestamp"), "2026-02-23T08:15:30.000Z");
     assert_null(get(m, "payload/component"));
     /* custom_details: the record's data, types kept */
-    assert_int_equal(json_object_get_int(get(m, "payload/custom_details/severity_counts.P1")), 2);
+    assert_int_equal((int)tj_int(get(m, "payload/custom_details/severity_counts.P1")), 2);
     assert_string_equal(str(m, "payload/custom_details/estimated_cost_usd"), "0.0042");
-    assert_true(json_object_is_type(get(m, "payload/custom_details/pr_number"), json_type_int));
+    assert_true(yyjson_is_int(get(m, "payload/custom_details/pr_number")));
     /* links from the fields that are URLs */
     assert_string_equal(str(m, "links/0/text"), "findings");
     assert_string_equal(str(m, "links/0/href"),
@@ -133,7 +133,7 @@ static void test_trigger(void **state)
     assert_string_equal(str(m, "links/1/text"), "summary");
     assert_null(get(m, "links/2"));
     assert_string_equal(str(m, "client"), "hookfwd");
-    json_object_put(m);
+    tj_free_all();
     hf_record_unref(r);
 
     /* OmegaEngine: severity high is PagerDuty's error by default; the
@@ -145,9 +145,9 @@ static void test_trigger(void **state)
     assert_string_equal(str(m, "dedup_key"), "dec_abc123:decision.escalated");
     assert_string_equal(str(m, "payload/summary"),
                         "decision.escalated: ESCALATE (risk 0.85) Transfer $100k to new vendor");
-    assert_int_equal(json_object_array_length(get(m, "payload/custom_details/decision.policy_matches")), 2);
+    assert_int_equal(yyjson_arr_size(get(m, "payload/custom_details/decision.policy_matches")), 2);
     assert_null(get(m, "links"));
-    json_object_put(m);
+    tj_free_all();
 
     /* templates and a severity map of the user's */
     conf = load("    summary: \"${data.decision.outcome}: ${data.decision.scenario}\"\n"
@@ -163,7 +163,7 @@ static void test_trigger(void **state)
     assert_string_equal(str(m, "payload/class"), "decision.escalated");
     assert_string_equal(str(m, "dedup_key"), "decision/dec_abc123");
     assert_string_equal(str(m, "payload/severity"), "critical");
-    json_object_put(m);
+    tj_free_all();
     hf_record_unref(r);
 }
 
@@ -178,7 +178,7 @@ static void test_limits(void **state)
     snprintf(body, sizeof(body), "{\"type\":\"t\",\"id\":\"%s\",\"s\":\"%s\"}", "i1", longv);
     struct hf_record *r = build_body("other", body);
     const struct hf_pd_conf *conf = load("    summary: \"\xc3\xa9${data.s}\"\n    dedup_key: \"${data.s}\"\n");
-    json_object *m = encode(conf, r, 1);
+    yyjson_val *m = encode(conf, r, 1);
     const char *s = str(m, "payload/summary");
     assert_int_equal(hf_utf8_chars(s, strlen(s)), HF_PD_MAX_SUMMARY);
     assert_int_equal(hf_utf8_check(s, strlen(s)), strlen(s));
@@ -189,11 +189,11 @@ static void test_limits(void **state)
     assert_int_equal(hf_utf8_check(k, strlen(k)), strlen(k));
     char k1[1100];
     snprintf(k1, sizeof(k1), "%s", k);
-    json_object_put(m);
+    tj_free_all();
     /* the same record gives the same shortened key (a resolve must find it) */
     m = encode(conf, r, 1);
     assert_string_equal(str(m, "dedup_key"), k1);
-    json_object_put(m);
+    tj_free_all();
     hf_record_unref(r);
     free(longv);
 
@@ -216,10 +216,10 @@ static void test_limits(void **state)
     char why[200];
     assert_int_equal(hf_pd_encode(conf, r, &out, why, sizeof(why)), 1);
     assert_true(out.len < HF_PD_MAX_EVENT);
-    m = json_tokener_parse(out.data);
+    m = tj_parse(out.data, strlen(out.data));
     assert_non_null(strstr(str(m, "payload/custom_details/hookfwd"), "past PagerDuty's 512 KB limit"));
     assert_string_equal(str(m, "payload/custom_details/idempotency_key"), "h1");
-    json_object_put(m);
+    tj_free_all();
     hf_buf_free(&out);
     hf_record_unref(r);
 }
@@ -240,13 +240,13 @@ static void test_resolve(void **state)
     assert_int_equal(hf_pd_action_of(conf, blocked), HF_PD_TRIGGER);
     assert_int_equal(hf_pd_action_of(conf, passed), HF_PD_RESOLVE);
     assert_int_equal(hf_pd_action_of(conf, still), HF_PD_TRIGGER);
-    json_object *t = encode(conf, blocked, 0), *res = encode(conf, passed, 0);
+    yyjson_val *t = encode(conf, blocked, 0), *res = encode(conf, passed, 0);
     assert_string_equal(str(t, "dedup_key"), "scan/acme/payments/fix/ledger");
     assert_string_equal(str(res, "event_action"), "resolve");
     assert_string_equal(str(res, "dedup_key"), "scan/acme/payments/fix/ledger");
     assert_null(get(res, "payload"));
-    json_object_put(t);
-    json_object_put(res);
+    tj_free_all();
+    tj_free_all();
 
     /* resolve.dedup_key of its own */
     conf = load("    dedup_key: \"blocked:${data.repo}@${data.branch}\"\n"
@@ -254,7 +254,7 @@ static void test_resolve(void **state)
                 "      dedup_key: \"blocked:${data.repo}@${data.branch}\"\n");
     res = encode(conf, passed, 0);
     assert_string_equal(str(res, "dedup_key"), "blocked:acme/payments@fix/ledger");
-    json_object_put(res);
+    tj_free_all();
 
     /* nothing to resolve when the key comes out empty */
     conf = load("    dedup_key: \"${data.incident}\"\n    resolve: {events: [scan.completed]}\n");

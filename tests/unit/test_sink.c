@@ -8,7 +8,7 @@
 #define _GNU_SOURCE
 #include "tu_runtime.h"
 
-#include <json-c/json.h>
+#include "json_test.h"
 #include <pthread.h>
 
 /* ---- the scripted plugin ---- */
@@ -142,7 +142,7 @@ static void push_and_start(struct st *t, int first, int n)
 }
 
 /* The dead-letter file's lines, parsed. */
-static int dead_letters(struct st *t, json_object **out, int max)
+static int dead_letters(struct st *t, yyjson_val **out, int max)
 {
     char *path = hf_sink_dlq_path(t->s);
     size_t len;
@@ -151,31 +151,28 @@ static int dead_letters(struct st *t, json_object **out, int max)
     int n = 0;
     for (char *p = text, *nl; p && (nl = strchr(p, '\n')); p = nl + 1) {
         *nl = '\0';
-        json_object *o = json_tokener_parse(p);
+        yyjson_val *o = tj_parse(p, strlen(p));
         if (!o)
             fail_msg("dead letter line is not JSON: %s", p);
         if (n < max)
-            out[n] = o;
-        else
-            json_object_put(o);
+            out[n] = o; /* the documents live until tj_free_all() */
         n++;
     }
     free(text);
     return n;
 }
 
-static const char *jget(json_object *o, const char *k)
+static const char *jget(yyjson_val *o, const char *k)
 {
-    json_object *v;
-    return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : NULL;
+    yyjson_val *v;
+    return ((v = yyjson_obj_get(o, k)) != NULL) ? yyjson_get_str(v) : NULL;
 }
 
 static int count_dead_letters(struct st *t)
 {
-    json_object *o[1] = {NULL};
+    yyjson_val *o[1] = {NULL};
     int n = dead_letters(t, o, 1);
-    if (o[0])
-        json_object_put(o[0]);
+    tj_free_all();
     return n;
 }
 
@@ -319,23 +316,23 @@ static void test_give_up(void **state)
     for (int i = 0; i < 2; i++)
         assert_int_equal(sc.settled_as[i], HF_OUT_REJECTED);
 
-    json_object *dl[4] = {NULL};
+    yyjson_val *dl[4] = {NULL};
     assert_int_equal(dead_letters(t, dl, 4), 2);
     for (int i = 0; i < 2; i++) {
         assert_string_equal(jget(dl[i], "sink"), "s");
         char want[128];
         snprintf(want, sizeof(want), "gave up after %d attempts: HTTP 503 from the peer", sends);
         assert_string_equal(jget(dl[i], "reason"), want);
-        json_object *v;
-        assert_true(json_object_object_get_ex(dl[i], "attempts", &v));
-        assert_int_equal(json_object_get_int(v), sends);
-        assert_true(json_object_object_get_ex(dl[i], "record", &v));
+        yyjson_val *v;
+        assert_true(((v = yyjson_obj_get(dl[i], "attempts")) != NULL));
+        assert_int_equal((int)tj_int(v), sends);
+        assert_true(((v = yyjson_obj_get(dl[i], "record")) != NULL));
         char id[16];
         snprintf(id, sizeof(id), "evt-%d", i);
         assert_string_equal(jget(v, "event_id"), id);
         assert_non_null(jget(dl[i], "failed_at"));
-        json_object_put(dl[i]);
     }
+    tj_free_all();
     assert_int_equal(atomic_load(&t->s->stats.dead), 2);
     assert_int_equal(atomic_load(&t->s->stats.delivered), 0);
 }
@@ -365,12 +362,12 @@ static void test_rejected(void **state)
     assert_true(TU_POLL(nsettled() == 2, 10000));
     hf_sink_stop(t->s, 1000);
     assert_int_equal(nsends(), 1);
-    json_object *dl[2] = {NULL};
+    yyjson_val *dl[2] = {NULL};
     assert_int_equal(dead_letters(t, dl, 2), 2);
     for (int i = 0; i < 2; i++) {
         assert_string_equal(jget(dl[i], "reason"), "HTTP 400: invalid event");
-        json_object_put(dl[i]);
     }
+    tj_free_all();
 }
 
 /* ---- per-record marks ---- */
@@ -399,13 +396,13 @@ static void test_mark_poison(void **state)
         assert_int_equal(sc.settled_event[i], i);
         assert_int_equal(sc.settled_as[i], i == 2 ? HF_OUT_REJECTED : HF_OUT_DELIVERED);
     }
-    json_object *dl[2] = {NULL};
+    yyjson_val *dl[2] = {NULL};
     assert_int_equal(dead_letters(t, dl, 2), 1);
     assert_string_equal(jget(dl[0], "reason"), "field too large for the index");
-    json_object *rec;
-    assert_true(json_object_object_get_ex(dl[0], "record", &rec));
+    yyjson_val *rec;
+    assert_true(((rec = yyjson_obj_get(dl[0], "record")) != NULL));
     assert_string_equal(jget(rec, "event_id"), "evt-2");
-    json_object_put(dl[0]);
+    tj_free_all();
     assert_int_equal(atomic_load(&t->s->stats.delivered), 4);
     assert_int_equal(atomic_load(&t->s->stats.dead), 1);
 }
@@ -455,13 +452,13 @@ static void test_mark_retry_gives_up(void **state)
     push_and_start(t, 0, 3);
     if (!TU_POLL(nsettled() == 3, 5000))
         fail_msg("the record marked for retry was still being retried after %d sends", nsends());
-    json_object *dl[2] = {NULL};
+    yyjson_val *dl[2] = {NULL};
     assert_int_equal(dead_letters(t, dl, 2), 1);
     assert_non_null(strstr(jget(dl[0], "reason"), "HTTP 503 for this series"));
-    json_object *rec;
-    assert_true(json_object_object_get_ex(dl[0], "record", &rec));
+    yyjson_val *rec;
+    assert_true(((rec = yyjson_obj_get(dl[0], "record")) != NULL));
     assert_string_equal(jget(rec, "event_id"), "evt-0");
-    json_object_put(dl[0]);
+    tj_free_all();
     assert_int_equal(atomic_load(&t->s->stats.delivered), 2);
 }
 

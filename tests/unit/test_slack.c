@@ -8,7 +8,7 @@
 
 #include "../../plugins/out_slack/slack.h"
 
-#include <json-c/json.h>
+#include "json_test.h"
 
 static struct hf_config *cfg;
 static struct hf_pipeline pipe_;
@@ -52,7 +52,7 @@ static struct hf_record *build(const char *source, const char *fixture)
 
 /* Encodes r and parses the message; checks the limits every message must
  * keep whatever the record holds. */
-static json_object *encode(const struct hf_record *r, const char *text, bool blocks, int *cuts)
+static yyjson_val *encode(const struct hf_record *r, const char *text, bool blocks, int *cuts)
 {
     struct hf_template *t = NULL;
     if (text) {
@@ -67,7 +67,7 @@ static json_object *encode(const struct hf_record *r, const char *text, bool blo
     assert_true(rc >= 0);
     if (cuts)
         *cuts = rc;
-    json_object *m = json_tokener_parse(b.data);
+    yyjson_val *m = tj_parse(b.data, strlen(b.data));
     if (!m)
         fail_msg("not JSON: %s", b.data);
     hf_buf_free(&b);
@@ -75,53 +75,53 @@ static json_object *encode(const struct hf_record *r, const char *text, bool blo
     return m;
 }
 
-static const char *str(json_object *o, const char *key)
+static const char *str(yyjson_val *o, const char *key)
 {
-    json_object *v;
-    if (!json_object_object_get_ex(o, key, &v))
+    yyjson_val *v;
+    if (!((v = yyjson_obj_get(o, key)) != NULL))
         return NULL;
-    return json_object_get_string(v);
+    return yyjson_get_str(v);
 }
 
 static size_t chars(const char *s) { return hf_utf8_chars(s, strlen(s)); }
 
 /* Slack's rules, as tests/peers/slack_receiver.py checks them. */
-static void check_limits(json_object *m)
+static void check_limits(yyjson_val *m)
 {
     const char *text = str(m, "text");
     assert_non_null(text);
     assert_true(chars(text) >= 1 && chars(text) <= HF_SLACK_MAX_TEXT);
-    json_object *blocks;
-    if (!json_object_object_get_ex(m, "blocks", &blocks))
+    yyjson_val *blocks;
+    if (!((blocks = yyjson_obj_get(m, "blocks")) != NULL))
         return;
-    size_t n = json_object_array_length(blocks), total = 0;
+    size_t n = yyjson_arr_size(blocks), total = 0;
     assert_true(n >= 1 && n <= HF_SLACK_MAX_BLOCKS);
     for (size_t i = 0; i < n; i++) {
-        json_object *b = json_object_array_get_idx(blocks, i), *t, *f, *el;
+        yyjson_val *b = yyjson_arr_get(blocks, i), *t, *f, *el;
         const char *type = str(b, "type");
         if (!strcmp(type, "header")) {
-            assert_true(json_object_object_get_ex(b, "text", &t));
+            assert_true(((t = yyjson_obj_get(b, "text")) != NULL));
             assert_string_equal(str(t, "type"), "plain_text");
             assert_true(chars(str(t, "text")) <= HF_SLACK_MAX_HEADER);
             total += chars(str(t, "text"));
         } else if (!strcmp(type, "section")) {
-            if (json_object_object_get_ex(b, "text", &t)) {
+            if (((t = yyjson_obj_get(b, "text")) != NULL)) {
                 assert_true(chars(str(t, "text")) >= 1 && chars(str(t, "text")) <= HF_SLACK_MAX_SECTION);
                 total += chars(str(t, "text"));
             }
-            if (json_object_object_get_ex(b, "fields", &f)) {
-                size_t nf = json_object_array_length(f);
+            if (((f = yyjson_obj_get(b, "fields")) != NULL)) {
+                size_t nf = yyjson_arr_size(f);
                 assert_true(nf >= 1 && nf <= HF_SLACK_MAX_FIELDS);
                 for (size_t j = 0; j < nf; j++) {
-                    const char *ft = str(json_object_array_get_idx(f, j), "text");
+                    const char *ft = str(yyjson_arr_get(f, j), "text");
                     assert_true(chars(ft) >= 1 && chars(ft) <= HF_SLACK_MAX_FIELD);
                     total += chars(ft);
                 }
             }
         } else if (!strcmp(type, "context")) {
-            assert_true(json_object_object_get_ex(b, "elements", &el));
-            assert_true(json_object_array_length(el) >= 1 && json_object_array_length(el) <= 10);
-            const char *ct = str(json_object_array_get_idx(el, 0), "text");
+            assert_true(((el = yyjson_obj_get(b, "elements")) != NULL));
+            assert_true(yyjson_arr_size(el) >= 1 && yyjson_arr_size(el) <= 10);
+            const char *ct = str(yyjson_arr_get(el, 0), "text");
             assert_true(chars(ct) >= 1 && chars(ct) <= HF_SLACK_MAX_SECTION);
             total += chars(ct);
         } else {
@@ -131,32 +131,32 @@ static void check_limits(json_object *m)
     assert_true(total <= HF_SLACK_MAX_BLOCKS_TEXT);
 }
 
-static json_object *block(json_object *m, size_t i)
+static yyjson_val *block(yyjson_val *m, size_t i)
 {
-    json_object *blocks;
-    assert_true(json_object_object_get_ex(m, "blocks", &blocks));
-    assert_true(i < json_object_array_length(blocks));
-    return json_object_array_get_idx(blocks, i);
+    yyjson_val *blocks;
+    assert_true(((blocks = yyjson_obj_get(m, "blocks")) != NULL));
+    assert_true(i < yyjson_arr_size(blocks));
+    return yyjson_arr_get(blocks, i);
 }
 
-static const char *block_text(json_object *m, size_t i)
+static const char *block_text(yyjson_val *m, size_t i)
 {
-    json_object *t;
-    assert_true(json_object_object_get_ex(block(m, i), "text", &t));
+    yyjson_val *t;
+    assert_true(((t = yyjson_obj_get(block(m, i), "text")) != NULL));
     return str(t, "text");
 }
 
-static const char *field_text(json_object *m, size_t i, size_t j)
+static const char *field_text(yyjson_val *m, size_t i, size_t j)
 {
-    json_object *f;
-    assert_true(json_object_object_get_ex(block(m, i), "fields", &f));
-    return str(json_object_array_get_idx(f, j), "text");
+    yyjson_val *f;
+    assert_true(((f = yyjson_obj_get(block(m, i), "fields")) != NULL));
+    return str(yyjson_arr_get(f, j), "text");
 }
 
-static size_t nblocks(json_object *m)
+static size_t nblocks(yyjson_val *m)
 {
-    json_object *blocks;
-    return json_object_object_get_ex(m, "blocks", &blocks) ? json_object_array_length(blocks) : 0;
+    yyjson_val *blocks;
+    return ((blocks = yyjson_obj_get(m, "blocks")) != NULL) ? yyjson_arr_size(blocks) : 0;
 }
 
 static void test_omega(void **state)
@@ -164,7 +164,7 @@ static void test_omega(void **state)
     (void)state;
     struct hf_record *r = build("omega", "omega/decision.escalated.json");
     int cuts = -1;
-    json_object *m = encode(r, NULL, true, &cuts);
+    yyjson_val *m = encode(r, NULL, true, &cuts);
     check_limits(m);
     assert_int_equal(cuts, 0);
     assert_string_equal(str(m, "text"), "decision.escalated: ESCALATE (risk 0.85) Transfer $100k to new vendor");
@@ -178,13 +178,13 @@ static void test_omega(void **state)
     assert_string_equal(field_text(m, 2, 4), "*Audit*\n`aud_xyz789`");
     assert_string_equal(field_text(m, 2, 5), "*Severity*\nhigh");
     assert_string_equal(str(block(m, 3), "type"), "context");
-    json_object_put(m);
+    tj_free_all();
     /* blocks: none sends the text alone */
     m = encode(r, NULL, false, NULL);
     check_limits(m);
     assert_int_equal(nblocks(m), 0);
     assert_non_null(str(m, "text"));
-    json_object_put(m);
+    tj_free_all();
     hf_record_unref(r);
 }
 
@@ -192,7 +192,7 @@ static void test_sentinelayer(void **state)
 {
     (void)state;
     struct hf_record *r = build("sentinelayer", "sentinelayer/scan.completed.json");
-    json_object *m = encode(r, NULL, true, NULL);
+    yyjson_val *m = encode(r, NULL, true, NULL);
     check_limits(m);
     assert_string_equal(str(m, "text"), "scan.completed: acme/backend feature/auth gate blocked, 11 findings");
     assert_string_equal(block_text(m, 0), "scan.completed: acme/backend (feature/auth)");
@@ -205,14 +205,14 @@ static void test_sentinelayer(void **state)
     assert_string_equal(block_text(m, 2),
                         "*Artifacts*\n<https://api.github.com/repos/acme/backend/actions/artifacts/12345/zip|findings>"
                         " \xc2\xb7 <https://api.github.com/repos/acme/backend/actions/artifacts/12346/zip|summary>");
-    json_object_put(m);
+    tj_free_all();
     hf_record_unref(r);
 
     r = build("sentinelayer", "sentinelayer/scan.failed.json");
     m = encode(r, NULL, true, NULL);
     check_limits(m);
     assert_string_equal(block_text(m, 1), "*Error* `2`\nMissing required input: sentinelayer_token");
-    json_object_put(m);
+    tj_free_all();
     hf_record_unref(r);
 }
 
@@ -224,7 +224,7 @@ static void test_escaping(void **state)
     struct hf_record *r = build_body(
         "other", "{\"type\":\"alert.x\",\"id\":\"a1\",\"note\":\"<!channel> & <@U024BE7LH> <https://evil.test|click>\","
                  "\"link\":\"https://ok.test/a?b=1&c=<2>|x\"}");
-    json_object *m = encode(r, "*${event_type}* <https://runbook.test|runbook>: ${data.note}", true, NULL);
+    yyjson_val *m = encode(r, "*${event_type}* <https://runbook.test|runbook>: ${data.note}", true, NULL);
     check_limits(m);
     assert_string_equal(str(m, "text"), "*alert.x* <https://runbook.test|runbook>: &lt;!channel&gt; &amp; "
                                         "&lt;@U024BE7LH&gt; &lt;https://evil.test|click&gt;");
@@ -233,11 +233,11 @@ static void test_escaping(void **state)
     /* a URL field is a link; inside it nothing can end the link early */
     assert_string_equal(field_text(m, 1, 2), "*link*\n<https://ok.test/a?b=1&amp;c=&lt;2&gt;%7Cx|"
                                              "https://ok.test/a?b=1&amp;c=&lt;2&gt;|x>");
-    json_object_put(m);
+    tj_free_all();
     /* a template that comes out blank still gives Slack a text */
     m = encode(r, "${data.missing}", false, NULL);
     assert_string_equal(str(m, "text"), "hookfwd: alert.x");
-    json_object_put(m);
+    tj_free_all();
     hf_record_unref(r);
 }
 
@@ -266,7 +266,7 @@ static void test_limits(void **state)
                   outcome, scen);
     struct hf_record *r = build_body("omega", body.data);
     int cuts = 0;
-    json_object *m = encode(r, NULL, true, &cuts);
+    yyjson_val *m = encode(r, NULL, true, &cuts);
     check_limits(m);
     assert_true(cuts >= 3); /* header, scenario, outcome field; the text too */
     const char *h = block_text(m, 0);
@@ -281,10 +281,10 @@ static void test_limits(void **state)
     assert_int_equal(chars(str(m, "text")), HF_SLACK_MAX_TEXT);
     /* the last block says the message was shortened */
     assert_non_null(strstr(block_text(m, 0), "\xe2\x80\xa6"));
-    json_object *last = block(m, nblocks(m) - 1), *el;
-    assert_true(json_object_object_get_ex(last, "elements", &el));
-    assert_non_null(strstr(str(json_object_array_get_idx(el, 0), "text"), "shortened"));
-    json_object_put(m);
+    yyjson_val *last = block(m, nblocks(m) - 1), *el;
+    assert_true(((el = yyjson_obj_get(last, "elements")) != NULL));
+    assert_non_null(strstr(str(yyjson_arr_get(el, 0), "text"), "shortened"));
+    tj_free_all();
     hf_record_unref(r);
     free(scen);
     free(outcome);
@@ -300,7 +300,7 @@ static void test_limits(void **state)
     m = encode(r, NULL, true, &cuts);
     check_limits(m);
     assert_true(cuts > 0);
-    json_object_put(m);
+    tj_free_all();
     hf_record_unref(r);
     free(big);
     hf_buf_free(&body);
@@ -311,11 +311,11 @@ static void test_limits(void **state)
     m = encode(r, NULL, true, NULL);
     check_limits(m);
     assert_string_equal(field_text(m, 1, 0), "*id*\nm1");
-    json_object *more, *mel;
+    yyjson_val *more, *mel;
     more = block(m, 2);
-    assert_true(json_object_object_get_ex(more, "elements", &mel));
-    assert_string_equal(str(json_object_array_get_idx(mel, 0), "text"), "3 more fields not shown");
-    json_object_put(m);
+    assert_true(((mel = yyjson_obj_get(more, "elements")) != NULL));
+    assert_string_equal(str(yyjson_arr_get(mel, 0), "text"), "3 more fields not shown");
+    tj_free_all();
     hf_record_unref(r);
 }
 
@@ -336,7 +336,7 @@ static void test_summary(void **state)
     struct hf_buf b;
     hf_buf_init(&b, 0);
     assert_int_equal(hf_slack_encode_summary(&sm, NULL, true, 20, &b), 0);
-    json_object *m = json_tokener_parse(b.data);
+    yyjson_val *m = tj_parse(b.data, strlen(b.data));
     assert_non_null(m);
     check_limits(m);
     assert_string_equal(str(m, "text"), "17 more scan.blocked, 2 more scan.failed in the last minute, newest: "
@@ -345,7 +345,7 @@ static void test_summary(void **state)
                                           "(more than 20 messages a minute are summed up)");
     /* then the newest event laid out as usual */
     assert_string_equal(block_text(m, 2), "scan.blocked: acme/payments (fix/ledger)");
-    json_object_put(m);
+    tj_free_all();
     /* past eight event types the rest is counted together */
     hf_slack_summary_clear(&sm);
     for (int i = 0; i < 11; i++) {
@@ -357,10 +357,10 @@ static void test_summary(void **state)
     }
     hf_buf_reset(&b);
     hf_slack_encode_summary(&sm, NULL, false, 20, &b);
-    m = json_tokener_parse(b.data);
+    m = tj_parse(b.data, strlen(b.data));
     assert_non_null(
         strstr(str(m, "text"), "1 more t7, 3 more of other types in the last minute, newest: t10 from other"));
-    json_object_put(m);
+    tj_free_all();
     hf_slack_summary_clear(&sm);
     hf_buf_free(&b);
     hf_record_unref(blocked);
