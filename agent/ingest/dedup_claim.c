@@ -3,7 +3,6 @@
  * (the comment in dedup_claim.h has the whole exchange). */
 #include "dedup_claim.h"
 
-#include <stdio.h>
 #include <string.h>
 
 size_t hf_claim_key(char *buf, size_t cap, const char *source, const char *key)
@@ -36,18 +35,29 @@ static void arg_str(struct hf_store_cmd *cmd, const char *s)
     arg(cmd, s, strlen(s));
 }
 
-static void arg_num(struct hf_store_cmd *cmd, int64_t v)
+/* decimal digits of v into the end of buf; returns where they start */
+static char *digits(char *end, uint64_t v)
 {
-    int n = snprintf(cmd->num, sizeof(cmd->num), "%lld", (long long)(v > 0 ? v : 1));
-    arg(cmd, cmd->num, (size_t)n);
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
 }
 
-void hf_claim_cmd(struct hf_store_cmd *cmd, const char *key, size_t klen, int64_t ttl_ms)
+static void arg_num(struct hf_store_cmd *cmd, int64_t v)
+{
+    char *end = cmd->num + sizeof(cmd->num);
+    char *p = digits(end, (uint64_t)(v > 0 ? v : 1));
+    arg(cmd, p, (size_t)(end - p));
+}
+
+void hf_claim_cmd(struct hf_store_cmd *cmd, const char *key, size_t klen, int64_t ttl_ms, bool accepted)
 {
     cmd->argc = 0;
     arg_str(cmd, "SET");
     arg(cmd, key, klen);
-    arg_str(cmd, "0");
+    arg_str(cmd, accepted ? "1" : "0");
     arg_str(cmd, "NX");
     arg_str(cmd, "PX");
     arg_num(cmd, ttl_ms);
@@ -75,6 +85,36 @@ void hf_claim_release_cmd(struct hf_store_cmd *cmd, const char *key, size_t klen
     cmd->argc = 0;
     arg_str(cmd, "DEL");
     arg(cmd, key, klen);
+}
+
+static char *put_len(char *p, char *end, char kind, size_t n)
+{
+    char tmp[24], *t = digits(tmp + sizeof(tmp), n);
+    size_t tl = (size_t)(tmp + sizeof(tmp) - t);
+    if ((size_t)(end - p) < tl + 3)
+        return NULL;
+    *p++ = kind;
+    memcpy(p, t, tl);
+    p += tl;
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
+}
+
+size_t hf_store_cmd_resp(const struct hf_store_cmd *cmd, char *buf, size_t cap)
+{
+    char *p = buf, *end = buf + cap;
+    p = put_len(p, end, '*', (size_t)cmd->argc);
+    for (int i = 0; p && i < cmd->argc; i++) {
+        p = put_len(p, end, '$', cmd->argvlen[i]);
+        if (!p || (size_t)(end - p) < cmd->argvlen[i] + 2)
+            return 0;
+        memcpy(p, cmd->argv[i], cmd->argvlen[i]);
+        p += cmd->argvlen[i];
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    return p ? (size_t)(p - buf) : 0;
 }
 
 int hf_claim_on_set(const struct hf_store_reply *r)

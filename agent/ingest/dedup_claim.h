@@ -16,10 +16,16 @@
  * The claim is short (HF_CLAIM_TTL_MS) so that an agent that dies between
  * the claim and its journal append (or whose "accepted" never reached
  * Redis) holds the event for seconds, not for the whole window: a retry is
- * answered 503 meanwhile, never "duplicate" for an event nobody has. */
+ * answered 503 meanwhile, never "duplicate" for an event nobody has.
+ *
+ * Without a journal (storage.mode: memory) the accept follows the claim at
+ * once and a crash loses the event whatever Redis says, so the claim is
+ * the accepted key itself, SET key 1 NX PX <window>: one command per event
+ * instead of two, and DEL only when the accept fails. */
 #ifndef HF_DEDUP_CLAIM_H
 #define HF_DEDUP_CLAIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,11 +74,18 @@ size_t hf_claim_key(char *buf, size_t cap, const char *source, const char *key);
 /* The claim's time to live: HF_CLAIM_TTL_MS, or the window when shorter. */
 int64_t hf_claim_ttl_ms(int64_t window_ms);
 
-/* The commands; key must outlive cmd. */
-void hf_claim_cmd(struct hf_store_cmd *cmd, const char *key, size_t klen, int64_t ttl_ms);
+/* The commands; key must outlive cmd. hf_claim_cmd with accepted = true
+ * claims and accepts in one (SET key 1 NX PX <window>), for an agent
+ * whose accept is immediate (storage.mode: memory: nothing to crash
+ * between them that would not lose the event anyway). */
+void hf_claim_cmd(struct hf_store_cmd *cmd, const char *key, size_t klen, int64_t ttl_ms, bool accepted);
 void hf_claim_ask_cmd(struct hf_store_cmd *cmd, const char *key, size_t klen);
 void hf_claim_accepted_cmd(struct hf_store_cmd *cmd, const char *key, size_t klen, int64_t window_ms);
 void hf_claim_release_cmd(struct hf_store_cmd *cmd, const char *key, size_t klen);
+
+/* The command in Redis's protocol (RESP: an array of bulk strings) into
+ * buf; returns its length, 0 when it does not fit. */
+size_t hf_store_cmd_resp(const struct hf_store_cmd *cmd, char *buf, size_t cap);
 
 /* The SET NX reply: 1 the claim is ours, 0 the key exists (ask with GET),
  * -1 no usable reply. */

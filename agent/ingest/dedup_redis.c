@@ -13,13 +13,20 @@
  * past its deadline the connection is dropped (redisAsyncFree answers every
  * pending command with no reply), which is what a stopped Redis needs. A
  * DOWN connection is tried again only on a claim after its backoff, so a
- * Redis nobody uses any more costs nothing. */
+ * Redis nobody uses any more costs nothing.
+ *
+ * hiredis is tied to libevent here rather than with its adapters/libevent.h,
+ * which re-arms a one-shot read event after every read and adds and removes
+ * the write event around every write: two to three epoll_ctl calls per
+ * event on top of the read and the write. Here the read event persists,
+ * and commands queued while the loop runs its callbacks are written once,
+ * from an event activated for the purpose (no system call to arm it); a
+ * real write event is used only to connect and when the socket is full. */
 #define _GNU_SOURCE
 #include "dedup_redis.h"
 #include "util.h"
 
 #include <event2/event.h>
-#include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <pthread.h>
@@ -177,6 +184,7 @@ struct hf_redis_claim {
     struct hf_redis_claim *mail_next;
     bool waiting;
     bool accepted;
+    bool final;                         /* claimed as accepted already */
     enum hf_claim_result result;
     int64_t sent_us, deadline_us;
     int64_t window_ms;
@@ -330,6 +338,119 @@ static void on_ready(redisAsyncContext *ac, void *reply, void *priv)
     outage_ends(rc->ep);
 }
 
+/* ---- hiredis on libevent ---- */
+
+struct glue {
+    redisAsyncContext *ac;
+    struct event *rd;    /* persistent */
+    struct event *wr;    /* connecting, or the socket buffer was full */
+    struct event *flush; /* no fd: activated when a command is queued */
+    bool reading;
+};
+
+/* the glue whose queued commands are being written by glue_flush (a
+ * failed write can free it inside redisAsyncHandleWrite) */
+static __thread struct glue *flushing;
+
+static void glue_on_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    redisAsyncHandleRead(((struct glue *)arg)->ac);
+}
+
+static void glue_on_write(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    redisAsyncHandleWrite(((struct glue *)arg)->ac);
+}
+
+static void glue_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct glue *g = arg;
+    flushing = g;
+    redisAsyncHandleWrite(g->ac);
+    flushing = NULL;
+}
+
+static void glue_add_read(void *priv)
+{
+    struct glue *g = priv;
+    if (!g->reading) {
+        event_add(g->rd, NULL);
+        g->reading = true;
+    }
+}
+
+static void glue_del_read(void *priv)
+{
+    struct glue *g = priv;
+    if (g->reading) {
+        event_del(g->rd);
+        g->reading = false;
+    }
+}
+
+static void glue_add_write(void *priv)
+{
+    struct glue *g = priv;
+    /* connecting, or called back from a write that left bytes behind:
+     * wait until the socket can take more */
+    if (!(g->ac->c.flags & REDIS_CONNECTED) || flushing == g)
+        event_add(g->wr, NULL);
+    else
+        event_active(g->flush, EV_WRITE, 0);
+}
+
+static void glue_del_write(void *priv)
+{
+    struct glue *g = priv;
+    if (event_pending(g->wr, EV_WRITE, NULL))
+        event_del(g->wr);
+}
+
+static void glue_cleanup(void *priv)
+{
+    struct glue *g = priv;
+    if (flushing == g)
+        flushing = NULL;
+    event_free(g->rd);
+    event_free(g->wr);
+    event_free(g->flush);
+    free(g);
+}
+
+static void glue_attach(redisAsyncContext *ac, struct event_base *base)
+{
+    struct glue *g = hf_calloc(1, sizeof(*g));
+    g->ac = ac;
+    g->rd = event_new(base, ac->c.fd, EV_READ | EV_PERSIST, glue_on_read, g);
+    g->wr = event_new(base, ac->c.fd, EV_WRITE, glue_on_write, g);
+    g->flush = event_new(base, -1, 0, glue_flush, g);
+    ac->ev.data = g;
+    ac->ev.addRead = glue_add_read;
+    ac->ev.delRead = glue_del_read;
+    ac->ev.addWrite = glue_add_write;
+    ac->ev.delWrite = glue_del_write;
+    ac->ev.cleanup = glue_cleanup;
+    glue_add_read(g);
+    event_add(g->wr, NULL); /* the connect completes when the socket is writable */
+}
+
+/* Queues cmd in Redis's protocol (formatted here: hiredis's own formatting
+ * builds each argument with a printf-like function). */
+static int send_cmd(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, const struct hf_store_cmd *cmd)
+{
+    char buf[MAX_KEY + 128];
+    size_t len = hf_store_cmd_resp(cmd, buf, sizeof(buf));
+    if (len == 0)
+        return REDIS_ERR;
+    return redisAsyncFormattedCommand(ac, fn, priv, buf, len);
+}
+
 static void arm(struct rconn *rc, int64_t now_us);
 
 static bool rc_connect(struct rconn *rc)
@@ -347,7 +468,7 @@ static bool rc_connect(struct rconn *rc)
     ac->data = rc;
     rc->ac = ac;
     rc->state = RC_CONNECTING;
-    redisLibeventAttach(ac, rc->base);
+    glue_attach(ac, rc->base);
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     if (rc->password) {
@@ -532,7 +653,7 @@ static void on_claim(redisAsyncContext *ac, void *reply, void *priv)
         count_rtt(c->st, mono_us() - c->sent_us);
         struct hf_store_cmd cmd;
         hf_claim_ask_cmd(&cmd, c->key, c->klen);
-        if (redisAsyncCommandArgv(ac, on_ask, c, cmd.argc, cmd.argv, cmd.argvlen) != REDIS_OK)
+        if (send_cmd(ac, on_ask, c, &cmd) != REDIS_OK)
             decide(c, HF_CLAIM_UNAVAILABLE);
         return; /* still waiting, with its first deadline */
     }
@@ -550,7 +671,7 @@ static void on_claim(redisAsyncContext *ac, void *reply, void *priv)
 }
 
 struct hf_redis_claim *hf_redis_claim(struct event_base *base, const struct hf_redis_conf *conf, const char *source,
-                                      const char *key, int64_t window_ms, struct hf_store_stats *st,
+                                      const char *key, int64_t window_ms, bool final, struct hf_store_stats *st,
                                       hf_claim_done_fn done, void *arg, enum hf_claim_result *now)
 {
     *now = HF_CLAIM_UNAVAILABLE;
@@ -572,12 +693,13 @@ struct hf_redis_claim *hf_redis_claim(struct event_base *base, const struct hf_r
     c->klen = kl;
     c->rc = rc;
     c->window_ms = window_ms;
+    c->final = final;
     c->st = st;
     c->done = done;
     c->arg = arg;
     struct hf_store_cmd cmd;
-    hf_claim_cmd(&cmd, c->key, kl, hf_claim_ttl_ms(window_ms));
-    if (redisAsyncCommandArgv(rc->ac, on_claim, c, cmd.argc, cmd.argv, cmd.argvlen) != REDIS_OK) {
+    hf_claim_cmd(&cmd, c->key, kl, final ? window_ms : hf_claim_ttl_ms(window_ms), final);
+    if (send_cmd(rc->ac, on_claim, c, &cmd) != REDIS_OK) {
         free(c);
         rc_fail(rc, "cannot queue a command");
         count_claim(st, HF_CLAIM_UNAVAILABLE);
@@ -615,7 +737,7 @@ static void settle_now(struct hf_redis_claim *c)
     else
         hf_claim_release_cmd(&cmd, c->key, c->klen);
     if (!rc->ac || rc->closing ||
-        redisAsyncCommandArgv(rc->ac, on_settled, c->st, cmd.argc, cmd.argv, cmd.argvlen) != REDIS_OK) {
+        send_cmd(rc->ac, on_settled, c->st, &cmd) != REDIS_OK) {
         /* the claim stays until its short ttl runs out */
         if (c->st)
             atomic_fetch_add_explicit(&c->st->errors, 1, memory_order_relaxed);
@@ -627,7 +749,7 @@ void hf_redis_settle(struct hf_redis_claim *c, bool accepted)
 {
     if (!c)
         return;
-    if (c->result != HF_CLAIM_NEW) {
+    if (c->result != HF_CLAIM_NEW || (c->final && accepted)) {
         free(c);
         return;
     }

@@ -46,13 +46,15 @@ struct hf_redis_claim;
 typedef void (*hf_claim_done_fn)(void *arg, struct hf_redis_claim *c, enum hf_claim_result res);
 
 /* Claims (source, key) in conf's Redis from an ingest thread whose loop is
- * `base`. Returns NULL with *now set when it is decided at once
+ * `base`; with `final`, as accepted for the whole window at once (the
+ * caller's accept cannot fail after a crash it would survive: storage.mode
+ * memory), so only a refusal sends anything more. Returns NULL with *now set when it is decided at once
  * (HF_CLAIM_UNAVAILABLE: Redis is known to be down, or the key is too
  * long); otherwise a handle, and done(arg, handle, result) comes later
  * from the loop, at the latest conf->timeout_ms from now. The caller then
  * owes one hf_redis_settle(handle, ...). conf is read now, not kept. */
 struct hf_redis_claim *hf_redis_claim(struct event_base *base, const struct hf_redis_conf *conf, const char *source,
-                                      const char *key, int64_t window_ms, struct hf_store_stats *st,
+                                      const char *key, int64_t window_ms, bool final, struct hf_store_stats *st,
                                       hf_claim_done_fn done, void *arg, enum hf_claim_result *now);
 
 /* Ends a claim and frees it; from any thread, and before the sender is

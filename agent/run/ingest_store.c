@@ -70,8 +70,10 @@ bool hf_ingest_claim(struct hf_pipeline *p, const struct hf_source *src, struct 
     struct hf_store_stats *sst = src->index < HF_MAX_SOURCES ? p->store_stats[src->index] : NULL;
     struct hf_ingest_pending *pd = hf_calloc(1, sizeof(*pd));
     enum hf_claim_result now_res;
+    /* without a journal the accept follows at once: claim it accepted */
     struct hf_redis_claim *c = hf_redis_claim(io->base, src->dedup_redis, src->name, r->idempotency_key,
-                                              src->dedup_window_ms, sst, claim_done, pd, &now_res);
+                                              src->dedup_window_ms, p->journal == NULL, sst, claim_done, pd,
+                                              &now_res);
     if (!c) {
         free(pd);
         fallback(p, src, st, sst, r, res);

@@ -653,6 +653,23 @@ static void restore_dedup(struct hf_journal *j, const struct hf_journal_view *p)
     }
 }
 
+/* The key of an entry on disk, from the record itself: dedup.log is
+ * written after the entries' fsync, so a kill between the two leaves
+ * entries (re-queued below) whose keys only their records still hold. */
+static void restore_entry_key(const struct hf_journal_view *p, const struct hf_record *r, int64_t now)
+{
+    if (!r->idempotency_key || !r->source)
+        return;
+    for (size_t i = 0; i < p->cfg->nsources; i++) {
+        const struct hf_source *s = &p->cfg->sources[i];
+        if (strcmp(s->name, r->source))
+            continue;
+        if (s->dedup && r->received_ms + s->dedup_window_ms > now)
+            hf_dedup_restore(p->dedup, s->name, r->idempotency_key, r->received_ms + s->dedup_window_ms);
+        return;
+    }
+}
+
 void hf_journal_attach(struct hf_journal *j, const struct hf_journal_view *p, bool replay)
 {
     for (size_t i = 0; i < p->nsinks; i++) {
@@ -668,6 +685,7 @@ void hf_journal_attach(struct hf_journal *j, const struct hf_journal_view *p, bo
         return;
     restore_dedup(j, p);
     size_t requeued = 0;
+    int64_t now = hf_now_ms();
     for (size_t e = 0; e < j->nloaded; e++) {
         struct hf_record *r = hf_record_decode(p->cfg, j->loaded[e].json, strlen(j->loaded[e].json));
         if (!r) {
@@ -675,6 +693,7 @@ void hf_journal_attach(struct hf_journal *j, const struct hf_journal_view *p, bo
             continue;
         }
         r->seq = j->loaded[e].seq;
+        restore_entry_key(p, r, now);
         for (size_t i = 0; i < p->nsinks; i++) {
             struct hf_sink *s = p->sinks[i];
             struct tracker *t = s->on_settle_arg;

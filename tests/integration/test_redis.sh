@@ -114,6 +114,21 @@ check_eq "the refused event's claim is gone from Redis" "0" "$(rcli -n $DB exist
 check_eq "another agent takes it at once" "202 -" "$(status 1 "${refused:-0}")"
 ha_stop_agent 3 KILL
 
+# --- an agent killed after its journal append, before "accepted" reached
+# Redis and before its dedup.log line was written: at start it takes the
+# key from the journal entry and marks it accepted in Redis ---
+HA_STORAGE=disk ha_write_config 4 "$(dedup local)"
+ha_start_agent 4 || exit 1
+check_eq "an event through an agent with a journal" "202 -" "$(status 4 600)"
+ha_stop_agent 4 KILL
+: >"$WORK/a4/data/journal/dedup.log"
+rcli -n $DB del "$(key 600)" >/dev/null
+ha_start_agent 4 || exit 1
+check_eq "after the restart, its own set knows it from the journal entry" "200 -" "$(status 4 600)"
+check_eq "and Redis has it accepted again: another agent says duplicate" "200 -" "$(status 1 600)"
+check "the start logs the marks" grep -q "1 events accepted just before the last stop marked accepted in Redis" "$WORK/a4.err"
+ha_stop_agent 4
+
 # --- Redis stopped ---
 redis_stop
 check_eq "Redis down, on_unavailable local: accepted" "202 -" "$(status 1 10)"

@@ -100,7 +100,7 @@ static enum hf_claim_result claim(struct model *m, const char *source, const cha
     assert_true(kl > 0);
     struct hf_store_cmd c;
     struct hf_store_reply r;
-    hf_claim_cmd(&c, k, kl, hf_claim_ttl_ms(window));
+    hf_claim_cmd(&c, k, kl, hf_claim_ttl_ms(window), false);
     exec(m, &c, &r);
     int s = hf_claim_on_set(&r);
     if (s == 1)
@@ -176,6 +176,29 @@ static void test_accepted_after_the_claim_expired(void **state)
     assert_int_equal(claim(&m, "omega", "k", HOUR), HF_CLAIM_DUPLICATE);
 }
 
+static void test_memory_mode_claims_accepted(void **state)
+{
+    (void)state;
+    struct model m = {.now = 0};
+    char k[64];
+    size_t kl = hf_claim_key(k, sizeof(k), "omega", "k");
+    struct hf_store_cmd c;
+    struct hf_store_reply r;
+    hf_claim_cmd(&c, k, kl, HOUR, true); /* one command: claimed and accepted */
+    exec(&m, &c, &r);
+    assert_int_equal(hf_claim_on_set(&r), 1);
+    assert_int_equal(claim(&m, "omega", "k", HOUR), HF_CLAIM_DUPLICATE); /* at once, for the window */
+    m.now += HOUR - 1;
+    assert_int_equal(claim(&m, "omega", "k", HOUR), HF_CLAIM_DUPLICATE);
+    /* a refused accept (full queue) deletes it like a claim */
+    hf_claim_cmd(&c, k, kl, HOUR, true);
+    m.now += 2;
+    exec(&m, &c, &r);
+    assert_int_equal(hf_claim_on_set(&r), 1);
+    settle(&m, "omega", "k", HOUR, false);
+    assert_int_equal(claim(&m, "omega", "k", HOUR), HF_CLAIM_NEW);
+}
+
 static void test_short_window(void **state)
 {
     (void)state;
@@ -221,11 +244,15 @@ static void test_commands(void **state)
     assert_int_equal(kl, strlen(k));
     assert_int_equal(hf_claim_key(k, 20, "omega", "dec_1:decision.blocked"), 0);
     struct hf_store_cmd c;
-    hf_claim_cmd(&c, k, kl, 10000);
+    hf_claim_cmd(&c, k, kl, 10000, false);
     const char *want[] = {"SET", k, "0", "NX", "PX", "10000"};
     assert_int_equal(c.argc, 6);
     for (int i = 0; i < 6; i++)
         assert_memory_equal(c.argv[i], want[i], c.argvlen[i]);
+    hf_claim_cmd(&c, k, kl, 3600000, true); /* memory mode: claimed accepted */
+    const char *want1[] = {"SET", k, "1", "NX", "PX", "3600000"};
+    for (int i = 0; i < 6; i++)
+        assert_memory_equal(c.argv[i], want1[i], c.argvlen[i]);
     hf_claim_accepted_cmd(&c, k, kl, 86400000);
     const char *want2[] = {"SET", k, "1", "PX", "86400000"};
     assert_int_equal(c.argc, 5);
@@ -234,6 +261,22 @@ static void test_commands(void **state)
     hf_claim_release_cmd(&c, k, kl);
     assert_int_equal(c.argc, 2);
     assert_memory_equal(c.argv[0], "DEL", 3);
+
+    /* the wire form: an array of bulk strings */
+    char wire[256];
+    hf_claim_cmd(&c, k, kl, 10000, false);
+    size_t n = hf_store_cmd_resp(&c, wire, sizeof(wire));
+    const char *want_wire = "*6\r\n$3\r\nSET\r\n$42\r\nhookfwd:dedup:omega:dec_1:decision.blocked\r\n"
+                            "$1\r\n0\r\n$2\r\nNX\r\n$2\r\nPX\r\n$5\r\n10000\r\n";
+    assert_int_equal(n, strlen(want_wire));
+    assert_memory_equal(wire, want_wire, n);
+    assert_int_equal(hf_store_cmd_resp(&c, wire, n - 1), 0); /* does not fit: nothing */
+    assert_int_equal(hf_store_cmd_resp(&c, wire, 3), 0);
+    char bin[] = "a\r\nb"; /* binary-safe: lengths, not delimiters */
+    hf_claim_release_cmd(&c, bin, 4);
+    n = hf_store_cmd_resp(&c, wire, sizeof(wire));
+    assert_int_equal(n, strlen("*2\r\n$3\r\nDEL\r\n$4\r\na\r\nb\r\n"));
+    assert_memory_equal(wire, "*2\r\n$3\r\nDEL\r\n$4\r\na\r\nb\r\n", n);
 }
 
 /* ---- redis:// URLs ---- */
@@ -378,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_crash_between_claim_and_append),
         cmocka_unit_test(test_failed_accept_releases),
         cmocka_unit_test(test_accepted_after_the_claim_expired),
+        cmocka_unit_test(test_memory_mode_claims_accepted),
         cmocka_unit_test(test_short_window),
         cmocka_unit_test(test_replies),
         cmocka_unit_test(test_commands),
