@@ -61,6 +61,19 @@ fi
 DEB=$(ls -t "$BUILD_DIR"/hookfwd_*.deb 2>/dev/null | head -n 1)
 if [ -n "$DEB" ]; then ok "built $(basename "$DEB")"; else fail "a hookfwd_*.deb in $BUILD_DIR"; summary; fi
 
+# ---- the dashboards are in it ----------------------------------------------
+DASH_DEST=./usr/share/hookfwd/dashboards
+DEB_FILES=$(dpkg-deb -c "$DEB" | awk '{print $6}')
+for f in datadog/hookfwd-security.json datadog/monitors/dead-letters.json grafana/hookfwd-agent.json \
+         splunk/hookfwd_app.tgz splunk/hookfwd_app/default/app.conf \
+         splunk/hookfwd_app/default/data/ui/views/hookfwd_security.xml; do
+    if printf '%s\n' "$DEB_FILES" | grep -qx "$DASH_DEST/$f"; then
+        ok "the .deb ships /usr/share/hookfwd/dashboards/$f"
+    else
+        fail "the .deb ships /usr/share/hookfwd/dashboards/$f"
+    fi
+done
+
 # ---- lintian -------------------------------------------------------------
 if command -v lintian >/dev/null 2>&1; then
     echo "# lintian $(basename "$DEB")"
@@ -160,6 +173,10 @@ check "unit /usr/lib/systemd/system/hookfwd.service installed" \
 check "unit not enabled by the install" \
     test ! -e /etc/systemd/system/multi-user.target.wants/hookfwd.service
 check "man page hookfwd(8) installed" test -f /usr/share/man/man8/hookfwd.8.gz
+check "installed dashboards match the ones the binary prints" sh -c \
+    "/usr/bin/hookfwd dashboard datadog --shipped | cmp -s - /usr/share/hookfwd/dashboards/datadog/hookfwd-security.json"
+check "the Splunk app archive holds hookfwd_app/" sh -c \
+    "tar tzf /usr/share/hookfwd/dashboards/splunk/hookfwd_app.tgz | grep -qx hookfwd_app/default/app.conf"
 check "copyright and changelog.Debian.gz installed" \
     test -f /usr/share/doc/hookfwd/copyright -a -f /usr/share/doc/hookfwd/changelog.Debian.gz
 if command -v systemd-analyze >/dev/null 2>&1; then
