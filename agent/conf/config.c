@@ -453,8 +453,6 @@ static int build_sink(struct hf_config *c, const struct hf_cnode *n, struct hf_s
         s->retry_max_ms = s->retry_initial_ms;
     s->queue_max_events = hf_conf_num(hf_cnode_get(n, "queue"), queue_opts, "max_events");
     s->fingerprint = fingerprint(n);
-    if (s->plugin->legacy_check && s->plugin->legacy_check(s, c->file, err) < 0)
-        return -1;
     if (s->plugin->conf_size) {
         s->plugin_conf = hf_calloc(1, s->plugin->conf_size);
         if (hf_opt_bind(c->file, n, s->plugin->options, s->plugin_conf, err) < 0)

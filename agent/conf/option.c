@@ -226,3 +226,27 @@ int hf_check_fail(const struct hf_check *ck, const char *option, const char *fmt
                option ? ": " : "", msg);
     return -1;
 }
+
+int hf_check_fail_at(const struct hf_check *ck, const struct hf_cnode *at, bool at_key, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (!at)
+        at = ck->node;
+    int line = !at ? 0 : at_key && at->key ? at->key_line : at->line;
+    int col = !at ? 0 : at_key && at->key ? at->key_col : at->col;
+    hf_cerr_at(ck->err, ck->file, line, col, "%s: %s", ck->what, msg);
+    return -1;
+}
+
+const char *hf_node_text(const struct hf_cnode *n) { return n && n->kind == HF_CN_SCALAR ? n->value : NULL; }
+bool hf_node_is_list(const struct hf_cnode *n) { return n && n->kind == HF_CN_SEQ; }
+size_t hf_node_count(const struct hf_cnode *n) { return n && n->kind != HF_CN_SCALAR ? n->nchild : 0; }
+const struct hf_cnode *hf_node_child(const struct hf_cnode *n, size_t i)
+{
+    return i < hf_node_count(n) ? &n->child[i] : NULL;
+}
+const char *hf_node_key(const struct hf_cnode *n) { return n ? n->key : NULL; }

@@ -102,5 +102,19 @@ struct hf_check {
 /* Reports option (dotted, e.g. "tls.ca_file") as wrong; returns -1. */
 int hf_check_fail(const struct hf_check *ck, const char *option, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Reports a node inside a bound OBJLIST, STRMAP or ANY value (a map's
+ * entry, a list's item) as wrong, at its key's position when at_key;
+ * returns -1. */
+int hf_check_fail_at(const struct hf_check *ck, const struct hf_cnode *at, bool at_key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Reading what an OBJLIST, STRMAP or ANY option binds (NULL when the key
+ * is absent): a scalar has text, a map or a list has children, and a map's
+ * children have keys. The nodes live as long as the configuration. */
+const char *hf_node_text(const struct hf_cnode *n);   /* a scalar's value; NULL for a map or a list */
+bool hf_node_is_list(const struct hf_cnode *n);
+size_t hf_node_count(const struct hf_cnode *n);       /* children of a map or a list */
+const struct hf_cnode *hf_node_child(const struct hf_cnode *n, size_t i);
+const char *hf_node_key(const struct hf_cnode *n);    /* its key in the parent map, NULL in a list */
 
 #endif

@@ -16,8 +16,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct hf_sink_conf;
-
 struct hf_sink;
 
 enum hf_outcome {
@@ -63,8 +61,6 @@ struct hf_sink_plugin {
     /* Shutdown: try to finish in-flight work within deadline_ms. Optional. */
     void (*drain)(struct hf_sink *sink, int deadline_ms);
     void (*destroy)(struct hf_sink *sink);
-    /* Older form of check, given the whole sink section. */
-    int (*legacy_check)(const struct hf_sink_conf *conf, const char *file, struct hf_cerr *err);
     /* The plugin's config struct: the core allocates conf_size bytes and
      * fills them from `options` (bound with HF_OPT_AT) at load. */
     size_t conf_size;

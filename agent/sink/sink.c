@@ -19,27 +19,6 @@ const double hf_lat_bounds[HF_LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01
 
 void hf_sink_poll_when_idle(struct hf_sink *s, bool on) { s->idle_poll = on; }
 
-const char *hf_sink_opt_str(const struct hf_sink *s, const char *dotted)
-{
-    return hf_conf_str(s->conf->node, s->plugin->options, dotted);
-}
-bool hf_sink_opt_bool(const struct hf_sink *s, const char *dotted)
-{
-    return hf_conf_bool(s->conf->node, s->plugin->options, dotted);
-}
-int64_t hf_sink_opt_int(const struct hf_sink *s, const char *dotted)
-{
-    return hf_conf_int(s->conf->node, s->plugin->options, dotted);
-}
-int64_t hf_sink_opt_num(const struct hf_sink *s, const char *dotted)
-{
-    return hf_conf_num(s->conf->node, s->plugin->options, dotted);
-}
-const struct hf_cnode *hf_sink_opt_node(const struct hf_sink *s, const char *dotted)
-{
-    return hf_cnode_get(s->conf->node, dotted);
-}
-
 const void *hf_sink_conf(const struct hf_sink *s) { return s->conf->plugin_conf; }
 void *hf_sink_state(const struct hf_sink *s) { return s->ctx; }
 void hf_sink_set_state(struct hf_sink *s, void *state) { s->ctx = state; }

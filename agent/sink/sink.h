@@ -57,17 +57,6 @@ struct hf_sink {
     void *on_settle_arg;
 };
 
-/* Option getters by name, for plugins not yet on bound config structs
- * (plugin.h's conf_size); they go once every plugin is moved. */
-const char *hf_sink_opt_str(const struct hf_sink *s, const char *dotted);
-bool hf_sink_opt_bool(const struct hf_sink *s, const char *dotted);
-int64_t hf_sink_opt_int(const struct hf_sink *s, const char *dotted);
-int64_t hf_sink_opt_num(const struct hf_sink *s, const char *dotted); /* sizes, durations */
-const struct hf_cnode *hf_sink_opt_node(const struct hf_sink *s, const char *dotted);
-
-
-
-
 struct hf_sink *hf_sink_new(struct hf_sink_conf *conf, const char *config_file, const char *storage_path,
                             struct hf_cerr *err);
 int hf_sink_start(struct hf_sink *s);

@@ -65,7 +65,7 @@ struct kctx {
 static struct kbatch *kbatch_new(struct kctx *c, struct hf_batch *b)
 {
     struct kbatch *kb = hf_calloc(1, sizeof(*kb));
-    enum hf_takes takes = c->s->conf->takes;
+    enum hf_takes takes = hf_sink_takes(c->s);
     kb->b = b;
     for (size_t i = 0; i < b->n; i++)
         kb->nmsgs += ((takes & HF_TAKES_RECORDS) ? 1 : 0) + ((takes & HF_TAKES_METRICS) ? b->recs[i]->npoints : 0);
@@ -124,9 +124,7 @@ static void kbatch_finish(struct kctx *c, struct kbatch *kb)
             continue;
         rec_reason(&kb->recs[i], why, sizeof(why));
         if (nrej++ == 0)
-            hf_log(HF_LOG_ERROR, "sink",
-                   "[sink:kafka:%s] Kafka refused a message, its record goes to the dead letters: %s", c->s->name,
-                   why);
+            hf_sink_log(c->s, HF_LOG_ERROR, "Kafka refused a message, its record goes to the dead letters: %s", why);
         hf_batch_mark(b, i, HF_OUT_REJECTED, why);
     }
     if (nretry) {
@@ -181,34 +179,33 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         c->fatal = true;
         snprintf(c->down_reason, sizeof(c->down_reason), "kafka: fatal producer error %s: %s",
                  rd_kafka_err2name(fe), why);
-        hf_log(HF_LOG_ERROR, "sink",
-               "[sink:kafka:%s] FATAL producer error %s: %s; the producer is replaced and its unconfirmed "
-               "messages are retried",
-               c->s->name, rd_kafka_err2name(fe), why);
+        hf_sink_log(c->s, HF_LOG_ERROR,
+                    "FATAL producer error %s: %s; the producer is replaced and its unconfirmed messages are retried",
+                    rd_kafka_err2name(fe), why);
         return;
     }
     if (err == RD_KAFKA_RESP_ERR__TRANSPORT)
         return; /* librdkafka's log already says which broker and why */
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
-        hf_log(HF_LOG_WARN, "sink",
-               "[sink:kafka:%s] all brokers are down (%s); messages wait up to message_timeout, then are retried",
-               c->s->name, reason);
+        hf_sink_log(c->s, HF_LOG_WARN,
+                    "all brokers are down (%s); messages wait up to message_timeout, then are retried", reason);
     else
-        hf_log(HF_LOG_WARN, "sink", "[sink:kafka:%s] librdkafka error %s: %s", c->s->name,
-               rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+        hf_sink_log(c->s, HF_LOG_WARN, "librdkafka error %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err),
+                    reason);
 }
 
-/* Called from librdkafka's own threads too; hf_log is thread-safe. */
+/* Called from librdkafka's own threads too; hf_sink_log is thread-safe. */
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     const struct kctx *c = rd_kafka_opaque(rk);
-    const char *name = c ? c->s->name : "?";
+    if (!c)
+        return;
     if (level <= 4)
-        hf_log(HF_LOG_WARN, "sink", "[sink:kafka:%s] librdkafka %s: %s", name, fac, buf);
+        hf_sink_log(c->s, HF_LOG_WARN, "librdkafka %s: %s", fac, buf);
     else if (level <= 6)
-        hf_log(HF_LOG_INFO, "sink", "[sink:kafka:%s] librdkafka: %s: %s", name, fac, buf);
+        hf_sink_log(c->s, HF_LOG_INFO, "librdkafka: %s: %s", fac, buf);
     else
-        hf_log(HF_LOG_DEBUG, "sink", "[sink:kafka:%s] librdkafka debug %s: %s", name, fac, buf);
+        hf_sink_log(c->s, HF_LOG_DEBUG, "librdkafka debug %s: %s", fac, buf);
 }
 
 /* ---- the producer ------------------------------------------------------- */
@@ -236,10 +233,10 @@ static void producer_close(struct kctx *c, int flush_ms)
     c->closing = true;
     int left = rd_kafka_outq_len(c->rk);
     if (left > 0) {
-        hf_log(HF_LOG_WARN, "sink",
-               "[sink:kafka:%s] closing the producer with %d messages not confirmed: their records are not "
-               "counted as delivered (with disk storage they stay in the journal)",
-               c->s->name, left);
+        hf_sink_log(c->s, HF_LOG_WARN,
+                    "closing the producer with %d messages not confirmed: their records are not counted as "
+                    "delivered (with disk storage they stay in the journal)",
+                    left);
         rd_kafka_purge(c->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     }
     rd_kafka_destroy(c->rk);
@@ -264,11 +261,11 @@ static void producer_recover(struct kctx *c)
     char errstr[256];
     if (producer_new(c, errstr, sizeof(errstr)) < 0) {
         snprintf(c->down_reason, sizeof(c->down_reason), "kafka: cannot create a producer: %s", errstr);
-        hf_log(HF_LOG_ERROR, "sink", "[sink:kafka:%s] cannot create a new producer: %s", c->s->name, errstr);
+        hf_sink_log(c->s, HF_LOG_ERROR, "cannot create a new producer: %s", errstr);
         return;
     }
     c->fatal = false;
-    hf_log(HF_LOG_INFO, "sink", "[sink:kafka:%s] new producer created after a fatal error", c->s->name);
+    hf_sink_log(c->s, HF_LOG_INFO, "new producer created after a fatal error");
 }
 
 static void service(struct kctx *c, int timeout_ms)
@@ -332,7 +329,7 @@ static rd_kafka_resp_err_t produce_msg(struct kctx *c, struct kbatch *kb, size_t
 static rd_kafka_resp_err_t produce_record(struct kctx *c, struct kbatch *kb, size_t i)
 {
     const struct hf_record *r = kb->b->recs[i];
-    enum hf_takes takes = c->s->conf->takes;
+    enum hf_takes takes = hf_sink_takes(c->s);
     rd_kafka_resp_err_t err;
     if (takes & HF_TAKES_RECORDS) {
         err = produce_msg(c, kb, i, &c->topic, r->json, r->json_len, NULL);
@@ -355,7 +352,7 @@ static rd_kafka_resp_err_t produce_record(struct kctx *c, struct kbatch *kb, siz
 
 static void kafka_send(struct hf_sink *s, struct hf_batch *b)
 {
-    struct kctx *c = s->ctx;
+    struct kctx *c = hf_sink_state(s);
     service(c, 0);
     if (!c->rk) {
         hf_batch_done(b, HF_OUT_RETRY, RECREATE_INTERVAL_MS, c->down_reason);
@@ -380,7 +377,7 @@ static void kafka_send(struct hf_sink *s, struct hf_batch *b)
 
 static void kafka_poll(struct hf_sink *s, int timeout_ms)
 {
-    struct kctx *c = s->ctx;
+    struct kctx *c = hf_sink_state(s);
     service(c, timeout_ms);
     if (!c->rk) {
         /* no producer to wait on: still honour the timeout, never spin */
@@ -391,7 +388,7 @@ static void kafka_poll(struct hf_sink *s, int timeout_ms)
 
 static void kafka_drain(struct hf_sink *s, int deadline_ms)
 {
-    struct kctx *c = s->ctx;
+    struct kctx *c = hf_sink_state(s);
     if (c->rk)
         rd_kafka_flush(c->rk, deadline_ms > 0 ? deadline_ms : 0);
     c->drained = true;
@@ -399,7 +396,7 @@ static void kafka_drain(struct hf_sink *s, int deadline_ms)
 
 static void kafka_destroy(struct hf_sink *s)
 {
-    struct kctx *c = s->ctx;
+    struct kctx *c = hf_sink_state(s);
     if (!c)
         return;
     /* past a drain the stop deadline is spent: what is unconfirmed stays in
@@ -416,34 +413,37 @@ static void kafka_destroy(struct hf_sink *s)
     hf_buf_free(&c->key_buf);
     hf_buf_free(&c->val_buf);
     free(c);
-    s->ctx = NULL;
+    hf_sink_set_state(s, NULL);
 }
 
-static int parse_templates(struct hf_sink *s, struct kctx *c, struct hf_cerr *err)
+static int parse_templates(const struct kafka_options *o, struct kctx *c, const struct hf_check *ck)
 {
     char why[300];
-    const char *topic = hf_sink_opt_str(s, "topic");
-    const char *mtopic = hf_sink_opt_str(s, "metrics_topic");
-    if (hf_ktmpl_parse(&c->topic, topic, why, sizeof(why)) < 0 ||
-        hf_ktmpl_parse(&c->metrics_topic, mtopic ? mtopic : topic, why, sizeof(why)) < 0 ||
-        hf_kkey_parse(&c->key, hf_sink_opt_str(s, "key"), why, sizeof(why)) < 0) {
-        snprintf(err->msg, sizeof(err->msg), "%s: sink '%s': %s", s->config_file, s->name, why);
-        return -1;
-    }
+    if (hf_ktmpl_parse(&c->topic, o->topic, why, sizeof(why)) < 0)
+        return hf_check_fail(ck, "topic", "%s", why);
+    if (hf_ktmpl_parse(&c->metrics_topic, o->metrics_topic ? o->metrics_topic : o->topic, why, sizeof(why)) < 0)
+        return hf_check_fail(ck, o->metrics_topic ? "metrics_topic" : "topic", "%s", why);
+    if (hf_kkey_parse(&c->key, o->key, why, sizeof(why)) < 0)
+        return hf_check_fail(ck, "key", "%s", why);
     return 0;
 }
 
 static int kafka_init(struct hf_sink *s, struct hf_cerr *err)
 {
+    const struct kafka_options *o = hf_sink_conf(s);
+    char what[200];
+    snprintf(what, sizeof(what), "sink '%s' (kafka)", hf_sink_name(s));
+    /* checked at load already: a failure here is librdkafka's own state */
+    const struct hf_check ck = {.file = hf_sink_config_file(s), .what = what, .err = err, .takes = hf_sink_takes(s)};
     struct kctx *c = hf_calloc(1, sizeof(*c));
     c->s = s;
-    s->ctx = c;
+    hf_sink_set_state(s, c);
     hf_buf_init(&c->topic_buf, 4096);
     hf_buf_init(&c->key_buf, 1 << 20);
     hf_buf_init(&c->val_buf, 0);
-    if (parse_templates(s, c, err) < 0)
+    if (parse_templates(o, c, &ck) < 0)
         return -1;
-    c->conf = hf_kafka_conf_build(s->conf, s->config_file, false, err);
+    c->conf = hf_kafka_conf_build(o, &ck, false);
     if (!c->conf)
         return -1;
     rd_kafka_conf_set_opaque(c->conf, c);
@@ -451,16 +451,16 @@ static int kafka_init(struct hf_sink *s, struct hf_cerr *err)
     rd_kafka_conf_set_error_cb(c->conf, on_error);
     rd_kafka_conf_set_log_cb(c->conf, on_log);
     char errstr[512];
-    if (producer_new(c, errstr, sizeof(errstr)) < 0) {
-        hf_kafka_new_error(s->conf, s->config_file, errstr, err);
-        return -1;
-    }
+    if (producer_new(c, errstr, sizeof(errstr)) < 0)
+        return hf_kafka_new_error(o, &ck, errstr);
     return 0;
 }
 
 const struct hf_sink_plugin hf_out_kafka = {
     .name = "kafka",
     .options = hf_kafka_options,
+    .conf_size = sizeof(struct kafka_options),
+    .check = hf_kafka_check,
     .default_takes = HF_TAKES_RECORDS,
     .max_inflight = 8,
     .init = kafka_init,
@@ -468,5 +468,4 @@ const struct hf_sink_plugin hf_out_kafka = {
     .poll = kafka_poll,
     .drain = kafka_drain,
     .destroy = kafka_destroy,
-    .legacy_check = hf_kafka_check,
 };

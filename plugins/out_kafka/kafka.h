@@ -5,10 +5,8 @@
 #ifndef HF_OUT_KAFKA_H
 #define HF_OUT_KAFKA_H
 
-#include "cnode.h"
-#include "config.h"
+#include "plugin.h"
 #include "record.h"
-#include "sink.h"
 #include "util.h"
 
 #include <librdkafka/rdkafka.h>
@@ -75,18 +73,29 @@ bool hf_kkey_value(const struct hf_kkey *k, const struct hf_record *r, struct hf
 enum hf_outcome hf_kafka_classify(rd_kafka_resp_err_t err);
 
 /* kafka_conf.c */
+
+/* The options as the core binds them (hf_kafka_options); owned by the
+ * core. brokers is a "host:port,..." scalar or a list; properties a map of
+ * librdkafka properties. */
+struct kafka_options {
+    const struct hf_cnode *brokers;
+    char *topic, *metrics_topic;
+    char *key; /* NULL: the default key; "": none */
+    int compression;
+    int64_t message_timeout_ms;
+    const struct hf_cnode *properties;
+};
+
 extern const struct hf_option hf_kafka_options[];
 /* The producer configuration of a sink: defaults, then `properties`, then
  * what hookfwd always sets (idempotence, acks=all, compression, timeout).
- * for_check leaves out the brokers so nothing connects. NULL with err set
- * to "FILE:LINE:COL: sink 'x': ..." on a bad option or property. */
-rd_kafka_conf_t *hf_kafka_conf_build(const struct hf_sink_conf *conf, const char *file, bool for_check,
-                                     struct hf_cerr *err);
-/* Sets err for a rd_kafka_new() failure at the properties (or the sink). */
-void hf_kafka_new_error(const struct hf_sink_conf *conf, const char *file, const char *errstr,
-                        struct hf_cerr *err);
+ * for_check leaves out the brokers so nothing connects. NULL, reported
+ * through ck at the option or property at fault. */
+rd_kafka_conf_t *hf_kafka_conf_build(const struct kafka_options *o, const struct hf_check *ck, bool for_check);
+/* Reports a rd_kafka_new() failure at the properties (or the sink). */
+int hf_kafka_new_error(const struct kafka_options *o, const struct hf_check *ck, const char *errstr);
 /* The plugin's check hook: templates, key, brokers and the whole librdkafka
  * configuration (a producer is created without brokers and destroyed). */
-int hf_kafka_check(const struct hf_sink_conf *conf, const char *file, struct hf_cerr *err);
+int hf_kafka_check(const void *conf, const struct hf_check *ck);
 
 #endif

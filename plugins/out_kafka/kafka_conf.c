@@ -8,18 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define OPT(m) HF_OPT_AT(struct kafka_options, m)
+#define COMPRESSIONS "none|gzip|snappy|lz4|zstd"
+
 const struct hf_option hf_kafka_options[] = {
     {.name = "brokers", .type = HF_OPT_ANY, .required = true,
-     .help = "bootstrap brokers: \"host:port,host:port\" or a list of host:port"},
+     .help = "bootstrap brokers: \"host:port,host:port\" or a list of host:port", OPT(brokers)},
     {.name = "topic", .type = HF_OPT_STR, .required = true,
-     .help = "topic template: ${source}, ${event_type}, ${severity}"},
-    {.name = "metrics_topic", .type = HF_OPT_STR, .help = "topic template for metric points (default: topic)"},
+     .help = "topic template: ${source}, ${event_type}, ${severity}", OPT(topic)},
+    {.name = "metrics_topic", .type = HF_OPT_STR, .help = "topic template for metric points (default: topic)",
+     OPT(metrics_topic)},
     {.name = "key", .type = HF_OPT_STR,
-     .help = "message key: a record field, a template, or \"\" for none (default: the idempotency key)"},
-    {.name = "compression", .type = HF_OPT_ENUM, .enums = "none|gzip|snappy|lz4|zstd", .def = "none"},
+     .help = "message key: a record field, a template, or \"\" for none (default: the idempotency key)", OPT(key)},
+    {.name = "compression", .type = HF_OPT_ENUM, .enums = COMPRESSIONS, .def = "none", OPT(compression)},
     {.name = "message_timeout", .type = HF_OPT_DURATION, .def = "60s", .min = 1000, .max = 86400000,
-     .help = "how long librdkafka retries a message before its delivery report fails"},
-    {.name = "properties", .type = HF_OPT_STRMAP, .help = "librdkafka properties (its CONFIGURATION.md)"},
+     .help = "how long librdkafka retries a message before its delivery report fails", OPT(message_timeout_ms)},
+    {.name = "properties", .type = HF_OPT_STRMAP, .help = "librdkafka properties (its CONFIGURATION.md)",
+     OPT(properties)},
     {0}};
 
 /* Properties hookfwd sets itself: the sink's own option or a fixed value. */
@@ -85,102 +90,86 @@ static void mask_value(char *msg, size_t cap, const char *name, const char *valu
     snprintf(msg, cap, "%s", out);
 }
 
-static int set_owned_check(const struct hf_sink_conf *conf, const char *file, const struct hf_cnode *p,
-                           struct hf_cerr *err)
+static int set_owned_check(const struct hf_check *ck, const struct hf_cnode *p)
 {
+    const char *key = hf_node_key(p), *value = hf_node_text(p);
     for (size_t i = 0; i < sizeof(owned_props) / sizeof(owned_props[0]); i++) {
-        if (strcmp(p->key, owned_props[i].name) != 0)
+        if (strcmp(key, owned_props[i].name) != 0)
             continue;
-        if (owned_props[i].allowed && value_in(owned_props[i].allowed, p->value))
+        if (owned_props[i].allowed && value && value_in(owned_props[i].allowed, value))
             return 0;
-        hf_cerr_at(err, file, p->key_line, p->key_col, "sink '%s': librdkafka property '%s' cannot be set here: %s",
-                   conf->name, p->key, owned_props[i].instead);
-        return -1;
+        return hf_check_fail_at(ck, p, true, "librdkafka property '%s' cannot be set here: %s", key,
+                                owned_props[i].instead);
     }
     return 0;
 }
 
-static int apply_properties(const struct hf_sink_conf *conf, const char *file, rd_kafka_conf_t *kc,
-                            struct hf_cerr *err)
+static int apply_properties(const struct kafka_options *o, const struct hf_check *ck, rd_kafka_conf_t *kc)
 {
-    const struct hf_cnode *props = hf_cnode_get(conf->node, "properties");
-    for (size_t i = 0; props && i < props->nchild; i++) {
-        const struct hf_cnode *p = &props->child[i];
-        if (set_owned_check(conf, file, p, err) < 0)
+    for (size_t i = 0; i < hf_node_count(o->properties); i++) {
+        const struct hf_cnode *p = hf_node_child(o->properties, i);
+        const char *key = hf_node_key(p), *value = hf_node_text(p);
+        if (set_owned_check(ck, p) < 0)
             return -1;
         char errstr[512];
-        if (rd_kafka_conf_set(kc, p->key, p->value ? p->value : "", errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-            mask_value(errstr, sizeof(errstr), p->key, p->value ? p->value : "");
-            hf_cerr_at(err, file, p->key_line, p->key_col, "sink '%s': librdkafka property '%s': %s", conf->name,
-                       p->key, errstr);
-            return -1;
+        if (rd_kafka_conf_set(kc, key, value ? value : "", errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+            mask_value(errstr, sizeof(errstr), key, value ? value : "");
+            return hf_check_fail_at(ck, p, true, "librdkafka property '%s': %s", key, errstr);
         }
     }
     return 0;
 }
 
-/* "a:9092,b:9092" from a scalar or a list; -1 with err set. */
-static int brokers_text(const struct hf_sink_conf *conf, const char *file, struct hf_buf *out, struct hf_cerr *err)
+/* "a:9092,b:9092" from a scalar or a list; -1 reported. */
+static int brokers_text(const struct kafka_options *o, const struct hf_check *ck, struct hf_buf *out)
 {
-    const struct hf_cnode *n = hf_cnode_get(conf->node, "brokers");
-    if (n->kind == HF_CN_SCALAR) {
-        hf_buf_puts(out, n->value ? n->value : "");
-    } else if (n->kind == HF_CN_SEQ) {
-        for (size_t i = 0; i < n->nchild; i++) {
-            const struct hf_cnode *b = &n->child[i];
-            if (b->kind != HF_CN_SCALAR || !b->value || !*b->value) {
-                hf_cerr_at(err, file, b->line, b->col, "sink '%s': each broker must be a host:port string",
-                           conf->name);
-                return -1;
-            }
+    const struct hf_cnode *n = o->brokers;
+    if (hf_node_text(n)) {
+        hf_buf_puts(out, hf_node_text(n));
+    } else if (hf_node_is_list(n)) {
+        for (size_t i = 0; i < hf_node_count(n); i++) {
+            const char *b = hf_node_text(hf_node_child(n, i));
+            if (!b || !*b)
+                return hf_check_fail_at(ck, hf_node_child(n, i), false, "each broker must be a host:port string");
             if (i)
                 hf_buf_putc(out, ',');
-            hf_buf_puts(out, b->value);
+            hf_buf_puts(out, b);
         }
     } else {
-        hf_cerr_at(err, file, n->line, n->col, "sink '%s': 'brokers' must be \"host:port,...\" or a list",
-                   conf->name);
-        return -1;
+        return hf_check_fail(ck, "brokers", "must be \"host:port,...\" or a list");
     }
-    if (out->len == 0) {
-        hf_cerr_at(err, file, n->line, n->col, "sink '%s': 'brokers' is empty", conf->name);
-        return -1;
-    }
+    if (out->len == 0)
+        return hf_check_fail(ck, "brokers", "is empty");
     return 0;
 }
 
-static int set_fixed(rd_kafka_conf_t *kc, const char *name, const char *value, const struct hf_sink_conf *conf,
-                     const char *file, struct hf_cerr *err)
+static int set_fixed(rd_kafka_conf_t *kc, const char *name, const char *value, const struct hf_check *ck)
 {
     char errstr[512];
     if (rd_kafka_conf_set(kc, name, value, errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK)
         return 0;
-    hf_cerr_at(err, file, conf->node->line, conf->node->col, "sink '%s': librdkafka property '%s': %s", conf->name,
-               name, errstr);
-    return -1;
+    return hf_check_fail(ck, NULL, "librdkafka property '%s': %s", name, errstr);
 }
 
-rd_kafka_conf_t *hf_kafka_conf_build(const struct hf_sink_conf *conf, const char *file, bool for_check,
-                                     struct hf_cerr *err)
+rd_kafka_conf_t *hf_kafka_conf_build(const struct kafka_options *o, const struct hf_check *ck, bool for_check)
 {
-    const struct hf_option *t = hf_kafka_options;
     rd_kafka_conf_t *kc = rd_kafka_conf_new();
     struct hf_buf brokers;
     hf_buf_init(&brokers, 0);
-    char timeout[32];
-    snprintf(timeout, sizeof(timeout), "%lld", (long long)hf_conf_num(conf->node, t, "message_timeout"));
+    char timeout[32], compression[16];
+    snprintf(timeout, sizeof(timeout), "%lld", (long long)o->message_timeout_ms);
+    hf_opt_enum_text(COMPRESSIONS, o->compression, compression, sizeof(compression));
     int rc = -1;
-    if (brokers_text(conf, file, &brokers, err) < 0)
+    if (brokers_text(o, ck, &brokers) < 0)
         goto done;
     /* a default the properties may change */
-    if (set_fixed(kc, "client.id", "hookfwd", conf, file, err) < 0 || apply_properties(conf, file, kc, err) < 0)
+    if (set_fixed(kc, "client.id", "hookfwd", ck) < 0 || apply_properties(o, ck, kc) < 0)
         goto done;
-    if (set_fixed(kc, "enable.idempotence", "true", conf, file, err) < 0 ||
-        set_fixed(kc, "acks", "all", conf, file, err) < 0 ||
-        set_fixed(kc, "compression.codec", hf_conf_str(conf->node, t, "compression"), conf, file, err) < 0 ||
-        set_fixed(kc, "message.timeout.ms", timeout, conf, file, err) < 0)
+    if (set_fixed(kc, "enable.idempotence", "true", ck) < 0 || set_fixed(kc, "acks", "all", ck) < 0 ||
+        set_fixed(kc, "compression.codec", compression, ck) < 0 ||
+        set_fixed(kc, "message.timeout.ms", timeout, ck) < 0)
         goto done;
-    if (!for_check && set_fixed(kc, "bootstrap.servers", brokers.data, conf, file, err) < 0)
+    if (!for_check && set_fixed(kc, "bootstrap.servers", brokers.data, ck) < 0)
         goto done;
     rc = 0;
 done:
@@ -192,33 +181,26 @@ done:
     return kc;
 }
 
-void hf_kafka_new_error(const struct hf_sink_conf *conf, const char *file, const char *errstr, struct hf_cerr *err)
+int hf_kafka_new_error(const struct kafka_options *o, const struct hf_check *ck, const char *errstr)
 {
-    const struct hf_cnode *at = hf_cnode_get(conf->node, "properties");
-    if (!at)
-        at = conf->node;
-    hf_cerr_at(err, file, at->line, at->col, "sink '%s': librdkafka: %s", conf->name, errstr);
+    return hf_check_fail(ck, o->properties ? "properties" : NULL, "librdkafka: %s", errstr);
 }
 
-static int check_template(const struct hf_sink_conf *conf, const char *file, const char *opt, bool topic,
-                          struct hf_cerr *err)
+static int check_template(const struct hf_check *ck, const char *opt, const char *text, bool topic)
 {
-    const struct hf_cnode *n = hf_cnode_get(conf->node, opt);
-    if (!n)
+    if (!text)
         return 0;
     char why[300];
     struct hf_kkey k;
     struct hf_ktmpl tm;
-    int rc = topic ? hf_ktmpl_parse(&tm, n->value, why, sizeof(why)) : hf_kkey_parse(&k, n->value, why, sizeof(why));
+    int rc = topic ? hf_ktmpl_parse(&tm, text, why, sizeof(why)) : hf_kkey_parse(&k, text, why, sizeof(why));
     if (rc == 0 && topic) {
         rc = hf_kafka_topic_check(&tm, why, sizeof(why));
         hf_ktmpl_free(&tm);
     } else if (rc == 0) {
         hf_kkey_free(&k);
     }
-    if (rc < 0)
-        hf_cerr_at(err, file, n->line, n->col, "sink '%s': '%s': %s", conf->name, opt, why);
-    return rc;
+    return rc < 0 ? hf_check_fail(ck, opt, "%s", why) : 0;
 }
 
 static void quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
@@ -226,12 +208,13 @@ static void quiet_log(const rd_kafka_t *rk, int level, const char *fac, const ch
     (void)rk, (void)level, (void)fac, (void)buf;
 }
 
-int hf_kafka_check(const struct hf_sink_conf *conf, const char *file, struct hf_cerr *err)
+int hf_kafka_check(const void *conf, const struct hf_check *ck)
 {
-    if (check_template(conf, file, "topic", true, err) < 0 ||
-        check_template(conf, file, "metrics_topic", true, err) < 0 || check_template(conf, file, "key", false, err) < 0)
+    const struct kafka_options *o = conf;
+    if (check_template(ck, "topic", o->topic, true) < 0 || check_template(ck, "metrics_topic", o->metrics_topic, true) < 0 ||
+        check_template(ck, "key", o->key, false) < 0)
         return -1;
-    rd_kafka_conf_t *kc = hf_kafka_conf_build(conf, file, true, err);
+    rd_kafka_conf_t *kc = hf_kafka_conf_build(o, ck, true);
     if (!kc)
         return -1;
     /* rd_kafka_new() checks what rd_kafka_conf_set() cannot: combinations
@@ -242,8 +225,7 @@ int hf_kafka_check(const struct hf_sink_conf *conf, const char *file, struct hf_
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, errstr, sizeof(errstr));
     if (!rk) {
         rd_kafka_conf_destroy(kc);
-        hf_kafka_new_error(conf, file, errstr, err);
-        return -1;
+        return hf_kafka_new_error(o, ck, errstr);
     }
     rd_kafka_destroy(rk);
     return 0;

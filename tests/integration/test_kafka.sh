@@ -246,7 +246,7 @@ out=$("$HOOKFWD_BIN" check -c "$WORK/bad.yaml" 2>&1)
 check_eq "check refuses an unknown librdkafka property" 1 $?
 line=$(grep -n 'no.such.prop' "$WORK/bad.yaml" | cut -d: -f1)
 check_eq "with file:line:col and librdkafka's message" \
-    "$WORK/bad.yaml:$line:7: sink 'badprops': librdkafka property 'no.such.prop': No such configuration property: \"no.such.prop\"" \
+    "$WORK/bad.yaml:$line:7: sink 'badprops' (kafka): librdkafka property 'no.such.prop': No such configuration property: \"no.such.prop\"" \
     "$out"
 "$HOOKFWD_BIN" run -c "$WORK/bad.yaml" >/dev/null 2>&1
 check_eq "run refuses it too" 1 $?

@@ -251,7 +251,7 @@ static void test_config_check(void **state)
     /* an unknown property: librdkafka's own message at the property */
     const char *msg = load_sink("  - name: k\n    type: kafka\n    brokers: b:1\n    topic: t\n"
                                 "    properties:\n      linger.ms: 5\n      foo.bar: 1\n");
-    snprintf(want, sizeof(want), ":%d:7: sink 'k': librdkafka property 'foo.bar': ", SINK_LINE(7));
+    snprintf(want, sizeof(want), ":%d:7: sink 'k' (kafka): librdkafka property 'foo.bar': ", SINK_LINE(7));
     assert_non_null(strstr(msg, want));
     assert_non_null(strstr(msg, "No such configuration property"));
     assert_non_null(strstr(msg, ".yaml:"));
@@ -259,7 +259,7 @@ static void test_config_check(void **state)
     /* a bad value */
     msg = load_sink("  - name: k\n    type: kafka\n    brokers: b:1\n    topic: t\n    properties:\n"
                     "      linger.ms: soon\n");
-    snprintf(want, sizeof(want), ":%d:7: sink 'k': librdkafka property 'linger.ms': ", SINK_LINE(6));
+    snprintf(want, sizeof(want), ":%d:7: sink 'k' (kafka): librdkafka property 'linger.ms': ", SINK_LINE(6));
     assert_non_null(strstr(msg, want));
 
     /* what hookfwd owns */
@@ -278,17 +278,17 @@ static void test_config_check(void **state)
     /* combinations only rd_kafka_new() sees */
     msg = load_sink("  - name: k\n    type: kafka\n    brokers: b:1\n    topic: t\n    properties:\n"
                     "      max.in.flight: 10\n");
-    snprintf(want, sizeof(want), ":%d:7: sink 'k': librdkafka: ", SINK_LINE(6));
+    snprintf(want, sizeof(want), ":%d:7: sink 'k' (kafka): properties: librdkafka: ", SINK_LINE(6));
     assert_non_null(strstr(msg, want));
 
     /* templates and brokers */
     msg = load_sink("  - name: k\n    type: kafka\n    brokers: b:1\n    topic: \"has space.${source}\"\n");
-    snprintf(want, sizeof(want), ":%d:12: sink 'k': 'topic': ", SINK_LINE(4));
+    snprintf(want, sizeof(want), ":%d:12: sink 'k' (kafka): topic: ", SINK_LINE(4));
     assert_non_null(strstr(msg, want));
     msg = load_sink("  - name: k\n    type: kafka\n    brokers: []\n    topic: t\n");
-    assert_non_null(strstr(msg, "'brokers' is empty"));
+    assert_non_null(strstr(msg, "brokers: is empty"));
     msg = load_sink("  - name: k\n    type: kafka\n    brokers: {a: b}\n    topic: t\n");
-    assert_non_null(strstr(msg, "'brokers' must be"));
+    assert_non_null(strstr(msg, "brokers: must be"));
     msg = load_sink("  - name: k\n    type: kafka\n    topic: t\n");
     assert_non_null(strstr(msg, "missing required key 'brokers'"));
     msg = load_sink("  - name: k\n    type: kafka\n    brokers: b:1\n    topic: t\n    compression: brotli\n");
