@@ -83,6 +83,8 @@ struct pctx {
     struct hf_http_headers *hdrs;
     struct hf_batch *b; /* the batch being sent, one record at a time */
     size_t i;
+    size_t delivered; /* of this batch, in this attempt */
+    char reason[500]; /* the last rejection's */
     struct hf_buf body;
 };
 
@@ -102,6 +104,7 @@ static void next(struct pctx *c)
                 snprintf(why, sizeof(why), "the event does not fit in memory");
             hf_sink_log(c->sink, HF_LOG_WARN, "event %s not sent: %s", r->event_id ? r->event_id : "?", why);
             hf_batch_mark(b, c->i++, HF_OUT_REJECTED, why);
+            snprintf(c->reason, sizeof(c->reason), "%s", why);
             continue;
         }
         if (rc > 0)
@@ -119,7 +122,12 @@ static void next(struct pctx *c)
         return;
     }
     c->b = NULL;
-    hf_batch_done(b, HF_OUT_DELIVERED, 0, NULL);
+    /* each record settles by its mark; the batch's own outcome is what
+     * `test-sink` and `replay` print */
+    if (c->delivered == 0)
+        hf_batch_done(b, HF_OUT_REJECTED, 0, c->reason);
+    else
+        hf_batch_done(b, HF_OUT_DELIVERED, 0, NULL);
 }
 
 static void on_answer(void *arg, const struct hf_http_result *res)
@@ -137,9 +145,13 @@ static void on_answer(void *arg, const struct hf_http_result *res)
         hf_batch_done(b, HF_OUT_RETRY, res->retry_after_ms > 0 ? res->retry_after_ms : 0, reason);
         return;
     }
-    if (o == HF_OUT_REJECTED)
+    if (o == HF_OUT_REJECTED) {
         hf_sink_log(c->sink, HF_LOG_ERROR, "%s: event %s to dead letters", reason,
                     b->recs[c->i]->event_id ? b->recs[c->i]->event_id : "?");
+        snprintf(c->reason, sizeof(c->reason), "%s", reason);
+    } else {
+        c->delivered++;
+    }
     hf_batch_mark(b, c->i++, o, o == HF_OUT_REJECTED ? reason : NULL);
     next(c);
 }
@@ -149,6 +161,8 @@ static void pd_send(struct hf_sink *s, struct hf_batch *b)
     struct pctx *c = hf_sink_state(s);
     c->b = b;
     c->i = 0;
+    c->delivered = 0;
+    c->reason[0] = '\0';
     next(c);
 }
 
@@ -176,11 +190,6 @@ static void pd_destroy(struct hf_sink *s)
 static int pd_init(struct hf_sink *s, struct hf_cerr *err)
 {
     const struct hf_pd_conf *conf = hf_sink_conf(s);
-    if (!(hf_sink_takes(s) & HF_TAKES_RECORDS)) {
-        snprintf(err->msg, sizeof(err->msg), "%s: sink '%s': a pagerduty sink takes records", hf_sink_config_file(s),
-                 hf_sink_name(s));
-        return -1;
-    }
     struct pctx *c = hf_calloc(1, sizeof(*c));
     c->conf = conf;
     c->sink = s;
@@ -215,6 +224,8 @@ static int pd_encode_batch(struct hf_sink *s, const struct hf_batch *b, struct h
 static int pd_check(const void *confp, const struct hf_check *ck)
 {
     const struct hf_pd_conf *conf = confp;
+    if (ck->takes != HF_TAKES_RECORDS)
+        return hf_check_fail(ck, "takes", "the pagerduty sink takes records only (takes: records)");
     size_t klen = conf->routing_key ? strlen(conf->routing_key) : 0;
     if (klen == 0)
         return hf_check_fail(ck, "routing_key",

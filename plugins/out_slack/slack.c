@@ -69,6 +69,8 @@ struct bstate {
     struct bstate *next, *prev;
     struct hf_batch *b;
     size_t pending;
+    size_t delivered;
+    char reason[256]; /* the last rejection's */
 };
 
 struct smsg {
@@ -103,8 +105,12 @@ static void settle_ref(struct sctx *c, const struct ref *rf, enum hf_outcome o, 
 {
     struct hf_batch *b = rf->b;
     struct bstate *st = b->plugin_data;
-    if (o != HF_OUT_DELIVERED)
+    if (o != HF_OUT_DELIVERED) {
         hf_batch_mark(b, rf->i, o, reason);
+        snprintf(st->reason, sizeof(st->reason), "%s", reason ? reason : "");
+    } else {
+        st->delivered++;
+    }
     if (--st->pending > 0)
         return;
     if (st->prev)
@@ -113,9 +119,14 @@ static void settle_ref(struct sctx *c, const struct ref *rf, enum hf_outcome o, 
         c->batches = st->next;
     if (st->next)
         st->next->prev = st->prev;
+    /* each record settles by its mark; the batch's own outcome is what
+     * `test-sink` and `replay` print */
+    bool none = st->delivered == 0;
+    char why[256];
+    snprintf(why, sizeof(why), "%s", st->reason);
     free(st);
     b->plugin_data = NULL;
-    hf_batch_done(b, HF_OUT_DELIVERED, 0, NULL);
+    hf_batch_done(b, none ? HF_OUT_REJECTED : HF_OUT_DELIVERED, 0, none ? why : NULL);
 }
 
 static void msg_free(struct smsg *m)
@@ -348,11 +359,6 @@ static void slack_destroy(struct hf_sink *s)
 static int slack_init(struct hf_sink *s, struct hf_cerr *err)
 {
     const struct hf_slack_conf *conf = hf_sink_conf(s);
-    if (!(hf_sink_takes(s) & HF_TAKES_RECORDS)) {
-        snprintf(err->msg, sizeof(err->msg), "%s: sink '%s': a slack sink takes records", hf_sink_config_file(s),
-                 hf_sink_name(s));
-        return -1;
-    }
     struct sctx *c = hf_calloc(1, sizeof(*c));
     c->conf = conf;
     c->sink = s;
@@ -388,6 +394,8 @@ static int slack_encode(struct hf_sink *s, const struct hf_batch *b, struct hf_b
 static int slack_check(const void *confp, const struct hf_check *ck)
 {
     const struct hf_slack_conf *conf = confp;
+    if (ck->takes != HF_TAKES_RECORDS)
+        return hf_check_fail(ck, "takes", "the slack sink takes records only (takes: records)");
     if (!conf->url || !conf->url[0])
         return hf_check_fail(ck, "url", "is empty (the incoming-webhook URL, e.g. \"${SLACK_WEBHOOK_URL}\")");
     if (hf_check_url(ck, "url", conf->url, "http|https") < 0)

@@ -319,6 +319,8 @@ static void test_config(void **state)
     snprintf(want, sizeof(want), ":%d:18: sink 'p' (pagerduty): routing_key: must be 32 characters", SINK_LINE(3));
     assert_non_null(strstr(msg, want));
     assert_null(strstr(msg, "short_secret_key"));
+    msg = load_sink("  - name: p\n    type: pagerduty\n    routing_key: " KEY "\n    takes: metrics\n");
+    assert_non_null(strstr(msg, "takes: the pagerduty sink takes records only"));
     msg = load_sink("  - name: p\n    type: pagerduty\n");
     assert_non_null(strstr(msg, "routing_key"));
     msg = load_sink("  - name: p\n    type: pagerduty\n    routing_key: " KEY "\n    url: smtp://x/v2/enqueue\n");

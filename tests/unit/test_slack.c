@@ -471,6 +471,8 @@ static void test_config(void **state)
     assert_non_null(strstr(msg, "out of range"));
     msg = load_sink("  - name: s\n    type: slack\n    url: https://h/x\n    blocks: fancy\n");
     assert_non_null(strstr(msg, "auto|none"));
+    msg = load_sink("  - name: s\n    type: slack\n    url: https://h/x\n    takes: both\n");
+    assert_non_null(strstr(msg, "takes: the slack sink takes records only"));
     msg = load_sink("  - name: s\n    type: slack\n    url: https://h/x\n    channel: '#x'\n");
     assert_non_null(strstr(msg, "channel"));
     /* a secret from a file that is missing */
