@@ -194,6 +194,21 @@ static off_t scan_segment(struct hf_journal *j, const char *path, struct segment
     return (off_t)off;
 }
 
+/* The larger of max and the position saved in the file NAME. */
+static uint64_t saved_position(const struct hf_journal *j, const char *name, uint64_t max)
+{
+    char path[4300];
+    snprintf(path, sizeof(path), "%s/%s", j->dir, name);
+    FILE *f = fopen(path, "r");
+    unsigned long long pos = 0;
+    if (f) {
+        if (fscanf(f, "%llu", &pos) != 1)
+            pos = 0;
+        fclose(f);
+    }
+    return pos > max ? pos : max;
+}
+
 static int load_segments(struct hf_journal *j, struct hf_cerr *err)
 {
     DIR *d = opendir(j->dir);
@@ -204,6 +219,7 @@ static int load_segments(struct hf_journal *j, struct hf_cerr *err)
     uint64_t *firsts = NULL;
     size_t n = 0;
     struct dirent *de;
+    uint64_t max_pos = 0;
     while ((de = readdir(d))) {
         char *end;
         unsigned long long v = strtoull(de->d_name, &end, 10);
@@ -211,8 +227,16 @@ static int load_segments(struct hf_journal *j, struct hf_cerr *err)
             firsts = hf_realloc(firsts, (n + 1) * sizeof(*firsts));
             firsts[n++] = v;
         }
+        size_t nl = strlen(de->d_name);
+        if (nl > 4 && !strcmp(de->d_name + nl - 4, ".pos"))
+            max_pos = saved_position(j, de->d_name, max_pos);
     }
     closedir(d);
+    /* new entries must number above every sink's saved position, even when
+     * every segment was delivered and deleted: one at or below it would be
+     * taken as delivered by the next start */
+    if (max_pos >= j->next_seq)
+        j->next_seq = max_pos + 1;
     if (n)
         qsort(firsts, n, sizeof(*firsts), cmp_u64);
     for (size_t i = 0; i < n; i++) {

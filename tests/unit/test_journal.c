@@ -334,6 +334,29 @@ static void test_zero_filled_block(void **state)
     hf_journal_close(t->j);
 }
 
+/* Every segment delivered and deleted, only the sinks' positions left:
+ * numbering goes on above them, or a new entry at or below a saved
+ * position would be taken as delivered at the next start. */
+static void test_numbering_above_positions(void **state)
+{
+    struct jt *t = *state;
+    jopen(t, 1 << 30);
+    hf_journal_close(t->j);
+    char path[600];
+    snprintf(path, sizeof(path), "%s/a.pos", t->jdir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "7\n");
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/b.pos", t->jdir);
+    f = fopen(path, "w");
+    fprintf(f, "3\n");
+    fclose(f);
+    jopen(t, 1 << 30);
+    assert_int_equal(next_seq(t), 8);
+    hf_journal_close(t->j);
+}
+
 /* ---- positions and segments, with sinks run by a test plugin ---- */
 
 /* Each sink delivers what it is sent while its gate is open, and asks for
@@ -667,6 +690,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zero_filled_block, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_numbering_above_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segment_deletion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dedup_log_compaction_at_open, setup, teardown),
