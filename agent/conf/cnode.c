@@ -428,6 +428,7 @@ static int validate_value(const char *file, const struct hf_cnode *v, const stru
         }
         return 0;
     case HF_OPT_STRMAP:
+    case HF_OPT_TEMPLATEMAP:
         if (v->kind != HF_CN_MAP) {
             hf_cerr_at(err, file, v->line, v->col, "%s: '%s' must be a map of names to values", what, o->name);
             return -1;

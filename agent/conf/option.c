@@ -80,6 +80,31 @@ static int bind_template(const char *file, const struct hf_cnode *map, const str
     return -1;
 }
 
+/* Each value of a TEMPLATEMAP compiled, errors at the value. */
+static int bind_template_map(const char *file, const struct hf_cnode *n, struct hf_template_map *dst,
+                             struct hf_cerr *err)
+{
+    dst->v = NULL;
+    dst->n = 0;
+    if (!n || n->kind != HF_CN_MAP)
+        return 0;
+    dst->v = hf_calloc(n->nchild ? n->nchild : 1, sizeof(*dst->v));
+    for (size_t i = 0; i < n->nchild; i++) {
+        const struct hf_cnode *c = &n->child[i];
+        char why[400];
+        size_t off = 0;
+        struct hf_template *t = hf_template_compile(c->value ? c->value : "", &off, why, sizeof(why));
+        if (!t) {
+            hf_cerr_at(err, file, c->line, c->col, "'%s.%s': %s (at character %zu of the template)", n->key,
+                       c->key, why, off + 1);
+            return -1;
+        }
+        dst->v[dst->n].name = hf_strdup(c->key);
+        dst->v[dst->n++].tmpl = t;
+    }
+    return 0;
+}
+
 int hf_opt_bind(const char *file, const struct hf_cnode *map, const struct hf_option *t, void *conf,
                 struct hf_cerr *err)
 {
@@ -152,6 +177,10 @@ int hf_opt_bind(const char *file, const struct hf_cnode *map, const struct hf_op
             *(struct hf_filter **)dst = f;
             break;
         }
+        case HF_OPT_TEMPLATEMAP:
+            if (bind_template_map(file, n, (struct hf_template_map *)dst, err) < 0)
+                return -1;
+            break;
         case HF_OPT_OBJ:
         case HF_OPT_OBJLIST:
         case HF_OPT_STRMAP:
@@ -196,6 +225,17 @@ void hf_opt_unbind(const struct hf_option *t, void *conf)
             }
             *(struct hf_filter **)dst = NULL;
             break;
+        case HF_OPT_TEMPLATEMAP: {
+            struct hf_template_map *m = (struct hf_template_map *)dst;
+            for (size_t i = 0; i < m->n; i++) {
+                free(m->v[i].name);
+                hf_template_free(m->v[i].tmpl);
+            }
+            free(m->v);
+            m->v = NULL;
+            m->n = 0;
+            break;
+        }
         case HF_OPT_STRLIST:
         case HF_OPT_SECRETLIST: {
             struct hf_strlist *l = (struct hf_strlist *)dst;

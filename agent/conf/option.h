@@ -18,6 +18,8 @@
  *   OBJLIST, STRMAP, ANY         const struct hf_cnode * (read by the owner)
  *   TEMPLATE                     struct hf_template * (template.h), compiled
  *                                at load; NULL when unset, no default
+ *   TEMPLATEMAP                  struct hf_template_map: a map of names
+ *                                to templates (HTTP headers), compiled at load
  *   FILTER                       struct hf_filter * (match records with
  *                                hf_filter_match, plugin.h); NULL when
  *                                absent; its .sub entries bind as OBJ's */
@@ -45,6 +47,7 @@ enum hf_opt_type {
     HF_OPT_ANY,       /* validated by the code that reads it */
     HF_OPT_TEMPLATE,  /* a string with per-event names (${data.repo}), compiled at load */
     HF_OPT_FILTER,    /* a map with a sink filter's keys (events, severity_at_least, match) plus .sub */
+    HF_OPT_TEMPLATEMAP, /* a map of names to templates ({X-Repo: "${data.repo}"}) */
 };
 
 /* One entry of a typed option table; tables end with {0}. */
@@ -72,6 +75,16 @@ struct hf_cerr {
 
 struct hf_strlist {
     char **v;
+    size_t n;
+};
+
+struct hf_template;
+/* A TEMPLATEMAP option's entries, in the order written. */
+struct hf_template_map {
+    struct hf_template_entry {
+        char *name;
+        struct hf_template *tmpl;
+    } *v;
     size_t n;
 };
 

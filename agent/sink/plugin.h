@@ -43,6 +43,8 @@ struct hf_batch {
     int64_t retry_after_ms;
     char reason[256];
     void *plugin_data;     /* the plugin's, freed by the plugin before done */
+    bool once;             /* test-sink or replay: deliver now, hold nothing back */
+    bool held;             /* the runtime's: set by hf_batch_hold() */
     struct hf_batch *next;
 };
 
@@ -108,6 +110,14 @@ bool hf_filter_match(const struct hf_filter *f, const struct hf_record *r);
 
 /* Reports a batch's fate, exactly once, from the sink's worker thread. */
 void hf_batch_done(struct hf_batch *b, enum hf_outcome o, int64_t retry_after_ms, const char *reason);
+/* Keeps a batch past send() without taking a delivery slot: an e-mail
+ * digest holds its batches until the digest is accepted, then reports each
+ * with hf_batch_done() as usual, oldest first. Held batches do not count
+ * against max_inflight, and poll() is called at least once a second while
+ * any are held. With disk storage their records stay in the journal until
+ * then (a restart sends them to the sink again); with memory storage a
+ * stopping sink calls drain() to let the plugin finish them. */
+void hf_batch_hold(struct hf_batch *b);
 /* Marks one record's own fate (e.g. a poison record among good ones). */
 void hf_batch_mark(struct hf_batch *b, size_t i, enum hf_outcome o, const char *reason);
 

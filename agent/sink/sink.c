@@ -99,9 +99,25 @@ void hf_batch_done(struct hf_batch *b, enum hf_outcome o, int64_t retry_after_ms
     b->outcome = o;
     b->retry_after_ms = retry_after_ms;
     snprintf(b->reason, sizeof(b->reason), "%s", reason ? reason : "");
+    if (b->held) {
+        b->held = false;
+        list_remove(&s->held, b);
+    } else {
+        list_remove(&s->inflight, b);
+        s->ninflight--;
+    }
+    list_append(&s->done, b);
+}
+
+void hf_batch_hold(struct hf_batch *b)
+{
+    struct hf_sink *s = b->sink;
+    if (b->held)
+        return;
     list_remove(&s->inflight, b);
     s->ninflight--;
-    list_append(&s->done, b);
+    b->held = true;
+    list_append(&s->held, b);
 }
 
 void hf_batch_mark(struct hf_batch *b, size_t i, enum hf_outcome o, const char *reason)
@@ -293,6 +309,8 @@ static int64_t next_wake(const struct hf_sink *s, int64_t now)
         wake = s->oldest_mono_ms + s->conf->flush_ms;
     if (s->waiting && s->waiting->next_try_ms < wake)
         wake = s->waiting->next_try_ms;
+    if (s->held && s->held_poll_ms < wake)
+        wake = s->held_poll_ms;
     return wake;
 }
 
@@ -311,6 +329,22 @@ static void wait_until(struct hf_sink *s, int64_t now, int64_t wake_ms)
         ts.tv_nsec -= 1000000000;
     }
     pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+}
+
+/* Held batches outlive the process only in the journal: with memory
+ * storage a stopping plugin gets to finish them (drain) before the worker
+ * ends. True (s->mu released) when the plugin was asked; called with s->mu
+ * held. */
+static bool drain_held(struct hf_sink *s, int64_t now)
+{
+    bool idle = s->stopping && s->count == 0 && !s->waiting && s->ninflight == 0 && !s->done;
+    if (!idle || !s->held || s->held_drained || s->conf->cfg->storage_mode == HF_STORAGE_DISK || !s->plugin->drain)
+        return false;
+    s->held_drained = true;
+    int64_t left = s->stop_deadline_ms - now;
+    pthread_mutex_unlock(&s->mu);
+    s->plugin->drain(s, (int)(left > 0 ? left : 0));
+    return true;
 }
 
 /* True when the worker may stop: drained, or past the drain deadline (the
@@ -352,6 +386,16 @@ static void *worker(void *arg)
             send_batch(s, b);
             continue;
         }
+        /* a plugin holding batches (an e-mail digest) looks at them once a
+         * second */
+        if (s->held && s->plugin->poll && now >= s->held_poll_ms) {
+            s->held_poll_ms = now + 1000;
+            pthread_mutex_unlock(&s->mu);
+            s->plugin->poll(s, 0);
+            continue;
+        }
+        if (drain_held(s, now))
+            continue;
         if (drain_finished(s, now)) {
             pthread_mutex_unlock(&s->mu);
             break;
@@ -496,8 +540,10 @@ void hf_sink_free(struct hf_sink *s)
         s->plugin->destroy(s);
     for (size_t i = 0; i < s->count; i++)
         hf_record_unref(s->ring[(s->head + i) % s->cap]);
-    struct hf_batch *lists[] = {s->inflight, s->waiting, s->done};
-    for (size_t l = 0; l < 3; l++)
+    /* held batches are not settled here: with disk storage the journal
+     * still has their records and sends them again after a restart */
+    struct hf_batch *lists[] = {s->inflight, s->waiting, s->done, s->held};
+    for (size_t l = 0; l < 4; l++)
         for (struct hf_batch *b = lists[l], *n; b; b = n) {
             n = b->next;
             for (size_t i = 0; i < b->n; i++)
@@ -524,6 +570,7 @@ enum hf_outcome hf_sink_send_once(struct hf_sink *s, struct hf_record **recs, si
     }
     b->n = n;
     b->first_try_ms = hf_mono_ms();
+    b->once = true;
     send_batch(s, b);
     int64_t deadline = hf_mono_ms() + timeout_ms;
     while (!s->done && hf_mono_ms() < deadline) {

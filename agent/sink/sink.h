@@ -50,6 +50,9 @@ struct hf_sink {
     bool idle_poll; /* poll() also with nothing in flight (hf_sink_poll_when_idle) */
     struct hf_batch *waiting; /* batches waiting for their retry time */
     struct hf_batch *done;    /* completed, to be settled */
+    struct hf_batch *held;    /* kept by the plugin past send() (hf_batch_hold) */
+    int64_t held_poll_ms;     /* next poll() for a sink that only holds batches */
+    bool held_drained;
     int64_t auth_log_mono_ms;
 
     struct hf_sink_stats stats;
