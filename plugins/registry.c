@@ -24,6 +24,9 @@ extern const struct hf_sink_plugin hf_out_slack;
 #ifdef HF_WITH_PAGERDUTY
 extern const struct hf_sink_plugin hf_out_pagerduty;
 #endif
+#ifdef HF_WITH_HTTP
+extern const struct hf_sink_plugin hf_out_http;
+#endif
 
 const struct hf_sink_plugin *const hf_plugins[] = {
     &hf_out_stdout,
@@ -46,6 +49,9 @@ const struct hf_sink_plugin *const hf_plugins[] = {
 #endif
 #ifdef HF_WITH_PAGERDUTY
     &hf_out_pagerduty,
+#endif
+#ifdef HF_WITH_HTTP
+    &hf_out_http,
 #endif
     NULL,
 };
