@@ -27,6 +27,9 @@ extern const struct hf_sink_plugin hf_out_pagerduty;
 #ifdef HF_WITH_HTTP
 extern const struct hf_sink_plugin hf_out_http;
 #endif
+#ifdef HF_WITH_EMAIL
+extern const struct hf_sink_plugin hf_out_email;
+#endif
 
 const struct hf_sink_plugin *const hf_plugins[] = {
     &hf_out_stdout,
@@ -52,6 +55,9 @@ const struct hf_sink_plugin *const hf_plugins[] = {
 #endif
 #ifdef HF_WITH_HTTP
     &hf_out_http,
+#endif
+#ifdef HF_WITH_EMAIL
+    &hf_out_email,
 #endif
     NULL,
 };
