@@ -12,7 +12,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 
-#define HDR_LEN 20          /* magic, length, sequence, CRC-32C */
+#define HDR_LEN 20 /* magic, length, sequence, CRC-32C */
 #define SEG_MAX (16u << 20) /* a segment is closed past this size */
 
 struct jt {
@@ -21,9 +21,9 @@ struct jt {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int ndone, nfailed;
-    int nunreserved;          /* a sink had no room: must stay 0 */
-    uint64_t seq[64];        /* by event index, from the done callback */
-    bool block_first;        /* the first done callback waits for `release` */
+    int nunreserved; /* a sink had no room: must stay 0 */
+    uint64_t seq[64]; /* by event index, from the done callback */
+    bool block_first; /* the first done callback waits for `release` */
     bool in_first, release;
     struct hf_sink *sinks[2]; /* pushed into once durable, when set */
     size_t nsinks;
@@ -413,11 +413,11 @@ static int gate_count(int i)
     return n;
 }
 
-#define TWO_SINKS                                                                                            \
-    TU_SOURCES "sinks:\n"                                                                                    \
-               "  - {name: a, type: stdout, takes: records, batch: {flush_interval: 1ms},\n"                 \
-               "     retry: {initial: 10ms, max: 20ms}}\n"                                                   \
-               "  - {name: b, type: stdout, takes: records, batch: {flush_interval: 1ms},\n"                 \
+#define TWO_SINKS                                                                                                      \
+    TU_SOURCES "sinks:\n"                                                                                              \
+               "  - {name: a, type: stdout, takes: records, batch: {flush_interval: 1ms},\n"                           \
+               "     retry: {initial: 10ms, max: 20ms}}\n"                                                             \
+               "  - {name: b, type: stdout, takes: records, batch: {flush_interval: 1ms},\n"                           \
                "     retry: {initial: 10ms, max: 20ms}}\n"
 
 struct rig {
@@ -597,8 +597,7 @@ static void test_dedup_log_compaction_at_open(void **state)
     for (char *p = text, *nl; (nl = strchr(p, '\n')); p = nl + 1, lines++, i++) {
         int wl = snprintf(want, sizeof(want), "%lld\tomega\tk%d", live, i);
         if (nl - p != wl || memcmp(p, want, (size_t)wl))
-            fail_msg("line %d of the compacted dedup.log is '%.*s', expected '%s'", lines + 1, (int)(nl - p), p,
-                     want);
+            fail_msg("line %d of the compacted dedup.log is '%.*s', expected '%s'", lines + 1, (int)(nl - p), p, want);
     }
     assert_int_equal(lines, HF_DEDUP_MAX_KEYS);
     assert_int_equal(text[len - 1], '\n');
@@ -633,9 +632,8 @@ static void test_dedup_log_compaction_running(void **state)
         key[5] = 'k';
         r->idempotency_key = hf_rec_strdup(r, key); /* the line, not the entry, is big */
         bool last = i == 560;
-        assert_int_equal(hf_journal_append(t->j, r, "omega", last ? hf_now_ms() + 3600000 : hf_now_ms() - 1,
-                                           on_done, t),
-                         0);
+        assert_int_equal(
+            hf_journal_append(t->j, r, "omega", last ? hf_now_ms() + 3600000 : hf_now_ms() - 1, on_done, t), 0);
         hf_record_unref(r);
     }
     assert_int_equal(hf_journal_start(t->j), 0);

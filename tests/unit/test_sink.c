@@ -111,8 +111,8 @@ static struct st *sink_up(void **state, const char *batch, const char *retry, sc
     *state = t;
     t->dir = tu_temp_dir();
     char yaml[2048];
-    snprintf(yaml, sizeof(yaml), TU_SOURCES "sinks:\n  - {name: s, type: stdout, takes: records, batch: %s, retry: %s}\n",
-             batch, retry);
+    snprintf(yaml, sizeof(yaml),
+             TU_SOURCES "sinks:\n  - {name: s, type: stdout, takes: records, batch: %s, retry: %s}\n", batch, retry);
     struct hf_cerr err = {{0}};
     t->cfg = tu_config(yaml, &err);
     if (!t->cfg)
@@ -224,8 +224,8 @@ static void retry_three_times(struct hf_batch *b, int attempt)
  * within the backoff's bounds for its attempt. */
 static void test_retry_backoff(void **state)
 {
-    struct st *t = sink_up(state, "{max_events: 3, flush_interval: 1ms}", "{initial: 50ms, max: 200ms}",
-                           retry_three_times);
+    struct st *t =
+        sink_up(state, "{max_events: 3, flush_interval: 1ms}", "{initial: 50ms, max: 200ms}", retry_three_times);
     push_and_start(t, 0, 3);
     assert_true(TU_POLL(nsettled() == 3, 10000));
     assert_int_equal(nsends(), 4);
@@ -237,8 +237,8 @@ static void test_retry_backoff(void **state)
         int64_t gap = sc.sends[k + 1].at_ms - sc.sends[k].at_ms;
         /* the lower bound is exact; above, the machine may be slow */
         if (gap < base[k] / 10 || gap > base[k] + 2000)
-            fail_msg("retry %d came %lld ms after the previous attempt; backoff is [%lld, %lld]", k + 1,
-                     (long long)gap, (long long)(base[k] / 10), (long long)base[k]);
+            fail_msg("retry %d came %lld ms after the previous attempt; backoff is [%lld, %lld]", k + 1, (long long)gap,
+                     (long long)(base[k] / 10), (long long)base[k]);
     }
     for (int i = 0; i < 3; i++) {
         assert_int_equal(sc.settled_event[i], i);
@@ -311,8 +311,7 @@ static void test_give_up(void **state)
      * from just before the first send: a little slack below) */
     assert_true(sc.sends[sends - 1].at_ms - sc.sends[0].at_ms >= 200);
     if (sends >= 2 && sc.sends[sends - 2].at_ms - sc.sends[0].at_ms >= 300 + 50)
-        fail_msg("gave up only after attempt %d, though attempt %d was already past give_up_after", sends,
-                 sends - 1);
+        fail_msg("gave up only after attempt %d, though attempt %d was already past give_up_after", sends, sends - 1);
     for (int i = 0; i < 2; i++)
         assert_int_equal(sc.settled_as[i], HF_OUT_REJECTED);
 
@@ -340,8 +339,7 @@ static void test_give_up(void **state)
 /* give_up_after: 0 means one attempt only. */
 static void test_give_up_zero(void **state)
 {
-    struct st *t = sink_up(state, "{flush_interval: 1ms}", "{initial: 10ms, max: 20ms, give_up_after: 0s}",
-                           always_503);
+    struct st *t = sink_up(state, "{flush_interval: 1ms}", "{initial: 10ms, max: 20ms, give_up_after: 0s}", always_503);
     push_and_start(t, 0, 1);
     assert_true(TU_POLL(nsettled() == 1, 10000));
     assert_int_equal(nsends(), 1);
@@ -385,8 +383,7 @@ static void poison_third(struct hf_batch *b, int attempt)
  * delivered, and nothing is sent twice. */
 static void test_mark_poison(void **state)
 {
-    struct st *t = sink_up(state, "{max_events: 5, flush_interval: 10s}", "{initial: 10ms, max: 20ms}",
-                           poison_third);
+    struct st *t = sink_up(state, "{max_events: 5, flush_interval: 10s}", "{initial: 10ms, max: 20ms}", poison_third);
     push_and_start(t, 0, 5);
     assert_true(TU_POLL(nsettled() == 5, 10000));
     hf_sink_stop(t->s, 1000);
@@ -419,8 +416,7 @@ static void retry_odd_once(struct hf_batch *b, int attempt)
  * in order; the others are not sent twice. */
 static void test_mark_retry(void **state)
 {
-    struct st *t = sink_up(state, "{max_events: 5, flush_interval: 10s}", "{initial: 10ms, max: 20ms}",
-                           retry_odd_once);
+    struct st *t = sink_up(state, "{max_events: 5, flush_interval: 10s}", "{initial: 10ms, max: 20ms}", retry_odd_once);
     push_and_start(t, 0, 5);
     assert_true(TU_POLL(nsettled() == 5, 10000));
     hf_sink_stop(t->s, 1000);

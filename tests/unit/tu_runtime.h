@@ -62,13 +62,13 @@ static inline void tu_nap(void)
 }
 
 /* Evaluates cond until it holds or ms have passed; true if it held. */
-#define TU_POLL(cond, ms)                                                                                    \
-    ({                                                                                                       \
-        int64_t tu_deadline_ = hf_mono_ms() + (ms);                                                          \
-        bool tu_ok_;                                                                                         \
-        while (!(tu_ok_ = (cond)) && hf_mono_ms() < tu_deadline_)                                            \
-            tu_nap();                                                                                        \
-        tu_ok_;                                                                                              \
+#define TU_POLL(cond, ms)                                                                                              \
+    ({                                                                                                                 \
+        int64_t tu_deadline_ = hf_mono_ms() + (ms);                                                                    \
+        bool tu_ok_;                                                                                                   \
+        while (!(tu_ok_ = (cond)) && hf_mono_ms() < tu_deadline_)                                                      \
+            tu_nap();                                                                                                  \
+        tu_ok_;                                                                                                        \
     })
 
 /* ---- records ---- */
@@ -111,8 +111,8 @@ struct tu_sink {
     struct hf_sink *sink;
 };
 
-static inline struct tu_sink *tu_sink_new(struct hf_config *cfg, const char *name,
-                                          const struct hf_sink_plugin *plugin, const char *storage_path)
+static inline struct tu_sink *tu_sink_new(struct hf_config *cfg, const char *name, const struct hf_sink_plugin *plugin,
+                                          const char *storage_path)
 {
     struct tu_sink *t = calloc(1, sizeof(*t));
     for (size_t i = 0; i < cfg->nsinks; i++)
