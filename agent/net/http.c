@@ -42,6 +42,7 @@ struct conn {
     struct hf_frame fr;      /* llhttp and the request's header block and body */
     struct hf_http_req req;
     struct hf_http_resp resp;
+    struct hf_buf out;       /* answers not yet sent (a pipelined group goes out in one send) */
     bool in_request;         /* first byte of a request seen */
     bool closing;
     bool pending;            /* a deferred answer is outstanding */
@@ -109,6 +110,7 @@ static void conn_free(struct conn *c)
     }
     hf_frame_free(&c->fr);
     hf_buf_free(&c->resp.body);
+    hf_buf_free(&c->out);
     free(c);
     /* a stopping worker ends with its last connection (answers given
      * during the stop are written first) */
@@ -151,9 +153,33 @@ static void head_num(struct head *h, long long v)
     head_put(h, q);
 }
 
+/* Sends what c->out holds: straight to the socket when nothing is queued
+ * ahead of it, so an answer costs one send and no write event is armed and
+ * disarmed (two epoll_ctl calls) for it; whatever the socket does not take
+ * goes through the bufferevent, which then waits for the socket. */
+static void flush_out(struct conn *c)
+{
+    struct hf_buf *o = &c->out;
+    if (o->len == 0)
+        return;
+    struct evbuffer *eo = bufferevent_get_output(c->bev);
+    size_t off = 0;
+    if (!c->w->srv->tls && evbuffer_get_length(eo) == 0) {
+        ssize_t n = send(bufferevent_getfd(c->bev), o->data, o->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0)
+            off = (size_t)n;
+        /* an error shows again when the bufferevent writes the rest */
+    }
+    if (off < o->len)
+        evbuffer_add(eo, o->data + off, o->len - off);
+    hf_buf_reset(o);
+}
+
+static size_t out_pending(struct conn *c) { return c->out.len + evbuffer_get_length(bufferevent_get_output(c->bev)); }
+
+/* Appends the answer to c->out; flush_out() sends it. */
 static void write_response(struct conn *c, struct hf_http_resp *r, bool keepalive)
 {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
     struct head h = {.n = 0};
     head_put(&h, "HTTP/1.1 ");
     head_num(&h, r->status);
@@ -174,8 +200,8 @@ static void write_response(struct conn *c, struct hf_http_resp *r, bool keepaliv
         head_put(&h, "\r\n");
     }
     head_put(&h, "\r\n");
-    evbuffer_add(out, h.buf, h.n);
-    evbuffer_add(out, r->body.data ? r->body.data : "", r->body.len);
+    hf_buf_append(&c->out, h.buf, h.n);
+    hf_buf_append(&c->out, r->body.data ? r->body.data : "", r->body.len);
 }
 
 /* The answer is out: send a FIN, then read and drop what the client still
@@ -198,19 +224,18 @@ static void linger(struct conn *c)
     evtimer_add(c->timer, &tv);
 }
 
+/* Sends the last answer and closes: from the timer, never from here, so
+ * no caller is left holding a freed connection. */
 static void finish_close(struct conn *c, bool with_linger)
 {
     c->closing = true;
     c->linger_wanted = with_linger;
     bufferevent_disable(c->bev, EV_READ);
-    evtimer_del(c->timer);
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-        with_linger ? linger(c) : conn_free(c);
-    else {
-        /* give a slow reader a bounded time to take the answer */
-        struct timeval tv = {.tv_sec = 5, .tv_usec = 0};
-        evtimer_add(c->timer, &tv);
-    }
+    flush_out(c);
+    /* sent: close on the next turn of the loop; else give a slow reader a
+     * bounded time to take the answer */
+    struct timeval tv = {.tv_sec = out_pending(c) ? 5 : 0, .tv_usec = 0};
+    evtimer_add(c->timer, &tv);
 }
 
 /* Answers without reading the rest of the request, then closes. */
@@ -275,18 +300,20 @@ static int on_head(struct conn *c)
         return -1;
     }
     const char *expect = hf_http_header(&c->req, "expect");
-    if (expect && !strcasecmp(expect, "100-continue"))
-        evbuffer_add(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    if (expect && !strcasecmp(expect, "100-continue")) {
+        hf_buf_append(&c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+        flush_out(c); /* the sender waits for it before the body */
+    }
     return 0;
 }
 
 /* Feeds llhttp from the input buffer one chain at a time (nothing is
  * pulled up or copied beforehand) and acts on its pauses. */
-static void process(struct conn *c)
+static void process_requests(struct conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
     while (!c->closing && !c->pending) {
-        if (evbuffer_get_length(bufferevent_get_output(c->bev)) > OUT_HIGH_WATER)
+        if (out_pending(c) > OUT_HIGH_WATER)
             return; /* the client is not reading its answers; wait */
         struct evbuffer_iovec v = {.iov_base = NULL, .iov_len = 0};
         if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
@@ -318,6 +345,14 @@ static void process(struct conn *c)
             return;
         }
     }
+}
+
+/* Answers everything that is in, then sends the answers at once. */
+static void process(struct conn *c)
+{
+    process_requests(c);
+    if (!c->closing)
+        flush_out(c);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -367,6 +402,10 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
     struct conn *c = arg;
     if (c->pending)
         return; /* waiting for our own answer, not for the peer */
+    if (c->closing && !c->lingering && c->linger_wanted && out_pending(c) == 0) {
+        linger(c);
+        return;
+    }
     if (c->closing || !c->in_request) {
         conn_free(c);
         return;
@@ -409,6 +448,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     }
     c->timer = evtimer_new(w->base, on_timeout, c);
     hf_buf_init(&c->resp.body, 0);
+    hf_buf_init(&c->out, 0);
     hf_frame_init(&c->fr, s->lim.max_header, s->lim.max_body);
     if (!c->bev || !c->timer) {
         if (!c->bev)
