@@ -84,6 +84,8 @@ static int dsd_check(const void *conf, const struct hf_check *ck)
         return hf_check_fail(ck, "takes", "the dogstatsd sink takes metrics only (takes: metrics)");
     if (parse_address(o->address, &addr) < 0)
         return hf_check_fail(ck, "address", "must be udp://host:port or unix:///path, not '%s'", o->address);
+    if (!addr.is_unix && !strcmp(addr.port, "0"))
+        return hf_check_fail(ck, "address", "needs a port from 1 to 65535");
     return 0;
 }
 

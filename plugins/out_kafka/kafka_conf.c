@@ -120,6 +120,34 @@ static int apply_properties(const struct kafka_options *o, const struct hf_check
     return 0;
 }
 
+/* Each broker of "host[:port],..." (librdkafka's own syntax, a
+ * "PROTOCOL://" prefix allowed) has a host and, when given, a port from 1
+ * to 65535. */
+static bool brokers_valid(const char *list, char *bad, size_t badlen)
+{
+    const char *p = list;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        char item[300];
+        snprintf(item, sizeof(item), "%.*s", (int)(n < sizeof(item) ? n : sizeof(item) - 1), p);
+        snprintf(bad, badlen, "%s", item);
+        char *host = strstr(item, "://") ? strstr(item, "://") + 3 : item;
+        while (*host == ' ')
+            host++;
+        char *colon = strrchr(host, ':'), *end = NULL;
+        if (!*host || colon == host)
+            return false;
+        if (colon && !strchr(colon, ']')) {
+            long port = strtol(colon + 1, &end, 10);
+            if (end == colon + 1 || *end || port < 1 || port > 65535)
+                return false;
+        }
+        if (!p[n])
+            return true;
+        p += n + 1;
+    }
+}
+
 /* "a:9092,b:9092" from a scalar or a list; -1 reported. */
 static int brokers_text(const struct kafka_options *o, const struct hf_check *ck, struct hf_buf *out)
 {
@@ -140,6 +168,9 @@ static int brokers_text(const struct kafka_options *o, const struct hf_check *ck
     }
     if (out->len == 0)
         return hf_check_fail(ck, "brokers", "is empty");
+    char bad[300];
+    if (!brokers_valid(out->data, bad, sizeof(bad)))
+        return hf_check_fail(ck, "brokers", "'%s' is not host:port with a port from 1 to 65535", bad);
     return 0;
 }
 
