@@ -159,9 +159,10 @@ static void put_escaped(struct out *o, const char *s, size_t n, unsigned esc)
             break;
         unsigned char c = p[i];
         if (esc & HF_ESC_NAME) {
-            size_t ul = c >= 0x80 ? utf8_seq(p + i, n - i) : 0;
-            put(o, "_", 1); /* one '_' per character, not per byte */
-            i += ul ? ul : 1;
+            /* one '_' per byte: the names Kafka topics got before this
+             * engine stay the same */
+            put(o, "_", 1);
+            i++;
             continue;
         }
         if (c >= 0x80) {

@@ -47,10 +47,9 @@ struct kbatch {
 
 struct kctx {
     struct hf_sink *s;
+    const struct kafka_options *o; /* the bound options: topic and key templates */
     rd_kafka_t *rk;        /* NULL after a failed re-creation */
     rd_kafka_conf_t *conf; /* each producer gets a copy */
-    struct hf_ktmpl topic, metrics_topic;
-    struct hf_kkey key;
     struct kbatch *active;
     struct hf_buf topic_buf, key_buf, val_buf;
     bool fatal;   /* the producer raised a fatal error: replace it */
@@ -284,14 +283,14 @@ static void add_header(rd_kafka_headers_t *h, const char *name, const char *valu
         rd_kafka_header_add(h, name, -1, value, -1);
 }
 
-static rd_kafka_resp_err_t produce_msg(struct kctx *c, struct kbatch *kb, size_t i, const struct hf_ktmpl *tm,
+static rd_kafka_resp_err_t produce_msg(struct kctx *c, struct kbatch *kb, size_t i, const struct hf_template *tm,
                                        const char *val, size_t len, const char *metric)
 {
     const struct hf_record *r = kb->b->recs[i];
     hf_buf_reset(&c->topic_buf);
-    hf_ktmpl_expand(tm, r, true, &c->topic_buf);
+    hf_kafka_topic(tm, r, &c->topic_buf);
     hf_buf_reset(&c->key_buf);
-    bool has_key = hf_kkey_value(&c->key, r, &c->key_buf);
+    bool has_key = hf_kafka_key(c->o->key, r, &c->key_buf);
     const char *key = !has_key ? NULL : c->key_buf.data ? c->key_buf.data : "";
     rd_kafka_headers_t *h = rd_kafka_headers_new(4);
     add_header(h, "source", r->source);
@@ -332,7 +331,7 @@ static rd_kafka_resp_err_t produce_record(struct kctx *c, struct kbatch *kb, siz
     enum hf_takes takes = hf_sink_takes(c->s);
     rd_kafka_resp_err_t err;
     if (takes & HF_TAKES_RECORDS) {
-        err = produce_msg(c, kb, i, &c->topic, r->json, r->json_len, NULL);
+        err = produce_msg(c, kb, i, c->o->topic, r->json, r->json_len, NULL);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL || err == RD_KAFKA_RESP_ERR__FATAL)
             return err;
         if (err)
@@ -341,7 +340,7 @@ static rd_kafka_resp_err_t produce_record(struct kctx *c, struct kbatch *kb, siz
     for (size_t j = 0; (takes & HF_TAKES_METRICS) && j < r->npoints; j++) {
         hf_buf_reset(&c->val_buf);
         hf_point_json(&c->val_buf, r, &r->points[j]);
-        err = produce_msg(c, kb, i, &c->metrics_topic, c->val_buf.data, c->val_buf.len, r->points[j].name);
+        err = produce_msg(c, kb, i, c->o->metrics_topic ? c->o->metrics_topic : c->o->topic, c->val_buf.data, c->val_buf.len, r->points[j].name);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL || err == RD_KAFKA_RESP_ERR__FATAL)
             return err;
         if (err)
@@ -406,26 +405,11 @@ static void kafka_destroy(struct hf_sink *s)
         kbatch_free(c, c->active); /* the runtime frees its batches */
     if (c->conf)
         rd_kafka_conf_destroy(c->conf);
-    hf_ktmpl_free(&c->topic);
-    hf_ktmpl_free(&c->metrics_topic);
-    hf_kkey_free(&c->key);
     hf_buf_free(&c->topic_buf);
     hf_buf_free(&c->key_buf);
     hf_buf_free(&c->val_buf);
     free(c);
     hf_sink_set_state(s, NULL);
-}
-
-static int parse_templates(const struct kafka_options *o, struct kctx *c, const struct hf_check *ck)
-{
-    char why[300];
-    if (hf_ktmpl_parse(&c->topic, o->topic, why, sizeof(why)) < 0)
-        return hf_check_fail(ck, "topic", "%s", why);
-    if (hf_ktmpl_parse(&c->metrics_topic, o->metrics_topic ? o->metrics_topic : o->topic, why, sizeof(why)) < 0)
-        return hf_check_fail(ck, o->metrics_topic ? "metrics_topic" : "topic", "%s", why);
-    if (hf_kkey_parse(&c->key, o->key, why, sizeof(why)) < 0)
-        return hf_check_fail(ck, "key", "%s", why);
-    return 0;
 }
 
 static int kafka_init(struct hf_sink *s, struct hf_cerr *err)
@@ -437,12 +421,11 @@ static int kafka_init(struct hf_sink *s, struct hf_cerr *err)
     const struct hf_check ck = {.file = hf_sink_config_file(s), .what = what, .err = err, .takes = hf_sink_takes(s)};
     struct kctx *c = hf_calloc(1, sizeof(*c));
     c->s = s;
+    c->o = o;
     hf_sink_set_state(s, c);
     hf_buf_init(&c->topic_buf, 4096);
     hf_buf_init(&c->key_buf, 1 << 20);
     hf_buf_init(&c->val_buf, 0);
-    if (parse_templates(o, c, &ck) < 0)
-        return -1;
     c->conf = hf_kafka_conf_build(o, &ck, false);
     if (!c->conf)
         return -1;

@@ -14,11 +14,11 @@
 const struct hf_option hf_kafka_options[] = {
     {.name = "brokers", .type = HF_OPT_ANY, .required = true,
      .help = "bootstrap brokers: \"host:port,host:port\" or a list of host:port", OPT(brokers)},
-    {.name = "topic", .type = HF_OPT_STR, .required = true,
-     .help = "topic template: ${source}, ${event_type}, ${severity}", OPT(topic)},
-    {.name = "metrics_topic", .type = HF_OPT_STR, .help = "topic template for metric points (default: topic)",
+    {.name = "topic", .type = HF_OPT_TEMPLATE, .required = true,
+     .help = "topic template, e.g. hookfwd.${source}.${event_type}", OPT(topic)},
+    {.name = "metrics_topic", .type = HF_OPT_TEMPLATE, .help = "topic template for metric points (default: topic)",
      OPT(metrics_topic)},
-    {.name = "key", .type = HF_OPT_STR,
+    {.name = "key", .type = HF_OPT_TEMPLATE,
      .help = "message key: a record field, a template, or \"\" for none (default: the idempotency key)", OPT(key)},
     {.name = "compression", .type = HF_OPT_ENUM, .enums = COMPRESSIONS, .def = "none", OPT(compression)},
     {.name = "message_timeout", .type = HF_OPT_DURATION, .def = "60s", .min = 1000, .max = 86400000,
@@ -217,21 +217,12 @@ int hf_kafka_new_error(const struct kafka_options *o, const struct hf_check *ck,
     return hf_check_fail(ck, o->properties ? "properties" : NULL, "librdkafka: %s", errstr);
 }
 
-static int check_template(const struct hf_check *ck, const char *opt, const char *text, bool topic)
+static int check_topic(const struct hf_check *ck, const char *opt, const struct hf_template *t)
 {
-    if (!text)
-        return 0;
     char why[300];
-    struct hf_kkey k;
-    struct hf_ktmpl tm;
-    int rc = topic ? hf_ktmpl_parse(&tm, text, why, sizeof(why)) : hf_kkey_parse(&k, text, why, sizeof(why));
-    if (rc == 0 && topic) {
-        rc = hf_kafka_topic_check(&tm, why, sizeof(why));
-        hf_ktmpl_free(&tm);
-    } else if (rc == 0) {
-        hf_kkey_free(&k);
-    }
-    return rc < 0 ? hf_check_fail(ck, opt, "%s", why) : 0;
+    if (t && hf_kafka_topic_check(t, why, sizeof(why)) < 0)
+        return hf_check_fail(ck, opt, "%s", why);
+    return 0;
 }
 
 static void quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
@@ -242,8 +233,8 @@ static void quiet_log(const rd_kafka_t *rk, int level, const char *fac, const ch
 int hf_kafka_check(const void *conf, const struct hf_check *ck)
 {
     const struct kafka_options *o = conf;
-    if (check_template(ck, "topic", o->topic, true) < 0 || check_template(ck, "metrics_topic", o->metrics_topic, true) < 0 ||
-        check_template(ck, "key", o->key, false) < 0)
+    /* the templates compiled at load; a topic's own text is checked here */
+    if (check_topic(ck, "topic", o->topic) < 0 || check_topic(ck, "metrics_topic", o->metrics_topic) < 0)
         return -1;
     rd_kafka_conf_t *kc = hf_kafka_conf_build(o, ck, true);
     if (!kc)

@@ -1,74 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Per-event topic and key templates of the kafka sink, and what a delivery
- * error means for the record. Pure functions: unit-tested on their own. */
+/* The kafka sink's topic and key (per-event templates, template.h), and
+ * what a delivery error means for the record. Pure functions: unit-tested
+ * on their own. */
 #include "kafka.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const struct {
-    const char *name;
-    enum hf_ktmpl_part part;
-} tmpl_vars[] = {
-    {"source", HF_KT_SOURCE},
-    {"event_type", HF_KT_EVENT_TYPE},
-    {"severity", HF_KT_SEVERITY},
-};
-
-static void add_seg(struct hf_ktmpl *t, enum hf_ktmpl_part part, const char *text, size_t len)
-{
-    t->segs = hf_realloc(t->segs, (t->nsegs + 1) * sizeof(*t->segs));
-    struct hf_ktmpl_seg *s = &t->segs[t->nsegs++];
-    s->part = part;
-    s->text = part == HF_KT_TEXT ? hf_strndup(text, len) : NULL;
-    s->len = part == HF_KT_TEXT ? len : 0;
-}
-
-int hf_ktmpl_parse(struct hf_ktmpl *t, const char *text, char *why, size_t whylen)
-{
-    memset(t, 0, sizeof(*t));
-    const char *p = text, *lit = text;
-    while ((p = strstr(p, "${")) != NULL) {
-        const char *end = strchr(p + 2, '}');
-        if (!end)
-            break; /* an unterminated "${" is plain text */
-        size_t nlen = (size_t)(end - p - 2);
-        size_t v = 0;
-        while (v < sizeof(tmpl_vars) / sizeof(tmpl_vars[0]) &&
-               (strlen(tmpl_vars[v].name) != nlen || strncmp(tmpl_vars[v].name, p + 2, nlen) != 0))
-            v++;
-        if (v == sizeof(tmpl_vars) / sizeof(tmpl_vars[0])) {
-            snprintf(why, whylen, "unknown template variable '${%.*s}' (valid: ${source}, ${event_type}, ${severity})",
-                     (int)nlen, p + 2);
-            hf_ktmpl_free(t);
-            return -1;
-        }
-        if (p > lit)
-            add_seg(t, HF_KT_TEXT, lit, (size_t)(p - lit));
-        add_seg(t, tmpl_vars[v].part, NULL, 0);
-        p = lit = end + 1;
-    }
-    if (*lit || t->nsegs == 0)
-        add_seg(t, HF_KT_TEXT, lit, strlen(lit));
-    return 0;
-}
-
-void hf_ktmpl_free(struct hf_ktmpl *t)
-{
-    for (size_t i = 0; i < t->nsegs; i++)
-        free(t->segs[i].text);
-    free(t->segs);
-    memset(t, 0, sizeof(*t));
-}
-
-bool hf_ktmpl_has_vars(const struct hf_ktmpl *t)
-{
-    for (size_t i = 0; i < t->nsegs; i++)
-        if (t->segs[i].part != HF_KT_TEXT)
-            return true;
-    return false;
-}
 
 bool hf_kafka_topic_char(char c)
 {
@@ -76,22 +14,23 @@ bool hf_kafka_topic_char(char c)
            c == '-';
 }
 
-int hf_kafka_topic_check(const struct hf_ktmpl *t, char *why, size_t whylen)
+int hf_kafka_topic_check(const struct hf_template *t, char *why, size_t whylen)
 {
+    const char *text = hf_template_source(t);
     size_t fixed = 0;
-    for (size_t i = 0; i < t->nsegs; i++) {
-        const struct hf_ktmpl_seg *s = &t->segs[i];
-        if (s->part != HF_KT_TEXT) {
+    for (const char *p = text; *p;) {
+        if (p[0] == '$' && p[1] == '{') {
+            const char *end = strchr(p, '}'); /* compiled, so there is one */
+            p = end ? end + 1 : p + strlen(p);
             fixed++; /* a value is at least one character */
             continue;
         }
-        for (size_t j = 0; j < s->len; j++)
-            if (!hf_kafka_topic_char(s->text[j])) {
-                snprintf(why, whylen, "a topic name may only hold letters, digits, '.', '_' and '-', not '%c'",
-                         s->text[j]);
-                return -1;
-            }
-        fixed += s->len;
+        if (!hf_kafka_topic_char(*p)) {
+            snprintf(why, whylen, "a topic name may only hold letters, digits, '.', '_' and '-', not '%c'", *p);
+            return -1;
+        }
+        fixed++;
+        p++;
     }
     if (fixed == 0) {
         snprintf(why, whylen, "the topic is empty");
@@ -101,80 +40,20 @@ int hf_kafka_topic_check(const struct hf_ktmpl *t, char *why, size_t whylen)
         snprintf(why, whylen, "a topic name is at most %d characters", HF_KAFKA_TOPIC_MAX);
         return -1;
     }
-    if (t->nsegs == 1 && t->segs[0].part == HF_KT_TEXT && (!strcmp(t->segs[0].text, ".") ||
-                                                            !strcmp(t->segs[0].text, ".."))) {
-        snprintf(why, whylen, "'%s' is not a valid topic name", t->segs[0].text);
+    if (!strcmp(text, ".") || !strcmp(text, "..")) {
+        snprintf(why, whylen, "'%s' is not a valid topic name", text);
         return -1;
     }
     return 0;
 }
 
-static const char *part_value(enum hf_ktmpl_part part, const struct hf_record *r)
+void hf_kafka_topic(const struct hf_template *t, const struct hf_record *r, struct hf_buf *out)
 {
-    switch (part) {
-    case HF_KT_SOURCE: return r->source;
-    case HF_KT_EVENT_TYPE: return r->event_type;
-    case HF_KT_SEVERITY: return hf_severity_name(r->severity);
-    default: return NULL;
-    }
-}
-
-static void append_topic_value(struct hf_buf *out, const char *v)
-{
-    if (!v || !*v) {
-        hf_buf_putc(out, '_');
-        return;
-    }
-    for (const char *p = v; *p; p++)
-        hf_buf_putc(out, hf_kafka_topic_char(*p) ? *p : '_');
-}
-
-void hf_ktmpl_expand(const struct hf_ktmpl *t, const struct hf_record *r, bool as_topic, struct hf_buf *out)
-{
-    size_t start = out->len;
-    for (size_t i = 0; i < t->nsegs; i++) {
-        const struct hf_ktmpl_seg *s = &t->segs[i];
-        if (s->part == HF_KT_TEXT) {
-            hf_buf_append(out, s->text, s->len);
-            continue;
-        }
-        const char *v = part_value(s->part, r);
-        if (as_topic)
-            append_topic_value(out, v);
-        else if (v)
-            hf_buf_puts(out, v);
-    }
-    if (as_topic && out->len - start > HF_KAFKA_TOPIC_MAX) {
-        out->len = start + HF_KAFKA_TOPIC_MAX;
-        out->data[out->len] = '\0';
-    }
-}
-
-int hf_kkey_parse(struct hf_kkey *k, const char *spec, char *why, size_t whylen)
-{
-    memset(k, 0, sizeof(*k));
-    if (!spec) {
-        k->mode = HF_KKEY_DEFAULT;
-        return 0;
-    }
-    if (!*spec) {
-        k->mode = HF_KKEY_NONE;
-        return 0;
-    }
-    if (strstr(spec, "${")) {
-        k->mode = HF_KKEY_TEMPLATE;
-        return hf_ktmpl_parse(&k->tmpl, spec, why, whylen);
-    }
-    k->mode = HF_KKEY_FIELD;
-    k->field = hf_strdup(spec);
-    return 0;
-}
-
-void hf_kkey_free(struct hf_kkey *k)
-{
-    free(k->field);
-    hf_ktmpl_free(&k->tmpl);
-    memset(k, 0, sizeof(*k));
+    /* with HF_ESC_NAME every byte out is one ASCII character: the buffer's
+     * size is the cut */
+    char topic[HF_KAFKA_TOPIC_MAX + 1];
+    hf_template_expand(t, r, HF_ESC_NAME, topic, sizeof(topic));
+    hf_buf_puts(out, topic);
 }
 
 static bool field_value(const char *field, const struct hf_record *r, struct hf_buf *out)
@@ -202,13 +81,9 @@ static bool field_value(const char *field, const struct hf_record *r, struct hf_
     }
 }
 
-bool hf_kkey_value(const struct hf_kkey *k, const struct hf_record *r, struct hf_buf *out)
+bool hf_kafka_key(const struct hf_template *key, const struct hf_record *r, struct hf_buf *out)
 {
-    switch (k->mode) {
-    case HF_KKEY_NONE: return false;
-    case HF_KKEY_FIELD: return field_value(k->field, r, out);
-    case HF_KKEY_TEMPLATE: hf_ktmpl_expand(&k->tmpl, r, false, out); return true;
-    default:
+    if (!key) {
         /* the idempotency key keeps one decision's (or scan's) messages on
          * one partition, in order, and lets consumers deduplicate */
         if (r->idempotency_key) {
@@ -221,6 +96,13 @@ bool hf_kkey_value(const struct hf_kkey *k, const struct hf_record *r, struct hf
         }
         return false;
     }
+    const char *text = hf_template_source(key);
+    if (!*text)
+        return false;
+    if (hf_template_constant(key))
+        return field_value(text, r, out);
+    hf_template_append(key, r, HF_ESC_NONE, out);
+    return true;
 }
 
 enum hf_outcome hf_kafka_classify(rd_kafka_resp_err_t err)
@@ -244,8 +126,7 @@ enum hf_outcome hf_kafka_classify(rd_kafka_resp_err_t err)
     case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
-        return HF_OUT_REJECTED;
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION: return HF_OUT_REJECTED;
     default:
         /* timeouts, transport, leader changes, a full queue, purges after
          * a fatal error, and anything unknown: the runtime retries with

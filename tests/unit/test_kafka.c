@@ -63,15 +63,19 @@ static struct hf_record *build(const char *source, const char *fixture)
 static const char *expand(const char *text, const struct hf_record *r, bool as_topic)
 {
     static char out[512];
-    struct hf_ktmpl t;
     char why[200];
-    assert_int_equal(hf_ktmpl_parse(&t, text, why, sizeof(why)), 0);
+    struct hf_template *t = hf_template_compile(text, NULL, why, sizeof(why));
+    if (!t)
+        fail_msg("%s: %s", text, why);
     struct hf_buf b;
     hf_buf_init(&b, 0);
-    hf_ktmpl_expand(&t, r, as_topic, &b);
+    if (as_topic)
+        hf_kafka_topic(t, r, &b);
+    else
+        hf_template_append(t, r, HF_ESC_NONE, &b);
     snprintf(out, sizeof(out), "%s", b.data ? b.data : "");
     hf_buf_free(&b);
-    hf_ktmpl_free(&t);
+    hf_template_free(t);
     return out;
 }
 
@@ -79,15 +83,16 @@ static const char *expand(const char *text, const struct hf_record *r, bool as_t
 static const char *key_of(const char *spec, const struct hf_record *r)
 {
     static char out[512];
-    struct hf_kkey k;
     char why[200];
-    assert_int_equal(hf_kkey_parse(&k, spec, why, sizeof(why)), 0);
+    struct hf_template *k = spec ? hf_template_compile(spec, NULL, why, sizeof(why)) : NULL;
+    if (spec && !k)
+        fail_msg("%s: %s", spec, why);
     struct hf_buf b;
     hf_buf_init(&b, 0);
-    bool has = hf_kkey_value(&k, r, &b);
+    bool has = hf_kafka_key(k, r, &b);
     snprintf(out, sizeof(out), "%s", !has ? "(none)" : b.data ? b.data : "");
     hf_buf_free(&b);
-    hf_kkey_free(&k);
+    hf_template_free(k);
     return out;
 }
 
@@ -99,8 +104,10 @@ static void test_topic_templates(void **state)
     assert_string_equal(expand("hookfwd.${source}.${event_type}", r, true), "hookfwd.omega.decision.blocked");
     assert_string_equal(expand("${severity}-${source}", r, true), "warning-omega");
     assert_string_equal(expand("fixed", r, true), "fixed");
-    /* an unterminated ${ is plain text; the config check refuses it in a topic */
-    assert_string_equal(expand("a${source", r, false), "a${source");
+    /* every per-event name of the contract, in a topic and in a key */
+    assert_string_equal(expand("t.${event_id}.${data.decision.outcome}", r, true), "t.dec_b7720f.BLOCK");
+    assert_string_equal(expand("${idempotency_key}/${data.decision.risk_score}", r, false),
+                        "dec_b7720f:decision.blocked/0.97");
     hf_record_unref(r);
 
     /* a sender picks the event type of a generic source: it cannot make an
@@ -124,33 +131,42 @@ static void test_topic_templates(void **state)
     hf_record_unref(r);
 }
 
+static struct hf_template *compile(const char *text)
+{
+    char why[200];
+    struct hf_template *t = hf_template_compile(text, NULL, why, sizeof(why));
+    if (!t)
+        fail_msg("%s: %s", text, why);
+    return t;
+}
+
 static void test_template_errors(void **state)
 {
     (void)state;
-    struct hf_ktmpl t;
     char why[200];
-    assert_int_equal(hf_ktmpl_parse(&t, "x.${event_id}", why, sizeof(why)), -1);
-    assert_non_null(strstr(why, "unknown template variable '${event_id}'"));
+    /* a bad ${...} is the template engine's error (the config check reports
+     * it at the option: test_config_check) */
+    assert_null(hf_template_compile("x.${nope}", NULL, why, sizeof(why)));
+    assert_non_null(strstr(why, "unknown name '${nope}'"));
+    assert_null(hf_template_compile("a${source", NULL, why, sizeof(why)));
 
-    assert_int_equal(hf_ktmpl_parse(&t, "bad topic.${source}", why, sizeof(why)), 0);
-    assert_true(hf_ktmpl_has_vars(&t));
-    assert_int_equal(hf_kafka_topic_check(&t, why, sizeof(why)), -1);
+    struct hf_template *t = compile("bad topic.${source}");
+    assert_int_equal(hf_kafka_topic_check(t, why, sizeof(why)), -1);
     assert_non_null(strstr(why, "not ' '"));
-    hf_ktmpl_free(&t);
+    hf_template_free(t);
 
-    assert_int_equal(hf_ktmpl_parse(&t, "..", why, sizeof(why)), 0);
-    assert_false(hf_ktmpl_has_vars(&t));
-    assert_int_equal(hf_kafka_topic_check(&t, why, sizeof(why)), -1);
-    hf_ktmpl_free(&t);
+    t = compile("..");
+    assert_int_equal(hf_kafka_topic_check(t, why, sizeof(why)), -1);
+    hf_template_free(t);
 
-    assert_int_equal(hf_ktmpl_parse(&t, "", why, sizeof(why)), 0);
-    assert_int_equal(hf_kafka_topic_check(&t, why, sizeof(why)), -1);
-    hf_ktmpl_free(&t);
+    t = compile("");
+    assert_int_equal(hf_kafka_topic_check(t, why, sizeof(why)), -1);
+    hf_template_free(t);
 
-    assert_int_equal(hf_ktmpl_parse(&t, "a.${source}-${event_type}_${severity}", why, sizeof(why)), 0);
-    assert_int_equal(t.nsegs, 6);
-    assert_int_equal(hf_kafka_topic_check(&t, why, sizeof(why)), 0);
-    hf_ktmpl_free(&t);
+    /* a default's text is a value: escaped per message, not checked here */
+    t = compile("a.${source}-${event_type}_${severity}.${data.repo:-no repo}");
+    assert_int_equal(hf_kafka_topic_check(t, why, sizeof(why)), 0);
+    hf_template_free(t);
 }
 
 static void test_keys(void **state)
@@ -247,6 +263,17 @@ static void test_config_check(void **state)
                                   "    message_timeout: 5s\n    metrics_topic: m.${source}\n    takes: both\n"
                                   "    properties:\n      linger.ms: 20\n      acks: all\n      client.id: x\n"),
                         "OK");
+
+    /* a template's error at its value: the option, the reason */
+    const char *tm = load_sink("  - name: k\n    type: kafka\n    brokers: b:1\n    topic: \"t.${data.}\"\n");
+    snprintf(want, sizeof(want), ":%d:12: 'topic': unknown name '${data.}'", SINK_LINE(4));
+    assert_non_null(strstr(tm, want));
+    tm = load_sink("  - name: k\n    type: kafka\n    brokers: b:1\n    topic: t\n    key: \"${data.id:x}\"\n");
+    snprintf(want, sizeof(want), ":%d:10: 'key': bad character", SINK_LINE(5));
+    assert_non_null(strstr(tm, want));
+    tm = load_sink("  - name: k\n    type: kafka\n    brokers: b:1\n    topic: \"a b.${source}\"\n");
+    snprintf(want, sizeof(want), ":%d:12: sink 'k' (kafka): topic: a topic name may only hold", SINK_LINE(4));
+    assert_non_null(strstr(tm, want));
 
     /* an unknown property: librdkafka's own message at the property */
     const char *msg = load_sink("  - name: k\n    type: kafka\n    brokers: b:1\n    topic: t\n"
