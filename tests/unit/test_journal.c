@@ -159,6 +159,23 @@ static void test_append_format(void **state)
     struct jt *t = *state;
     /* CRC-32C check value (RFC 3720 B.4 / the usual "123456789") */
     assert_int_equal(hf_crc32c(0, "123456789", 9), 0xE3069283u);
+    /* every length and split (the 8-byte steps and their tails) agrees
+     * with a bytewise reference */
+    unsigned char buf[67];
+    for (size_t i = 0; i < sizeof(buf); i++)
+        buf[i] = (unsigned char)(i * 131 + 7);
+    for (size_t n = 0; n <= sizeof(buf); n++) {
+        uint32_t ref = 0xffffffffu;
+        for (size_t i = 0; i < n; i++) {
+            ref ^= buf[i];
+            for (int k = 0; k < 8; k++)
+                ref = ref & 1 ? (ref >> 1) ^ 0x82f63b78u : ref >> 1;
+        }
+        ref = ~ref;
+        assert_int_equal(hf_crc32c(0, buf, n), ref);
+        for (size_t cut = 0; cut <= n; cut += 5)
+            assert_int_equal(hf_crc32c(hf_crc32c(0, buf, cut), buf + cut, n - cut), ref);
+    }
 
     jopen(t, 1 << 30);
     assert_int_equal(hf_journal_start(t->j), 0);
