@@ -257,11 +257,17 @@ check_eq "ndjson (PUT) and array (POST) carry the batch in order" 0 "$?"
 # --- templated headers: CR/LF from a field cannot add a header ---
 check_eq "note event accepted" 202 \
     "$(post_other '{"type":"note.x","id":"n1","note":"first\r\nX-Injected: yes\r\n\r\nbody","repo":"acme/api"}')"
-wait_for 10 grep -q '"/ok/headers"' "$WORK/rcv.jsonl"
+check_eq "note event without repo accepted" 202 "$(post_other '{"type":"note.y","id":"n2","note":"plain"}')"
+headers_seen() { [ "$(grep -c '"/ok/headers"' "$WORK/rcv.jsonl")" -ge 2 ]; }
+wait_for 10 headers_seen
 python3 - "$WORK/rcv.jsonl" "$HMAC_SECRET" <<'PY'
 import hashlib, hmac, json, sys
 reqs = [json.loads(l) for l in open(sys.argv[1]) if '"/ok/headers"' in l]
-assert len(reqs) == 1, len(reqs)
+assert len(reqs) == 2, len(reqs)
+reqs.sort(key=lambda q: json.loads(q["body"])["event_id"])
+h2 = {k.lower(): v for k, v in reqs[1]["headers"]}
+assert h2["x-repo"] == "unknown from other", h2["x-repo"]   # a missing field takes its default
+assert h2["x-note"] == "plain", h2
 r = reqs[0]
 names = [k.lower() for k, _ in r["headers"]]
 h = {k.lower(): v for k, v in r["headers"]}
@@ -272,7 +278,7 @@ want = "sha256=" + hmac.new(sys.argv[2].encode(), r["body"].encode(), hashlib.sh
 assert h["x-sig"] == want, (h["x-sig"], want)
 assert json.loads(r["body"])["event_id"] == "n1"
 PY
-check_eq "CR/LF in a field become spaces; the header template and X-Sig are right" 0 "$?"
+check_eq "CR/LF in a field become spaces, a missing field its default; X-Sig is right" 0 "$?"
 
 # --- test-sink through the real endpoints ---
 out=$("$HOOKFWD_BIN" test-sink -c "$WORK/a.yaml" relay_hmac)

@@ -458,6 +458,139 @@ static void test_mark_retry_gives_up(void **state)
     assert_int_equal(atomic_load(&t->s->stats.delivered), 2);
 }
 
+/* ---- held batches (hf_batch_hold: an e-mail digest) ---- */
+
+/* A plugin that holds every batch it is sent and reports them delivered,
+ * oldest first, when the test says so (from poll) or when drained. */
+static struct {
+    pthread_mutex_t mu;
+    struct hf_batch *held[64];
+    int nheld, nsent, npolls, ndrains;
+    bool release;
+} hd = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void release_held(void)
+{
+    for (int i = 0; i < hd.nheld; i++)
+        hf_batch_done(hd.held[i], HF_OUT_DELIVERED, 0, NULL);
+    hd.nheld = 0;
+}
+
+static void holding_send(struct hf_sink *s, struct hf_batch *b)
+{
+    (void)s;
+    pthread_mutex_lock(&hd.mu);
+    hd.nsent++;
+    hd.held[hd.nheld++] = b;
+    pthread_mutex_unlock(&hd.mu);
+    hf_batch_hold(b);
+}
+
+static void holding_poll(struct hf_sink *s, int timeout_ms)
+{
+    (void)s;
+    (void)timeout_ms;
+    pthread_mutex_lock(&hd.mu);
+    hd.npolls++;
+    if (hd.release)
+        release_held();
+    pthread_mutex_unlock(&hd.mu);
+}
+
+static void holding_drain(struct hf_sink *s, int deadline_ms)
+{
+    (void)s;
+    (void)deadline_ms;
+    pthread_mutex_lock(&hd.mu);
+    hd.ndrains++;
+    release_held();
+    pthread_mutex_unlock(&hd.mu);
+}
+
+static const struct hf_sink_plugin holding = {
+    .name = "holding", .send = holding_send, .poll = holding_poll, .drain = holding_drain};
+
+static int hd_get(int *field)
+{
+    pthread_mutex_lock(&hd.mu);
+    int v = *field;
+    pthread_mutex_unlock(&hd.mu);
+    return v;
+}
+
+/* A sink "s" run by the holding plugin, one record per batch. */
+static struct st *held_up(void **state, const char *mode)
+{
+    struct st *t = calloc(1, sizeof(*t));
+    *state = t;
+    t->dir = tu_temp_dir();
+    char yaml[2048];
+    snprintf(yaml, sizeof(yaml),
+             "storage: {mode: %s, path: %s}\n" TU_SOURCES
+             "sinks:\n  - {name: s, type: stdout, takes: records, batch: {max_events: 1, flush_interval: 1ms}}\n",
+             mode, t->dir);
+    struct hf_cerr err = {{0}};
+    t->cfg = tu_config(yaml, &err);
+    if (!t->cfg)
+        fail_msg("%s", err.msg);
+    pthread_mutex_lock(&hd.mu);
+    memset(hd.held, 0, sizeof(hd.held));
+    hd.nheld = hd.nsent = hd.npolls = hd.ndrains = 0;
+    hd.release = false;
+    pthread_mutex_unlock(&hd.mu);
+    pthread_mutex_lock(&sc.mu);
+    sc.nsettled = 0;
+    pthread_mutex_unlock(&sc.mu);
+    t->ts = tu_sink_new(t->cfg, "s", &holding, t->dir);
+    t->s = t->ts->sink;
+    t->s->on_settle = on_settle;
+    return t;
+}
+
+/* Held batches take no delivery slot (max_inflight is 1, yet all three
+ * batches are sent), are looked at by poll() with nothing in flight, and
+ * settle when the plugin reports them. */
+static void test_hold_release(void **state)
+{
+    struct st *t = held_up(state, "memory");
+    push_and_start(t, 1, 3);
+    assert_true(TU_POLL(hd_get(&hd.nsent) == 3, 5000));
+    assert_true(TU_POLL(hd_get(&hd.npolls) >= 1, 3000));
+    assert_int_equal(nsettled(), 0);
+    pthread_mutex_lock(&hd.mu);
+    hd.release = true;
+    pthread_mutex_unlock(&hd.mu);
+    assert_true(TU_POLL(nsettled() == 3, 3000));
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(sc.settled_event[i], i + 1);
+        assert_int_equal(sc.settled_as[i], HF_OUT_DELIVERED);
+    }
+    assert_int_equal(hd_get(&hd.ndrains), 0);
+}
+
+/* Memory storage: a stopping sink lets the plugin finish what it holds. */
+static void test_hold_drained_at_stop_in_memory(void **state)
+{
+    struct st *t = held_up(state, "memory");
+    push_and_start(t, 1, 2);
+    assert_true(TU_POLL(hd_get(&hd.nsent) == 2, 5000));
+    hf_sink_stop(t->s, 2000);
+    assert_int_equal(hd_get(&hd.ndrains), 1);
+    assert_int_equal(nsettled(), 2);
+}
+
+/* Disk storage: held batches are left to the journal, unsettled (their
+ * records freed with the sink, which ASan checks). */
+static void test_hold_kept_at_stop_on_disk(void **state)
+{
+    struct st *t = held_up(state, "disk");
+    push_and_start(t, 1, 2);
+    assert_true(TU_POLL(hd_get(&hd.nsent) == 2, 5000));
+    hf_sink_stop(t->s, 2000);
+    assert_int_equal(hd_get(&hd.ndrains), 0);
+    assert_int_equal(nsettled(), 0);
+}
+
 int main(void)
 {
     hf_log_set_level(HF_LOG_ERROR);
@@ -471,6 +604,9 @@ int main(void)
         cmocka_unit_test_teardown(test_mark_poison, teardown),
         cmocka_unit_test_teardown(test_mark_retry, teardown),
         cmocka_unit_test_teardown(test_mark_retry_gives_up, teardown),
+        cmocka_unit_test_teardown(test_hold_release, teardown),
+        cmocka_unit_test_teardown(test_hold_drained_at_stop_in_memory, teardown),
+        cmocka_unit_test_teardown(test_hold_kept_at_stop_on_disk, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
