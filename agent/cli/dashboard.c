@@ -65,6 +65,26 @@ enum hf_dash_metric hf_dash_metric_kind(const struct hf_dash *d, const char *nam
     return HF_DASH_UNKNOWN;
 }
 
+bool hf_dash_metric_sent(const struct hf_dash *d, const char *name, size_t len)
+{
+    size_t base_len;
+    enum hf_dash_metric k = hf_dash_metric_kind(d, name, len, &base_len);
+    if (!d->cfg || k == HF_DASH_UNKNOWN)
+        return true;
+    if (k == HF_DASH_AGENT)
+        return d->agent_metrics;
+    for (size_t r = 0; r < d->cfg->nrules; r++)
+        if (strlen(d->cfg->rules[r].name) == base_len && !memcmp(d->cfg->rules[r].name, name, base_len))
+            return true;
+    for (size_t i = 0; i < d->cfg->nsources; i++) {
+        const struct hf_profile *p = d->cfg->sources[i].profile;
+        for (size_t r = 0; p && r < p->nrules; r++)
+            if (strlen(p->rules[r].name) == base_len && !memcmp(p->rules[r].name, name, base_len))
+                return true;
+    }
+    return false;
+}
+
 /* The datadog sink's name cleaning, for a prefix: [A-Za-z0-9_.], one '_'
  * per run of anything else, no leading non-letter, no trailing dot. */
 static void clean_prefix(const char *in, char *out, size_t cap)
@@ -72,7 +92,8 @@ static void clean_prefix(const char *in, char *out, size_t cap)
     size_t l = 0;
     for (const char *p = in; *p && l + 1 < cap; p++) {
         char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (l && ((c >= '0' && c <= '9') || c == '_' || c == '.'));
+        bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (l && ((c >= '0' && c <= '9') || c == '_' || c == '.'));
         if (ok)
             out[l++] = c;
         else if (l && out[l - 1] != '_')
@@ -297,8 +318,8 @@ static int print_metrics(const struct hf_config *cfg)
     for (int f = 0; f < HF_H_NFAMILIES; f++) {
         const struct hf_health_family *fam = &hf_health_families[f];
         char labels[128] = "";
-        snprintf(labels, sizeof(labels), "%s%s%s", fam->labels[0] ? fam->labels[0] : "",
-                 fam->labels[1] ? "," : "", fam->labels[1] ? fam->labels[1] : "");
+        snprintf(labels, sizeof(labels), "%s%s%s", fam->labels[0] ? fam->labels[0] : "", fam->labels[1] ? "," : "",
+                 fam->labels[1] ? fam->labels[1] : "");
         line_add(&l, "prometheus", "", fam->prom, "", types[fam->kind], labels);
     }
     qsort(l.v, l.n, sizeof(*l.v), cmp_str);
@@ -382,8 +403,8 @@ static int splunk_view(const struct hf_dash *d, const char *text, const char *ma
     yyjson_doc_free(idoc);
     yyjson_mut_val *root = yyjson_mut_doc_get_root(doc);
     yyjson_mut_val *items = yyjson_mut_obj_getn(
-        yyjson_mut_obj_get(yyjson_mut_obj_get(yyjson_mut_obj_get(root, "inputs"), "input_source"), "options"),
-        "items", 5);
+        yyjson_mut_obj_get(yyjson_mut_obj_get(yyjson_mut_obj_get(root, "inputs"), "input_source"), "options"), "items",
+        5);
     if (yyjson_mut_is_arr(items)) {
         while (yyjson_mut_arr_size(items) > 1)
             yyjson_mut_arr_remove_last(items);
@@ -399,8 +420,8 @@ static int splunk_view(const struct hf_dash *d, const char *text, const char *ma
     struct hf_buf q;
     hf_buf_init(&q, 0);
     while (inline_macros && (key = yyjson_mut_obj_iter_next(&it))) {
-        yyjson_mut_val *query = yyjson_mut_obj_get(yyjson_mut_obj_get(yyjson_mut_obj_iter_get_val(key), "options"),
-                                                   "query");
+        yyjson_mut_val *query =
+            yyjson_mut_obj_get(yyjson_mut_obj_get(yyjson_mut_obj_iter_get_val(key), "options"), "query");
         if (!yyjson_mut_is_str(query))
             continue;
         /* a macro's definition is on its "definition = " line; macros may
@@ -550,8 +571,8 @@ static int write_file(const char *dir, const char *rel, const struct hf_buf *b)
 
 static const char *main_file(const char *kind)
 {
-    return !strcmp(kind, "datadog")  ? "datadog/hookfwd-security.json"
-           : !strcmp(kind, "splunk") ? "splunk/hookfwd_app/default/data/ui/views/hookfwd_security.xml"
+    return !strcmp(kind, "datadog")   ? "datadog/hookfwd-security.json"
+           : !strcmp(kind, "splunk")  ? "splunk/hookfwd_app/default/data/ui/views/hookfwd_security.xml"
            : !strcmp(kind, "grafana") ? "grafana/hookfwd-agent.json"
                                       : NULL;
 }

@@ -13,13 +13,13 @@
 struct hf_dash {
     const struct hf_config *cfg; /* NULL: the files as shipped */
     /* Datadog: the sink that carries the metrics */
-    char prefix[128];            /* normalized like the sink does; "" none */
-    bool dogstatsd;              /* through DogStatsD (true distributions) */
-    bool agent_metrics;          /* the datadog sink sends hookfwd.* */
+    char prefix[128]; /* normalized like the sink does; "" none */
+    bool dogstatsd; /* through DogStatsD (true distributions) */
+    bool agent_metrics; /* the datadog sink sends hookfwd.* */
     /* Splunk */
-    char index_clause[512];      /* "index=main", "(index=a OR index=b)" */
+    char index_clause[512]; /* "index=main", "(index=a OR index=b)" */
     char sourcetype_clause[512]; /* sourcetype="hookfwd:*" or the sinks' own */
-    char **sourcetypes;          /* one props.conf stanza each */
+    char **sourcetypes; /* one props.conf stanza each */
     size_t nsourcetypes;
 };
 
@@ -31,8 +31,13 @@ enum hf_dash_metric { HF_DASH_UNKNOWN, HF_DASH_RULE, HF_DASH_DIST, HF_DASH_AGENT
  * or the whole name), one of the agent's own (hookfwd.*). */
 enum hf_dash_metric hf_dash_metric_kind(const struct hf_dash *d, const char *name, size_t len, size_t *base_len);
 
+/* Whether the configuration sends that metric (name without prefix): the
+ * agent's own only with agent_metrics, a profile's only when a source uses
+ * the profile. */
+bool hf_dash_metric_sent(const struct hf_dash *d, const char *name, size_t len);
+
 /* Datadog dashboard or monitor JSON adapted to d into out; 1 when the file
- * is left out (a monitor of agent metrics the config does not send), -1 on
+ * is left out (a monitor of metrics the config does not send), -1 on
  * a parse error. */
 int hf_dash_datadog(const struct hf_dash *d, const char *path, const char *json, size_t len, struct hf_buf *out);
 

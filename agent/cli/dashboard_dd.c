@@ -3,8 +3,9 @@
  * names with the sink's prefix; through DogStatsD, distributions queried as
  * such (avg:, max:, and their p50 and p95 beside the average) instead of the
  * .avg/.max series the datadog sink sends; the source template variable
- * offering the configured sources; without agent_metrics, no widget of the
- * agent's own health. */
+ * offering the configured sources; no widget or monitor of metrics the
+ * configuration does not send (the agent's own health without
+ * agent_metrics, a profile no source uses). */
 #define _GNU_SOURCE
 #include "dashboard.h"
 
@@ -64,7 +65,8 @@ static void rewrite_query(const struct hf_dash *d, const char *q, struct hf_buf 
     hf_buf_append(out, q + copied, n - copied);
 }
 
-static bool uses_agent_metrics(yyjson_mut_val *v, const struct hf_dash *d)
+/* Whether v queries a metric the configuration does not send. */
+static bool queries_unsent(yyjson_mut_val *v, const struct hf_dash *d)
 {
     if (yyjson_mut_is_obj(v)) {
         yyjson_mut_obj_iter it = yyjson_mut_obj_iter_with(v);
@@ -77,11 +79,10 @@ static bool uses_agent_metrics(yyjson_mut_val *v, const struct hf_dash *d)
                     const char *s = p;
                     while (s > q && name_char(s[-1]))
                         s--;
-                    size_t bl;
-                    if (s < p && hf_dash_metric_kind(d, s, (size_t)(p - s), &bl) == HF_DASH_AGENT)
+                    if (s < p && !hf_dash_metric_sent(d, s, (size_t)(p - s)))
                         return true;
                 }
-            } else if (uses_agent_metrics(val, d)) {
+            } else if (queries_unsent(val, d)) {
                 return true;
             }
         }
@@ -89,24 +90,25 @@ static bool uses_agent_metrics(yyjson_mut_val *v, const struct hf_dash *d)
         yyjson_mut_arr_iter it = yyjson_mut_arr_iter_with(v);
         yyjson_mut_val *e;
         while ((e = yyjson_mut_arr_iter_next(&it)))
-            if (uses_agent_metrics(e, d))
+            if (queries_unsent(e, d))
                 return true;
     }
     return false;
 }
 
-/* Drops the widgets that query agent metrics, and groups left empty. */
-static void drop_agent_widgets(yyjson_mut_val *widgets, const struct hf_dash *d)
+/* Drops the widgets that query metrics the configuration does not send,
+ * and groups left empty. */
+static void drop_unsent_widgets(yyjson_mut_val *widgets, const struct hf_dash *d)
 {
     for (size_t i = yyjson_mut_arr_size(widgets); i > 0; i--) {
         yyjson_mut_val *w = yyjson_mut_arr_get(widgets, i - 1);
         yyjson_mut_val *def = yyjson_mut_obj_get(w, "definition");
         yyjson_mut_val *inner = yyjson_mut_obj_get(def, "widgets");
         if (inner) {
-            drop_agent_widgets(inner, d);
+            drop_unsent_widgets(inner, d);
             if (yyjson_mut_arr_size(inner) == 0)
                 yyjson_mut_arr_remove(widgets, i - 1);
-        } else if (uses_agent_metrics(w, d)) {
+        } else if (queries_unsent(w, d)) {
             yyjson_mut_arr_remove(widgets, i - 1);
         }
     }
@@ -177,6 +179,42 @@ static void rewrite_all(yyjson_mut_doc *doc, yyjson_mut_val *v, const struct hf_
     }
 }
 
+static bool mentions_var(yyjson_mut_val *v, const char *var)
+{
+    if (yyjson_mut_is_str(v)) {
+        size_t n = strlen(var);
+        for (const char *p = strchr(yyjson_mut_get_str(v), '$'); p; p = strchr(p + 1, '$'))
+            if (!strncmp(p + 1, var, n) && !(name_char(p[1 + n]) && p[1 + n] != '.'))
+                return true;
+        return false;
+    }
+    yyjson_mut_val *e;
+    if (yyjson_mut_is_obj(v)) {
+        yyjson_mut_obj_iter it = yyjson_mut_obj_iter_with(v);
+        while ((e = yyjson_mut_obj_iter_next(&it)))
+            if (mentions_var(yyjson_mut_obj_iter_get_val(e), var))
+                return true;
+    } else if (yyjson_mut_is_arr(v)) {
+        yyjson_mut_arr_iter it = yyjson_mut_arr_iter_with(v);
+        while ((e = yyjson_mut_arr_iter_next(&it)))
+            if (mentions_var(e, var))
+                return true;
+    }
+    return false;
+}
+
+/* Template variables no widget left uses go too. */
+static void drop_unused_vars(yyjson_mut_val *root)
+{
+    yyjson_mut_val *vars = yyjson_mut_obj_get(root, "template_variables");
+    yyjson_mut_val *widgets = yyjson_mut_obj_get(root, "widgets");
+    for (size_t i = yyjson_mut_arr_size(vars); i > 0; i--) {
+        const char *name = yyjson_mut_get_str(yyjson_mut_obj_get(yyjson_mut_arr_get(vars, i - 1), "name"));
+        if (name && !mentions_var(widgets, name))
+            yyjson_mut_arr_remove(vars, i - 1);
+    }
+}
+
 static void source_choices(yyjson_mut_doc *doc, yyjson_mut_val *root, const struct hf_config *cfg)
 {
     yyjson_mut_val *vars = yyjson_mut_obj_get(root, "template_variables");
@@ -205,14 +243,15 @@ int hf_dash_datadog(const struct hf_dash *d, const char *path, const char *json,
     yyjson_mut_val *root = yyjson_mut_doc_get_root(doc);
     bool monitor = yyjson_mut_obj_get(root, "widgets") == NULL;
     int rc = 0;
-    if (!d->agent_metrics) {
-        if (monitor && uses_agent_metrics(root, d)) {
-            fprintf(stderr, "hookfwd: %s left out: it watches the agent's own metrics, and no datadog sink of %s "
-                            "has agent_metrics: true\n", path, d->cfg->file);
-            rc = 1;
-        } else if (!monitor) {
-            drop_agent_widgets(yyjson_mut_obj_get(root, "widgets"), d);
-        }
+    if (monitor && queries_unsent(root, d)) {
+        fprintf(stderr,
+                "hookfwd: %s left out: it watches metrics %s does not send (hookfwd.* need agent_metrics: "
+                "true on a datadog sink, a profile's metrics a source with that profile)\n",
+                path, d->cfg->file);
+        rc = 1;
+    } else if (!monitor) {
+        drop_unsent_widgets(yyjson_mut_obj_get(root, "widgets"), d);
+        drop_unused_vars(root);
     }
     if (rc == 0) {
         struct hf_buf scratch;

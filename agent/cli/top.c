@@ -302,7 +302,10 @@ static void admin_url(const struct hf_args *a, const struct hf_config *cfg, char
     const char *addr = a->admin ? a->admin : cfg && cfg->admin_address ? cfg->admin_address : "127.0.0.1:9180";
     bool scheme = strstr(addr, "://") != NULL;
     const char *path = strchr(scheme ? strstr(addr, "://") + 3 : addr, '/');
-    snprintf(out, len, "%s%s%s", scheme ? "" : "http://", addr, path && strcmp(path, "/") ? "" : path ? "metrics" : "/metrics");
+    snprintf(out, len, "%s%s%s", scheme ? "" : "http://", addr,
+             path && strcmp(path, "/") ? ""
+             : path                    ? "metrics"
+                                       : "/metrics");
 }
 
 int hf_cmd_top(const struct hf_args *a)
@@ -331,8 +334,10 @@ int hf_cmd_top(const struct hf_args *a)
                            {hf_calloc(MAX_SERIES, sizeof(struct series)), 0, 0}};
     int rc = 0;
     if (fetch(h, url, &body, err, sizeof(err)) < 0) {
-        fprintf(stderr, "hookfwd top: cannot read %s: %s\n(is the agent running, and is that its admin.address? "
-                        "use -c FILE or --admin URL)\n", url, err);
+        fprintf(stderr,
+                "hookfwd top: cannot read %s: %s\n(is the agent running, and is that its admin.address? "
+                "use -c FILE or --admin URL)\n",
+                url, err);
         rc = 1;
         goto out;
     }

@@ -25,8 +25,8 @@ enum hf_health_id {
 };
 
 struct hf_health_family {
-    const char *prom;      /* hookfwd_requests_total */
-    const char *dd;        /* hookfwd.requests; NULL: not forwarded (histograms) */
+    const char *prom; /* hookfwd_requests_total */
+    const char *dd; /* hookfwd.requests; NULL: not forwarded (histograms) */
     enum hf_health_kind kind;
     const char *labels[2]; /* label (tag) keys, NULL-padded */
     const char *help;

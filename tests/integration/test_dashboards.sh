@@ -27,7 +27,10 @@ export DD_API_KEY=dd0123456789abcdef0123456789abcd HEC_TOKEN=12345678-1234-1234-
 
 # ---- the npm packages, once per build directory -----------------------------
 NPM_DIR="$BUILD_DIR/npm-dashboards"
-command -v node >/dev/null && command -v npm >/dev/null || { not_ok "node and npm installed (packaging/install-deps.sh)"; finish; }
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    not_ok "node and npm installed (packaging/install-deps.sh)"
+    finish
+fi
 if ! cmp -s "$CHECKS/package.json" "$NPM_DIR/package.json" || [ ! -d "$NPM_DIR/node_modules/@datadog/datadog-api-client" ]; then
     if ! timeout 30 npm ping >/dev/null 2>&1; then
         echo "the npm registry cannot be reached: skipped"
@@ -215,6 +218,20 @@ check_eq "no agent_metrics: the two monitors of agent metrics are left out" \
     "blocked-scan-protected-branch.json calibration-drift.json escalation-burst.json" \
     "$(cd "$WORK/dd-dsd/monitors" && echo *)"
 check "and it says so" grep -q 'agent_metrics' "$WORK/dd-dsd.err"
+
+# adapted: no source with the Sentinelayer profile: no scan widgets or monitor
+python3 - "$WORK/hookfwd.yaml" "$WORK/omega-only.yaml" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+text = re.sub(r"  - name: sentinelayer\n(    .*\n)*", "", text, count=1)
+open(sys.argv[2], "w").write(text)
+PY
+"$HOOKFWD_BIN" dashboard datadog -c "$WORK/omega-only.yaml" -o "$WORK/dd-omega" 2>"$WORK/dd-omega.err"
+dd_check "adapted to an OmegaEngine source alone" "$WORK/dd.json" "$WORK/dd-omega/hookfwd-security.json" \
+    "$WORK"/dd-omega/monitors/*.json
+check_eq "no Sentinelayer source: no scan query, the scan monitor left out" \
+    "0 calibration-drift.json dead-letters.json escalation-burst.json signature-failures.json" \
+    "$(grep -c sentinelayer "$WORK/dd-omega/hookfwd-security.json") $(cd "$WORK/dd-omega/monitors" && echo *)"
 
 # the checks can fail: a metric the agent does not send, a tag it lacks, a typo in a value
 jq '.widgets[0].definition.widgets[0].definition.requests[0].queries[0].query = "sum:omega.decision.counts{$source}.as_count()"' \

@@ -47,7 +47,7 @@ requests_in_metrics() {
 }
 # screen_matches: every count on screen equals /metrics
 screen_matches() {
-    local src sink
+    local src
     for src in omega sentinelayer; do
         [ "$(row $src 5)" = "$(requests_in_metrics $src)" ] || return 1
         [ "$(row $src 6)" = "$(metric "hookfwd_events_accepted_total{source=\"$src\"}")" ] || return 1
@@ -80,7 +80,7 @@ sed 's/^/#   /' "$WORK/top-screen.txt" | sed '/^#   $/d'
 rate_seen() { [ "$(row omega 1 | tr -d .0)" != "" ]; }
 rate_zero() { [ "$(row omega 1)" = "0.0" ]; }
 wait_for 5 rate_zero || not_ok "REQ/S falls back to 0.0 when nothing arrives"
-for i in 1 2 3 4 5 6 7 8; do
+for _ in 1 2 3 4 5 6 7 8; do
     post_fixture omega/decision.escalated.embedded.json >/dev/null
 done
 if wait_for 3 rate_seen; then ok "REQ/S shows requests arriving ($(row omega 1)/s)"; else not_ok "REQ/S shows requests arriving"; screen; fi
