@@ -516,6 +516,20 @@ static void finish_deferred(struct hf_http_defer *d)
     process(c); /* pipelined requests that arrived meanwhile */
 }
 
+void hf_http_answer(struct hf_http_defer *d, int status, const char *body, size_t len, int retry_after)
+{
+    if (!pthread_equal(pthread_self(), d->c->w->thread)) {
+        hf_http_resume(d, status, body, len, retry_after);
+        return;
+    }
+    d->status = status;
+    d->retry_after = retry_after;
+    d->body = (char *)body; /* copied into the response by finish_deferred */
+    d->len = len;
+    finish_deferred(d);
+    free(d);
+}
+
 static void on_resume(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;

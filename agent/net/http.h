@@ -51,6 +51,11 @@ struct hf_http_defer;
  * hf_http_resume(). The connection reads nothing more until then. */
 struct hf_http_defer *hf_http_defer(struct hf_http_resp *resp);
 void hf_http_resume(struct hf_http_defer *d, int status, const char *body, size_t len, int retry_after);
+/* hf_http_resume for a caller that may be on the connection's own thread,
+ * in one of its loop's callbacks but not inside on_request (nor holding a
+ * lock on_request takes: pipelined requests are processed from here):
+ * there the answer is written at once, without the hop through the loop. */
+void hf_http_answer(struct hf_http_defer *d, int status, const char *body, size_t len, int retry_after);
 /* The event loop of the thread running on_request (for clients that work
  * on it asynchronously, such as the shared dedup store's connection). */
 struct event_base *hf_http_loop(const struct hf_http_resp *resp);

@@ -115,9 +115,19 @@ static void ingest_done(void *arg, const struct hf_ingest_result *res)
 static void ingest_resume(void *arg, struct hf_ingest_pending *pd)
 {
     struct agent *a = arg;
+    struct hf_ingest_result res;
+    void *d;
     pthread_rwlock_rdlock(&a->lock);
-    hf_ingest_resume(a->pipeline, pd);
+    bool now = hf_ingest_resume(a->pipeline, pd, &res, &d);
     pthread_rwlock_unlock(&a->lock);
+    if (now) {
+        /* this thread, outside the lock: written at once */
+        struct hf_buf b;
+        hf_buf_init(&b, 0);
+        render(&b, &res);
+        hf_http_answer(d, res.status, b.data, b.len, res.retry_after);
+        hf_buf_free(&b);
+    }
 }
 
 static void ingest_request(void *arg, struct hf_http_req *req, struct hf_http_resp *resp)

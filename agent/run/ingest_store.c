@@ -18,8 +18,7 @@
 #include <string.h>
 
 struct hf_ingest_pending {
-    struct hf_record *r;
-    char *source;
+    struct hf_record *r; /* owns its source name */
     struct hf_source_stats *st;
     struct hf_redis_claim *claim;
     enum hf_claim_result result;
@@ -81,7 +80,6 @@ bool hf_ingest_claim(struct hf_pipeline *p, const struct hf_source *src, struct 
     }
     hf_record_ref(r);
     pd->r = r;
-    pd->source = hf_strdup(src->name);
     pd->st = st;
     pd->now = now;
     pd->io = *io;
@@ -97,10 +95,11 @@ static const struct hf_source *source_named(const struct hf_pipeline *p, const c
     return NULL;
 }
 
-void hf_ingest_resume(struct hf_pipeline *p, struct hf_ingest_pending *pd)
+bool hf_ingest_resume(struct hf_pipeline *p, struct hf_ingest_pending *pd, struct hf_ingest_result *out,
+                      void **done_arg)
 {
     struct hf_ingest_result *res = &pd->res;
-    const struct hf_source *src = source_named(p, pd->source);
+    const struct hf_source *src = source_named(p, pd->r->source);
     struct hf_store_stats *sst = src && src->index < HF_MAX_SOURCES ? p->store_stats[src->index] : NULL;
     bool accept = false;
     if (!src || !src->dedup) {
@@ -127,11 +126,13 @@ void hf_ingest_resume(struct hf_pipeline *p, struct hf_ingest_pending *pd)
                          pd->io.done, pd->io.done_arg);
     if (accept && pd->result != HF_CLAIM_NEW)
         hf_redis_settle(pd->claim, false); /* frees the handle: nothing was claimed */
-    if (res->status)
-        pd->io.done(pd->io.done_arg, res);
+    bool now = res->status != 0;
+    if (now)
+        *out = *res;
+    *done_arg = pd->io.done_arg;
     hf_record_unref(pd->r);
-    free(pd->source);
     free(pd);
+    return now;
 }
 
 /* ---- at start ---- */

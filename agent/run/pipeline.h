@@ -76,9 +76,12 @@ struct hf_ingest_io {
  * timeout passes (resume, then done, come from the ingest thread). */
 void hf_ingest(struct hf_pipeline *p, const struct hf_source *src, const char *body, size_t len, hf_header_fn hdr,
                void *hctx, struct hf_ingest_result *res, const struct hf_ingest_io *io);
-/* Carries pd on with the pipeline now in place; answers through
- * io->done, now or (journal) later. Frees pd. */
-void hf_ingest_resume(struct hf_pipeline *p, struct hf_ingest_pending *pd);
+/* Carries pd on with the pipeline now in place, and frees it. Returns true
+ * with the answer in *res, for the caller to give through pd's
+ * io->done_arg (in *done_arg) once it has released its lock; false when
+ * io->done answers later (from the journal thread). */
+bool hf_ingest_resume(struct hf_pipeline *p, struct hf_ingest_pending *pd, struct hf_ingest_result *res,
+                      void **done_arg);
 
 /* Parses and flattens a verified body into a sealed record (with points).
  * Returns NULL with reason set on a bad body. */
