@@ -105,6 +105,83 @@ static int bind_template_map(const char *file, const struct hf_cnode *n, struct 
     return 0;
 }
 
+/* Scalars: numbers, flags and enums parsed from their text (validated
+ * before, so parsing cannot fail here). */
+static void bind_scalar(const struct hf_option *t, const char *text, char *dst)
+{
+    switch (t->type) {
+    case HF_OPT_ENUM:
+        *(int *)dst = text ? enum_index(t->enums, text) : -1;
+        break;
+    case HF_OPT_BOOL: {
+        bool b = false;
+        if (text)
+            hf_parse_bool(text, &b);
+        *(bool *)dst = b;
+        break;
+    }
+    case HF_OPT_INT:
+        *(int64_t *)dst = text ? strtoll(text, NULL, 10) : 0; /* "auto" reads as 0 */
+        break;
+    case HF_OPT_SIZE:
+    case HF_OPT_DURATION: {
+        int64_t v = 0;
+        if (text)
+            (t->type == HF_OPT_SIZE ? hf_parse_size : hf_parse_duration)(text, &v);
+        *(int64_t *)dst = v;
+        break;
+    }
+    case HF_OPT_DOUBLE:
+        *(double *)dst = text ? strtod(text, NULL) : 0;
+        break;
+    default:
+        break;
+    }
+}
+
+/* One bound option: n is its node (NULL when absent), text its scalar
+ * value or default. */
+static int bind_one(const char *file, const struct hf_cnode *map, const struct hf_option *t,
+                    const struct hf_cnode *n, const char *text, char *dst, struct hf_cerr *err)
+{
+    switch (t->type) {
+    case HF_OPT_STR:
+        *(char **)dst = text ? hf_strdup(text) : NULL;
+        return 0;
+    case HF_OPT_TEMPLATE:
+        return bind_template(file, map, n, t, text, (struct hf_template **)dst, err);
+    case HF_OPT_SECRET:
+        if (n) {
+            size_t len;
+            return hf_conf_secret(file, n, (char **)dst, &len, err);
+        }
+        *(char **)dst = text ? hf_strdup(text) : NULL;
+        return 0;
+    case HF_OPT_STRLIST:
+    case HF_OPT_SECRETLIST:
+        return bind_list(file, n, t->type == HF_OPT_SECRETLIST, (struct hf_strlist *)dst, err);
+    case HF_OPT_FILTER: {
+        *(struct hf_filter **)dst = NULL;
+        if (!n)
+            return 0;
+        struct hf_filter *f = hf_calloc(1, sizeof(*f));
+        *(struct hf_filter **)dst = f;
+        return hf_filter_build(file, n, f, err);
+    }
+    case HF_OPT_TEMPLATEMAP:
+        return bind_template_map(file, n, (struct hf_template_map *)dst, err);
+    case HF_OPT_OBJ:
+    case HF_OPT_OBJLIST:
+    case HF_OPT_STRMAP:
+    case HF_OPT_ANY:
+        *(const struct hf_cnode **)dst = n;
+        return 0;
+    default:
+        bind_scalar(t, text, dst);
+        return 0;
+    }
+}
+
 int hf_opt_bind(const char *file, const struct hf_cnode *map, const struct hf_option *t, void *conf,
                 struct hf_cerr *err)
 {
@@ -113,81 +190,12 @@ int hf_opt_bind(const char *file, const struct hf_cnode *map, const struct hf_op
         if ((t->type == HF_OPT_OBJ || t->type == HF_OPT_FILTER) && t->sub) {
             if (hf_opt_bind(file, n, t->sub, conf, err) < 0)
                 return -1;
-            if (!t->bound)
-                continue;
         }
         if (!t->bound)
             continue;
-        char *dst = (char *)conf + t->off;
         const char *text = n ? (n->kind == HF_CN_SCALAR ? n->value : NULL) : t->def;
-        switch (t->type) {
-        case HF_OPT_STR:
-            *(char **)dst = text ? hf_strdup(text) : NULL;
-            break;
-        case HF_OPT_TEMPLATE:
-            if (bind_template(file, map, n, t, text, (struct hf_template **)dst, err) < 0)
-                return -1;
-            break;
-        case HF_OPT_SECRET:
-            if (n) {
-                size_t len;
-                if (hf_conf_secret(file, n, (char **)dst, &len, err) < 0)
-                    return -1;
-            } else {
-                *(char **)dst = text ? hf_strdup(text) : NULL;
-            }
-            break;
-        case HF_OPT_ENUM:
-            *(int *)dst = text ? enum_index(t->enums, text) : -1;
-            break;
-        case HF_OPT_BOOL: {
-            bool b = false;
-            if (text)
-                hf_parse_bool(text, &b);
-            *(bool *)dst = b;
-            break;
-        }
-        case HF_OPT_INT:
-            *(int64_t *)dst = text ? strtoll(text, NULL, 10) : 0; /* "auto" reads as 0 */
-            break;
-        case HF_OPT_SIZE:
-        case HF_OPT_DURATION: {
-            int64_t v = 0;
-            if (text)
-                (t->type == HF_OPT_SIZE ? hf_parse_size : hf_parse_duration)(text, &v);
-            *(int64_t *)dst = v;
-            break;
-        }
-        case HF_OPT_DOUBLE:
-            *(double *)dst = text ? strtod(text, NULL) : 0;
-            break;
-        case HF_OPT_STRLIST:
-        case HF_OPT_SECRETLIST:
-            if (bind_list(file, n, t->type == HF_OPT_SECRETLIST, (struct hf_strlist *)dst, err) < 0)
-                return -1;
-            break;
-        case HF_OPT_FILTER: {
-            struct hf_filter *f = NULL;
-            if (n) {
-                f = hf_calloc(1, sizeof(*f));
-                *(struct hf_filter **)dst = f;
-                if (hf_filter_build(file, n, f, err) < 0)
-                    return -1;
-            }
-            *(struct hf_filter **)dst = f;
-            break;
-        }
-        case HF_OPT_TEMPLATEMAP:
-            if (bind_template_map(file, n, (struct hf_template_map *)dst, err) < 0)
-                return -1;
-            break;
-        case HF_OPT_OBJ:
-        case HF_OPT_OBJLIST:
-        case HF_OPT_STRMAP:
-        case HF_OPT_ANY:
-            *(const struct hf_cnode **)dst = n;
-            break;
-        }
+        if (bind_one(file, map, t, n, text, (char *)conf + t->off, err) < 0)
+            return -1;
     }
     return 0;
 }
