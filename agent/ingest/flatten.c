@@ -415,7 +415,7 @@ struct hf_record *hf_flatten_event(const struct hf_source *src, const struct hf_
         snprintf(reason, reasonlen, "missing event type: top-level string member '%s'", src->event_field);
         goto out;
     }
-    r = hf_record_new();
+    r = hf_record_new_scratch();
     /* copies: the record may outlive this config (a sink reused across a
      * reload keeps its queue) */
     r->source = hf_rec_strdup(r, src->name);
@@ -440,7 +440,7 @@ struct hf_record *hf_flatten_event(const struct hf_source *src, const struct hf_
     hf_buf_reset(&s->key);
     walk(&f, root, 1);
     if (f.error) {
-        hf_record_unref(r);
+        hf_record_drop_scratch(r);
         r = NULL;
         hf_str_join3(reason, reasonlen, f.error, NULL, NULL);
         goto out;
@@ -459,6 +459,7 @@ struct hf_record *hf_flatten_event(const struct hf_source *src, const struct hf_
     idempotency_key(r, src, vr, webhook_id);
     hf_rules_apply(r, src, rules, nrules);
     hf_record_seal(r);
+    r = hf_record_pack(r); /* one block sized to the event */
 out:
     yyjson_doc_free(doc);
     return r;

@@ -73,6 +73,13 @@ const char *hf_rec_strndup(struct hf_record *r, const char *s, size_t n);
 const char *hf_rec_strdup(struct hf_record *r, const char *s);
 
 struct hf_record *hf_record_new(void);
+/* The ingest path's records: built in this thread's scratch arena (one
+ * record at a time per thread), then hf_record_pack() copies it into one
+ * allocation sized to the event and returns that (the scratch is free
+ * again); hf_record_drop_scratch() abandons one instead. */
+struct hf_record *hf_record_new_scratch(void);
+struct hf_record *hf_record_pack(struct hf_record *r);
+void hf_record_drop_scratch(struct hf_record *r);
 void hf_record_ref(struct hf_record *r);
 void hf_record_unref(struct hf_record *r);
 
