@@ -21,7 +21,9 @@
 #include <string.h>
 
 #define MINUTE_MS 60000
-#define PACE_PER_SECOND 1.0
+/* a little under Slack's one a second, so jitter between two messages
+ * does not turn into a 429 */
+#define PACE_PER_SECOND 0.9
 #define PACE_BURST 3
 
 static const struct hf_option slack_tls[] = {HF_TLS_OPTIONS(struct hf_slack_conf, tls), {0}};

@@ -6,6 +6,10 @@
  *                hf_dd_bucket_add, hf_dd_encode (none / gzip / deflate)
  *   syslog       hf_syslog_encode (RFC 5424, RFC 3164, CEF, LEEF) and
  *                hf_syslog_encode_point, with and without a length limit
+ *   templates    hf_template_expand with every per-event name, in each
+ *                escaping and into buffers of every small size
+ *   Slack        hf_slack_encode_record (blocks auto / none, a text template)
+ *   PagerDuty    hf_pd_encode (trigger, and resolve)
  * Each part is compiled only when its plugin is in the build.
  *
  * Input: byte 0 picks the source and options, byte 1 the encoder variants,
@@ -19,7 +23,14 @@
  * SD-ELEMENT escaping, MSG equal to the record JSON when not cut), CEF's
  * six header pipes and escaped '=' in extension values, LEEF's header and
  * key=value attributes, no line breaks when one_line, and UTF-8 that stays
- * valid after a cut (RFC 3164 excepted: it cuts bytes, as relays do). */
+ * valid after a cut (RFC 3164 excepted: it cuts bytes, as relays do).
+ * Templates: a cut output is a prefix of the whole one, JSON-escaped text
+ * is a valid JSON string, header text holds no CR or LF, names only
+ * [A-Za-z0-9._-], mrkdwn text no '<' or '>' from a value. Slack messages
+ * are JSON objects within Slack's limits (50 blocks, 150/3000/2000
+ * characters, 10 fields, 12,000 in all); PagerDuty events are JSON objects
+ * under 512 KB with a summary of at most 1024 characters and a dedup_key
+ * of at most 255. */
 #include "fuzz_common.h"
 #include "pipeline.h"
 #include "record.h"
@@ -40,6 +51,13 @@
 #ifdef HF_WITH_SYSLOG
 #include "out_syslog/syslog_format.h"
 #endif
+#ifdef HF_WITH_SLACK
+#include "out_slack/slack.h"
+#endif
+#ifdef HF_WITH_PAGERDUTY
+#include "out_pagerduty/pagerduty.h"
+#endif
+#include "template.h"
 
 static struct hf_config *cfg;
 
@@ -501,6 +519,175 @@ static void fuzz_syslog(const struct hf_record *r, unsigned opt, unsigned lim)
 }
 #endif
 
+/* ---- templates ---- */
+
+static struct hf_template *tmpl_all, *tmpl_mrkdwn;
+
+static struct hf_template *tmpl(const char *text)
+{
+    char why[300];
+    struct hf_template *t = hf_template_compile(text, NULL, why, sizeof(why));
+    if (!t)
+        fail("a fixed template does not compile", why, strlen(why));
+    return t;
+}
+
+static void fuzz_templates(const struct hf_record *r, unsigned opt)
+{
+    if (!tmpl_all) {
+        tmpl_all = tmpl("${source}|${event_type}|${severity}|${event_id}|${idempotency_key}|${timestamp}|"
+                        "${data.decision.scenario}|${data.repo:-none}|${data.decision.policy_matches}|${data.x:-d\"}");
+        tmpl_mrkdwn = tmpl("*${event_type}* <https://x.test|x> ${data.decision.scenario}${data.repo}");
+    }
+    static const unsigned escs[] = {HF_ESC_NONE, HF_ESC_JSON, HF_ESC_MRKDWN, HF_ESC_HEADER, HF_ESC_NAME,
+                                    HF_ESC_JSON | HF_ESC_MRKDWN};
+    unsigned esc = escs[opt % 6];
+    const struct hf_template *t = (opt & 8) ? tmpl_mrkdwn : tmpl_all;
+    size_t need = hf_template_expand(t, r, esc, NULL, 0);
+    char *full = malloc(need + 1);
+    if (hf_template_expand(t, r, esc, full, need + 1) != need || strlen(full) > need)
+        fail("template: the length needed changes", full, need);
+    /* a smaller buffer: a prefix, cut between characters and escapes */
+    size_t cap = (opt >> 4) % (need + 2);
+    char *small = malloc(cap + 1);
+    if (hf_template_expand(t, r, esc, small, cap) != need)
+        fail("template: the length needed depends on the buffer", full, need);
+    if (cap && (strlen(small) >= cap || memcmp(small, full, strlen(small))))
+        fail("template: a cut output is not a prefix of the whole", small, strlen(small));
+    size_t n = strlen(full);
+    if (esc != HF_ESC_NONE && n == need && !strict_utf8((unsigned char *)full, n))
+        fail("template: escaped output is not UTF-8", full, n);
+    if (esc & HF_ESC_JSON) {
+        struct hf_buf j;
+        hf_buf_init(&j, 0);
+        hf_buf_printf(&j, "{\"t\":\"%s\"}", full);
+        if (n == need && !is_json_object(j.data, j.len))
+            fail("template: JSON-escaped text is not a JSON string", full, n);
+        hf_buf_free(&j);
+    }
+    if ((esc & HF_ESC_HEADER) && (memchr(full, '\r', n) || memchr(full, '\n', n)))
+        fail("template: a header value holds CR or LF", full, n);
+    /* tmpl_all's own text is only '|': anything else came from a value */
+    if (esc == HF_ESC_NAME && t == tmpl_all)
+        for (size_t i = 0; i < n; i++)
+            if (!isalnum((unsigned char)full[i]) && !strchr("._-|", full[i]))
+                fail("template: a name holds a character a topic cannot", full, n);
+    if ((esc & HF_ESC_MRKDWN) && t == tmpl_all && (memchr(full, '<', n) || memchr(full, '>', n)))
+        fail("template: mrkdwn text holds a '<' or '>' from a value", full, n);
+    free(small);
+    free(full);
+}
+
+static FUZZ_UNUSED size_t ucount(yyjson_val *v) { return hf_utf8_chars(yyjson_get_str(v), yyjson_get_len(v)); }
+
+/* ---- Slack ---- */
+
+#ifdef HF_WITH_SLACK
+static void slack_text_obj(yyjson_val *o, size_t max, size_t *total, const char *out, size_t len)
+{
+    yyjson_val *t = yyjson_obj_get(o, "text");
+    if (!yyjson_is_str(t) || ucount(t) < 1 || ucount(t) > max)
+        fail("Slack: a text object out of its limit", out, len);
+    *total += ucount(t);
+}
+
+static void fuzz_slack(const struct hf_record *r, unsigned opt)
+{
+    struct hf_buf out;
+    hf_buf_init(&out, 0);
+    if (hf_slack_encode_record(r, (opt & 2) ? tmpl_mrkdwn : NULL, opt & 1, &out) < 0)
+        fail("Slack: encode failed", out.data, out.len);
+    if (!is_json_object(out.data, out.len))
+        fail("Slack: not one JSON object", out.data, out.len);
+    yyjson_doc *doc = yyjson_read(out.data, out.len, 0);
+    yyjson_val *root = yyjson_doc_get_root(doc), *text = yyjson_obj_get(root, "text");
+    if (!yyjson_is_str(text) || ucount(text) < 1 || ucount(text) > HF_SLACK_MAX_TEXT)
+        fail("Slack: the notification text is missing or too long", out.data, out.len);
+    yyjson_val *blocks = yyjson_obj_get(root, "blocks");
+    size_t total = 0;
+    if (blocks && (yyjson_arr_size(blocks) < 1 || yyjson_arr_size(blocks) > HF_SLACK_MAX_BLOCKS))
+        fail("Slack: block count", out.data, out.len);
+    size_t i, max;
+    yyjson_val *b;
+    yyjson_arr_foreach(blocks, i, max, b)
+    {
+        const char *type = yyjson_get_str(yyjson_obj_get(b, "type"));
+        if (!type)
+            fail("Slack: a block without a type", out.data, out.len);
+        if (!strcmp(type, "header"))
+            slack_text_obj(yyjson_obj_get(b, "text"), HF_SLACK_MAX_HEADER, &total, out.data, out.len);
+        else if (!strcmp(type, "section")) {
+            yyjson_val *t = yyjson_obj_get(b, "text"), *f = yyjson_obj_get(b, "fields");
+            if (!t && !f)
+                fail("Slack: a section without text or fields", out.data, out.len);
+            if (t)
+                slack_text_obj(t, HF_SLACK_MAX_SECTION, &total, out.data, out.len);
+            if (f && (yyjson_arr_size(f) < 1 || yyjson_arr_size(f) > HF_SLACK_MAX_FIELDS))
+                fail("Slack: field count", out.data, out.len);
+            size_t j, jmax;
+            yyjson_val *fv;
+            yyjson_arr_foreach(f, j, jmax, fv) slack_text_obj(fv, HF_SLACK_MAX_FIELD, &total, out.data, out.len);
+        } else if (!strcmp(type, "context")) {
+            yyjson_val *el = yyjson_obj_get(b, "elements");
+            if (yyjson_arr_size(el) < 1 || yyjson_arr_size(el) > HF_SLACK_MAX_CONTEXT)
+                fail("Slack: context element count", out.data, out.len);
+            size_t j, jmax;
+            yyjson_val *ev;
+            yyjson_arr_foreach(el, j, jmax, ev) slack_text_obj(ev, HF_SLACK_MAX_SECTION, &total, out.data, out.len);
+        } else {
+            fail("Slack: a block type hookfwd does not send", out.data, out.len);
+        }
+    }
+    if (total > HF_SLACK_MAX_BLOCKS_TEXT)
+        fail("Slack: the blocks carry more than 12,000 characters", out.data, out.len);
+    yyjson_doc_free(doc);
+    hf_buf_free(&out);
+}
+#endif
+
+/* ---- PagerDuty ---- */
+
+#ifdef HF_WITH_PAGERDUTY
+static void fuzz_pagerduty(const struct hf_record *r, unsigned opt)
+{
+    static struct hf_pd_conf conf;
+    static struct hf_filter *all;
+    if (!conf.routing_key) {
+        conf.routing_key = (char *)"0123456789abcdef0123456789abcdef";
+        conf.url = (char *)"https://events.pagerduty.com/v2/enqueue";
+        conf.dedup_key = tmpl("${idempotency_key}/${data.repo}/${data.decision.scenario}");
+        conf.component = tmpl("${data.decision.policy_matches}");
+        conf.class_ = tmpl("${event_type}");
+        conf.severity_map[HF_SEV_INFO] = HF_PD_INFO;
+        conf.severity_map[HF_SEV_WARNING] = HF_PD_WARNING;
+        conf.severity_map[HF_SEV_HIGH] = HF_PD_ERROR;
+        conf.severity_map[HF_SEV_CRITICAL] = HF_PD_CRITICAL;
+        all = calloc(1, sizeof(struct hf_filter)); /* an empty filter matches every record */
+    }
+    conf.summary = (opt & 4) ? tmpl_all : NULL;
+    conf.resolve = (opt & 8) ? all : NULL;
+    struct hf_buf out;
+    hf_buf_init(&out, 0);
+    char why[300];
+    int rc = hf_pd_encode(&conf, r, &out, why, sizeof(why));
+    if (rc >= 0) {
+        if (!is_json_object(out.data, out.len) || out.len >= HF_PD_MAX_EVENT)
+            fail("PagerDuty: not one JSON object under 512 KB", out.data, out.len);
+        yyjson_doc *doc = yyjson_read(out.data, out.len, 0);
+        yyjson_val *root = yyjson_doc_get_root(doc);
+        yyjson_val *key = yyjson_obj_get(root, "dedup_key"), *sum = yyjson_obj_get(yyjson_obj_get(root, "payload"), "summary");
+        if (key && (ucount(key) < 1 || ucount(key) > HF_PD_MAX_DEDUP_KEY))
+            fail("PagerDuty: dedup_key length", out.data, out.len);
+        if (!conf.resolve && (!sum || ucount(sum) < 1 || ucount(sum) > HF_PD_MAX_SUMMARY))
+            fail("PagerDuty: summary length", out.data, out.len);
+        yyjson_doc_free(doc);
+    } else if (!conf.resolve) {
+        fail("PagerDuty: a trigger could not be encoded", why, strlen(why));
+    }
+    hf_buf_free(&out);
+}
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 3)
@@ -528,6 +715,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #endif
 #ifdef HF_WITH_SYSLOG
         fuzz_syslog(r, opt, lim);
+#endif
+        fuzz_templates(r, opt | (unsigned)lim << 4);
+#ifdef HF_WITH_SLACK
+        fuzz_slack(r, opt);
+#endif
+#ifdef HF_WITH_PAGERDUTY
+        fuzz_pagerduty(r, opt);
 #endif
         hf_record_unref(r);
     }
