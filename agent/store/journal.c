@@ -61,6 +61,8 @@ struct hf_journal {
     int fd;              /* active segment */
     int dedup_fd;
     bool dedup_unsynced; /* dedup.log lines written since its last fsync */
+    pthread_mutex_t dedup_mu; /* dpend, and dedup.log's writes */
+    struct hf_buf dpend;      /* keys of durable entries not yet in dedup.log */
     struct hf_buf cbuf, dbuf; /* the commit thread's entry and dedup-line buffers */
     size_t dedup_bytes;  /* dedup.log's size since the last compaction */
     struct segment *segs;
@@ -386,6 +388,8 @@ struct hf_journal *hf_journal_open(const char *path, int64_t max_size, struct hf
     j->dedup_fd = -1;
     hf_buf_init(&j->cbuf, 0);
     hf_buf_init(&j->dbuf, 0);
+    hf_buf_init(&j->dpend, 0);
+    pthread_mutex_init(&j->dedup_mu, NULL);
     j->max_size = max_size;
     j->next_seq = 1;
     pthread_mutex_init(&j->mu, NULL);
@@ -505,8 +509,27 @@ static uint64_t watermark(struct tracker *t, uint64_t committed)
     return w;
 }
 
+/* Appends the pending keys to dedup.log (no fsync: see below). */
+static void flush_dedup(struct hf_journal *j)
+{
+    pthread_mutex_lock(&j->dedup_mu);
+    if (j->dpend.len && j->dedup_fd >= 0) {
+        if (write(j->dedup_fd, j->dpend.data, j->dpend.len) != (ssize_t)j->dpend.len)
+            hf_log_warn("journal", "cannot write dedup state: %s", strerror(errno));
+        j->dedup_unsynced = true;
+        j->dedup_bytes += j->dpend.len;
+        if (j->dedup_bytes > DEDUP_COMPACT_BYTES)
+            compact_dedup(j, false);
+    }
+    hf_buf_reset(&j->dpend);
+    if (j->dpend.cap > (1u << 20))
+        hf_buf_free(&j->dpend);
+    pthread_mutex_unlock(&j->dedup_mu);
+}
+
 static void persist_positions(struct hf_journal *j)
 {
+    flush_dedup(j);
     uint64_t low = j->committed;
     pthread_mutex_lock(&j->trk_mu);
     for (size_t i = 0; i < j->ntrackers; i++) {
@@ -582,16 +605,15 @@ static void commit(struct hf_journal *j, struct pending *list)
         off += w > 0 ? (size_t)w : 0;
     }
     ok = ok && fdatasync(j->fd) == 0;
-    if (ok && dp->len && j->dedup_fd >= 0) {
-        /* no fsync here: until its segment is deleted an entry's key is
-         * also in its record (restored at start), and dedup.log is synced
-         * before any segment is deleted; one fsync per group commit, not two */
-        if (write(j->dedup_fd, dp->data, dp->len) != (ssize_t)dp->len)
-            hf_log_warn("journal", "cannot write dedup state: %s", strerror(errno));
-        j->dedup_unsynced = true;
-        j->dedup_bytes += dp->len;
-        if (j->dedup_bytes > DEDUP_COMPACT_BYTES)
-            compact_dedup(j, false); /* commit thread: nobody appends meanwhile */
+    if (ok && dp->len) {
+        /* the keys of durable entries only; dedup.log gets them with the
+         * next position update (every 100 ms), not with a write and an
+         * fsync of its own per group commit: until its segment is deleted
+         * an entry's key is also in its record (restored at start), and
+         * dedup.log is written and synced before any segment is deleted */
+        pthread_mutex_lock(&j->dedup_mu);
+        hf_buf_append(&j->dpend, dp->data, dp->len);
+        pthread_mutex_unlock(&j->dedup_mu);
     }
     if (ok) {
         struct segment *s = &j->segs[j->nsegs - 1];
@@ -719,6 +741,7 @@ void hf_journal_wait_idle(struct hf_journal *j)
     while (j->head || j->busy)
         pthread_cond_wait(&j->idle_cv, &j->mu);
     pthread_mutex_unlock(&j->mu);
+    flush_dedup(j); /* and their keys are in dedup.log */
 }
 
 uint64_t hf_journal_bytes(struct hf_journal *j) { return j ? atomic_load(&j->bytes) : 0; }
@@ -827,6 +850,7 @@ void hf_journal_close(struct hf_journal *j)
     }
     if (j->fd >= 0)
         close(j->fd);
+    flush_dedup(j);
     if (j->dedup_fd >= 0) {
         if (j->dedup_unsynced && fdatasync(j->dedup_fd) < 0)
             hf_log_warn("journal", "cannot sync dedup.log: %s", strerror(errno));
@@ -834,6 +858,8 @@ void hf_journal_close(struct hf_journal *j)
     }
     hf_buf_free(&j->cbuf);
     hf_buf_free(&j->dbuf);
+    hf_buf_free(&j->dpend);
+    pthread_mutex_destroy(&j->dedup_mu);
     for (size_t i = 0; i < j->ntrackers; i++) {
         free(j->trackers[i]->name);
         free(j->trackers[i]->seqs);

@@ -48,7 +48,8 @@ void hf_journal_detach(struct hf_journal *j, const struct hf_journal_view *v);
 /* Pushes a journaled record (r->seq set) into a reserved slot of sink s,
  * tracking it so the sink's position moves only once it is settled. */
 void hf_journal_track_push(struct hf_journal *j, struct hf_sink *s, struct hf_record *r);
-/* Waits until every queued append has completed. */
+/* Waits until every queued append has completed and its key (if any) is
+ * written to dedup.log. */
 void hf_journal_wait_idle(struct hf_journal *j);
 uint64_t hf_journal_bytes(struct hf_journal *j);
 /* Group commits written so far: one write and one fdatasync each, for
