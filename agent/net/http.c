@@ -75,6 +75,7 @@ struct hf_http_defer {
     int retry_after;
     char *body;
     size_t len;
+    char small[256];  /* the body when it fits: most answers are a short JSON object */
 };
 
 struct hf_http_server {
@@ -483,7 +484,12 @@ void hf_http_resume(struct hf_http_defer *d, int status, const char *body, size_
     struct worker *w = d->c->w;
     d->status = status;
     d->retry_after = retry_after;
-    d->body = hf_strndup(body, len);
+    if (len < sizeof(d->small)) {
+        memcpy(d->small, body, len);
+        d->body = d->small;
+    } else {
+        d->body = hf_strndup(body, len);
+    }
     d->len = len;
     pthread_mutex_lock(&w->resume_mu);
     d->next = w->resumed;
@@ -550,7 +556,8 @@ static void on_resume(evutil_socket_t fd, short what, void *arg)
     while (rev) {
         struct hf_http_defer *n = rev->next;
         finish_deferred(rev);
-        free(rev->body);
+        if (rev->body != rev->small)
+            free(rev->body);
         free(rev);
         rev = n;
     }

@@ -185,13 +185,13 @@ struct deferred {
     struct hf_pipeline *p;
     const struct hf_source *src;
     struct hf_source_stats *st;
-    struct hf_sink *chosen[HF_MAX_SINKS];
-    size_t n;
     bool dedup;
     struct hf_redis_claim *claim; /* shared dedup: settled before the answer */
     struct hf_ingest_result res;
     hf_ingest_done_fn done;
     void *arg;
+    size_t n;
+    struct hf_sink *chosen[]; /* the n sinks reserved, sized to them */
 };
 
 static void accepted(struct hf_source_stats *st, struct hf_ingest_result *res)
@@ -246,7 +246,16 @@ void hf_ingest_accept(struct hf_pipeline *p, const struct hf_source *src, struct
         }
         return;
     }
-    struct deferred *d = hf_calloc(1, sizeof(*d));
+    struct hf_sink *chosen[HF_MAX_SINKS];
+    size_t n;
+    if (hf_route_reserve(p, r, chosen, &n) < 0) {
+        refuse_full(p, src, st, r, dedup, claim, res, "a sink queue is full; retry later");
+        return;
+    }
+    /* not zeroed (res alone is 400 bytes): every member is set here */
+    struct deferred *d = malloc(sizeof(*d) + n * sizeof(*chosen));
+    if (!d)
+        d = hf_calloc(1, sizeof(*d) + n * sizeof(*chosen));
     d->p = p;
     d->src = src;
     d->st = st;
@@ -255,11 +264,9 @@ void hf_ingest_accept(struct hf_pipeline *p, const struct hf_source *src, struct
     d->done = done;
     d->arg = done_arg;
     d->res = *res;
-    if (hf_route_reserve(p, r, d->chosen, &d->n) < 0) {
-        refuse_full(p, src, st, r, dedup, claim, res, "a sink queue is full; retry later");
-        free(d);
-    } else if (hf_journal_append(p->journal, r, dedup ? src->name : NULL, now + src->dedup_window_ms, journal_done,
-                                 d) < 0) {
+    d->n = n;
+    memcpy(d->chosen, chosen, n * sizeof(*chosen));
+    if (hf_journal_append(p->journal, r, dedup ? src->name : NULL, now + src->dedup_window_ms, journal_done, d) < 0) {
         for (size_t i = 0; i < d->n; i++)
             hf_sink_unreserve(d->chosen[i]);
         refuse_full(p, src, st, r, dedup, claim, res, "storage.max_size is reached; retry later");
