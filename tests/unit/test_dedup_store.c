@@ -68,8 +68,13 @@ static void exec(struct model *m, const struct hf_store_cmd *c, struct hf_store_
             nx = true;
         else if (arg_is(c, i, "XX"))
             xx = true;
-        else if (arg_is(c, i, "PX") && i + 1 < c->argc)
-            px = strtoll(c->argv[++i], NULL, 10);
+        else if (arg_is(c, i, "PX") && i + 1 < c->argc) {
+            /* arguments are counted bytes, not C strings */
+            char num[32];
+            i++;
+            snprintf(num, sizeof(num), "%.*s", (int)c->argvlen[i], c->argv[i]);
+            px = strtoll(num, NULL, 10);
+        }
         else
             fail_msg("unexpected SET argument");
     }
