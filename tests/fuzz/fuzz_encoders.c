@@ -599,7 +599,7 @@ static void fuzz_slack(const struct hf_record *r, unsigned opt)
         fail("Slack: encode failed", out.data, out.len);
     if (!is_json_object(out.data, out.len))
         fail("Slack: not one JSON object", out.data, out.len);
-    yyjson_doc *doc = yyjson_read(out.data, out.len, 0);
+    yyjson_doc *doc = yyjson_read(out.data, out.len, YYJSON_READ_NUMBER_AS_RAW);
     yyjson_val *root = yyjson_doc_get_root(doc), *text = yyjson_obj_get(root, "text");
     if (!yyjson_is_str(text) || ucount(text) < 1 || ucount(text) > HF_SLACK_MAX_TEXT)
         fail("Slack: the notification text is missing or too long", out.data, out.len);
@@ -673,7 +673,7 @@ static void fuzz_pagerduty(const struct hf_record *r, unsigned opt)
     if (rc >= 0) {
         if (!is_json_object(out.data, out.len) || out.len >= HF_PD_MAX_EVENT)
             fail("PagerDuty: not one JSON object under 512 KB", out.data, out.len);
-        yyjson_doc *doc = yyjson_read(out.data, out.len, 0);
+        yyjson_doc *doc = yyjson_read(out.data, out.len, YYJSON_READ_NUMBER_AS_RAW);
         yyjson_val *root = yyjson_doc_get_root(doc);
         yyjson_val *key = yyjson_obj_get(root, "dedup_key"), *sum = yyjson_obj_get(yyjson_obj_get(root, "payload"), "summary");
         if (key && (ucount(key) < 1 || ucount(key) > HF_PD_MAX_DEDUP_KEY))
