@@ -11,7 +11,7 @@
 # answer must be 202. On a machine other work shares, compare the two rows
 # of one round, not numbers across machines or runs.
 #
-#   tests/bench/bench_redis.sh [--rounds N] [--duration S] [--rate R] [--connections N]
+#   tests/bench/bench_redis.sh [--rounds N] [--duration S] [--sat-duration S] [--rate R] [--connections N]
 #                              [--bodies N] [--timeout DURATION] [--quiet-wait S]
 #                              [--build-dir DIR] [--keep]
 #
@@ -24,11 +24,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
 FIXTURES=$SRC/tests/fixtures
 [ -f "$SRC/../shared/fixtures/signatures.tsv" ] && FIXTURES=$(cd "$SRC/../shared/fixtures" && pwd)
-ROUNDS=3 DURATION=10 RATE=10000 CONNS=64 BODIES=400000 BUILD=$SRC/build-bench KEEP=0 TIMEOUT=1s QUIET_WAIT=60
+ROUNDS=3 DURATION=10 SAT_DURATION=5 RATE=10000 CONNS=64 BODIES=400000 BUILD=$SRC/build-bench KEEP=0 TIMEOUT=1s QUIET_WAIT=60
 while [ $# -gt 0 ]; do
     case $1 in
     --rounds) ROUNDS=$2; shift ;;
     --duration) DURATION=$2; shift ;;
+    --sat-duration) SAT_DURATION=$2; shift ;;
     --rate) RATE=$2; shift ;;
     --connections) CONNS=$2; shift ;;
     --bodies) BODIES=$2; shift ;;
@@ -203,7 +204,7 @@ saturation() {
     wait_quiet
     c0=$(proc_ticks "$AGENT_PID") r0=$(proc_ticks "$REDIS_PID") s0=$(sys_ticks) w0=$(date +%s%N)
     HF_BENCH_REQUESTS=$WORK/good.req HF_BENCH_OFFSET=0 HF_BENCH_THREADS=1 \
-        taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency --timeout 5s -s "$HERE/post.lua" \
+        taskset -c 1 wrk -t1 -c"$CONNS" -d"${SAT_DURATION}s" --latency --timeout 5s -s "$HERE/post.lua" \
         "http://127.0.0.1:$PORT/" >"$WORK/wrk.out" 2>&1
     c1=$(proc_ticks "$AGENT_PID") r1=$(proc_ticks "$REDIS_PID") s1=$(sys_ticks) w1=$(date +%s%N)
     line=$(grep '^HFBENCH' "$WORK/wrk.out")
@@ -232,24 +233,26 @@ for r in $(seq "$ROUNDS"); do
         open_loop "$m" "$r"
     done
     for m in $order; do
-        say "round $r: $m dedup, saturation (wrk, $CONNS connections) for ${DURATION}s"
+        say "round $r: $m dedup, saturation (wrk, $CONNS connections) for ${SAT_DURATION}s"
         saturation "$m" "$r"
     done
 done
 
 echo
-python3 - "$WORK/results" "$RATE" "$DURATION" "$CONNS" "$TIMEOUT" "$(nproc)" <<'PY'
+python3 - "$WORK/results" "$RATE" "$DURATION" "$CONNS" "$TIMEOUT" "$(nproc)" "$SAT_DURATION" <<'PY'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    f = dict(kv.split("=", 1) for kv in line.split())
+    head, _, why = line.partition(" why=")
+    f = dict(kv.split("=", 1) for kv in head.split())
+    f["why"] = why.strip()
     rows[(f["kind"], f["mode"], int(f["round"]))] = f
-rate, dur, conns, timeout, cores = sys.argv[2:]
+rate, dur, conns, timeout, cores, sat = sys.argv[2:]
 print("Shared dedup (Redis, redis.timeout %s) against local dedup: one agent (listen.threads 1) on core 0;" % timeout)
 print("hf_loadgen or wrk and redis-server on core 1. Open loop: %s events/s for %ss, %s connections, latency from"
       % (rate, dur, conns))
 print("each request's due time; saturation: wrk, %s connections, %ss. %s cores shared with other work: compare"
-      % (conns, dur, cores))
+      % (conns, sat, cores))
 print("within a round ('other' is everyone else's share of both cores during the run).")
 print()
 print("%-5s | %-26s | %-26s | %-8s | %-15s | %-6s | %s" % ("round", "open loop local p99 (p50)", "open loop redis p99 (p50)",
@@ -260,6 +263,9 @@ for r in sorted({k[2] for k in rows}):
         lo, ro = rows[("open", "local", r)], rows[("open", "redis", r)]
         ls, rs = rows[("sat", "local", r)], rows[("sat", "redis", r)]
     except KeyError:
+        continue
+    if any(x["why"] != "-" for x in (lo, ro, ls, rs)):
+        print("%-5d | INVALID: %s" % (r, "; ".join(x["why"] for x in (lo, ro, ls, rs) if x["why"] != "-")))
         continue
     d = float(ro["p99"]) - float(lo["p99"])
     q = float(rs["rps"]) / float(ls["rps"])
