@@ -553,6 +553,7 @@ static void persist_positions(struct hf_journal *j)
     /* delete segments every sink is past (never the active one); their
      * entries' keys must be on disk in dedup.log first */
     bool may_delete = true;
+    pthread_mutex_lock(&j->dedup_mu);
     for (size_t i = 0; i + 1 < j->nsegs && may_delete; i++)
         if (j->segs[i].last && j->segs[i].last <= low && j->dedup_unsynced && j->dedup_fd >= 0) {
             may_delete = fdatasync(j->dedup_fd) == 0;
@@ -560,6 +561,7 @@ static void persist_positions(struct hf_journal *j)
             if (!may_delete)
                 hf_log_warn("journal", "cannot sync dedup.log: %s; delivered segments are kept", strerror(errno));
         }
+    pthread_mutex_unlock(&j->dedup_mu);
     size_t keep = 0;
     for (size_t i = 0; i < j->nsegs; i++) {
         struct segment *s = &j->segs[i];
