@@ -304,31 +304,10 @@ static void req_put(struct hf_http_client *h, struct http_req *r)
  * one. */
 static int set_url(struct hf_http_client *h, struct http_req *r, const char *url, char *why, size_t whylen)
 {
-    const char *sn = h->o.tls ? h->o.tls->server_name : NULL;
-    if (!sn) {
-        r->url = hf_strdup(url);
+    if (hf_tls_url_for_name(url, h->o.tls ? h->o.tls->server_name : NULL, &r->url, &r->connect_to) == 0)
         return 0;
-    }
-    CURLU *u = curl_url();
-    char *host = NULL, *port = NULL, *out = NULL;
-    int rc = -1;
-    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
-        curl_url_set(u, CURLUPART_HOST, sn, 0) == CURLUE_OK && curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK) {
-        char map[600];
-        snprintf(map, sizeof(map), "%s:%s:%s:%s", sn, port, host, port);
-        r->connect_to = curl_slist_append(NULL, map);
-        r->url = hf_strdup(out);
-        rc = r->connect_to ? 0 : -1;
-    }
-    if (rc < 0)
-        snprintf(why, whylen, "cannot apply tls.server_name to the URL");
-    curl_free(host);
-    curl_free(port);
-    curl_free(out);
-    curl_url_cleanup(u);
-    return rc;
+    snprintf(why, whylen, "cannot apply tls.server_name to the URL");
+    return -1;
 }
 
 /* Per-request options, then the transfer is handed to libcurl. */

@@ -3,7 +3,9 @@
  * they describe. */
 #define _GNU_SOURCE
 #include "tls_conf.h"
+#include "util.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <openssl/err.h>
 #include <stdio.h>
@@ -108,4 +110,32 @@ int hf_check_tls(const struct hf_check *ck, const struct hf_tls_conf *tc)
         return hf_check_fail(ck, bad_opt, "%s", why);
     SSL_CTX_free(ctx);
     return 0;
+}
+
+int hf_tls_url_for_name(const char *url, const char *server_name, char **url_out, struct curl_slist **connect_to)
+{
+    *url_out = NULL;
+    *connect_to = NULL;
+    if (!server_name) {
+        *url_out = hf_strdup(url);
+        return 0;
+    }
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL, *out = NULL;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_HOST, server_name, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK) {
+        char map[600];
+        snprintf(map, sizeof(map), "%s:%s:%s:%s", server_name, port, host, port);
+        *connect_to = curl_slist_append(NULL, map);
+        if (*connect_to)
+            *url_out = hf_strdup(out);
+    }
+    curl_free(host);
+    curl_free(port);
+    curl_free(out);
+    curl_url_cleanup(u);
+    return *url_out ? 0 : -1;
 }

@@ -72,4 +72,12 @@ SSL_CTX *hf_tls_client_ctx(const struct hf_tls_conf *tc, const char **bad_opt, c
  * queue, which it then clears. */
 void hf_tls_reason(char *why, size_t whylen, const char *what);
 
+/* With tls.server_name set, the URL libcurl is given names that host (SNI,
+ * certificate check, Host:) and *connect_to (for CURLOPT_CONNECT_TO) sends
+ * the connection where url said. Without it, *url_out is a copy of url and
+ * *connect_to NULL. 0, or -1 when url cannot be rewritten. The caller
+ * frees *url_out and curl_slist_free_all()s *connect_to. */
+struct curl_slist;
+int hf_tls_url_for_name(const char *url, const char *server_name, char **url_out, struct curl_slist **connect_to);
+
 #endif

@@ -55,28 +55,10 @@ int smtp_client_init(struct smtp_client *c, const struct email_conf *cf, char *w
     }
     /* tls.server_name: the URL names that host (SNI, certificate check)
      * and CURLOPT_CONNECT_TO sends the connection where the URL said */
-    const char *sn = cf->tls.server_name;
-    CURLU *u = sn ? curl_url() : NULL;
-    char *host = NULL, *port = NULL, *out = NULL;
-    if (u && curl_url_set(u, CURLUPART_URL, cf->url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
-        curl_url_set(u, CURLUPART_HOST, sn, 0) == CURLUE_OK && curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK) {
-        char map[600];
-        snprintf(map, sizeof(map), "%s:%s:%s:%s", sn, port, host, port);
-        c->connect_to = curl_slist_append(NULL, map);
-        c->url = hf_strdup(out);
-    }
-    curl_free(host);
-    curl_free(port);
-    curl_free(out);
-    curl_url_cleanup(u);
-    if (sn && !c->url) {
+    if (hf_tls_url_for_name(cf->url, cf->tls.server_name, &c->url, &c->connect_to) < 0) {
         snprintf(why, whylen, "cannot apply tls.server_name to the URL");
         return -1;
     }
-    if (!c->url)
-        c->url = hf_strdup(cf->url);
     c->multi = curl_multi_init();
     if (!c->multi)
         snprintf(why, whylen, "cannot set up libcurl");
