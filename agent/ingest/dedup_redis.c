@@ -294,8 +294,21 @@ static void on_connect(const redisAsyncContext *ac, int status)
 static void on_disconnect(const redisAsyncContext *ac, int status)
 {
     struct rconn *rc = ac->data;
-    if (rc && rc->ac == ac)
-        rc_lost(rc, status == REDIS_OK ? "connection closed" : errstr(ac, "connection lost"));
+    if (!rc || rc->ac != ac)
+        return;
+    if (rc->state == RC_UP && !rc->head) {
+        /* closed while idle (Redis's `timeout` for idle clients, a
+         * restart between events): not an outage; the next claim connects
+         * again at once and waits for that handshake */
+        rc->ac = NULL;
+        rc->state = RC_DOWN;
+        rc->attempts = 0;
+        rc->next_try_ms = 0;
+        hf_log_debug("dedup", "Redis at %s closed an idle connection (%s)", rc->ep->name,
+                     status == REDIS_OK ? "closed" : errstr(ac, "connection lost"));
+        return;
+    }
+    rc_lost(rc, status == REDIS_OK ? "connection closed" : errstr(ac, "connection lost"));
 }
 
 /* AUTH and SELECT: an error reply ends the connection, with the reason. */

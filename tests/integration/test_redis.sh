@@ -129,6 +129,17 @@ check_eq "and Redis has it accepted again: another agent says duplicate" "200 -"
 check "the start logs the marks" grep -q "1 events accepted just before the last stop marked accepted in Redis" "$WORK/a4.err"
 ha_stop_agent 4
 
+# --- Redis closes idle connections (its `timeout`): not an outage ---
+rcli config set timeout 1 >/dev/null
+only_the_cli_connected() { [ "$(rcli info clients | tr -d '\r' | awk -F: '$1 == "connected_clients" {print $2}')" = 1 ]; }
+check "Redis closed the agents' idle connections" wait_for 20 only_the_cli_connected
+errs_before=$(ha_metric 1 'hookfwd_dedup_store_errors_total{source="omega"}')
+check_eq "after an idle close, an event is accepted" "202 -" "$(status 1 700)"
+check_eq "and shared at once" "200 -" "$(status 2 700)"
+check_eq "an idle close is no error" "$errs_before" "$(ha_metric 1 'hookfwd_dedup_store_errors_total{source="omega"}')"
+check_eq "and no outage in the log" "0" "$(grep -c 'cannot be used' "$WORK/a1.err")"
+rcli config set timeout 0 >/dev/null
+
 # --- Redis stopped ---
 redis_stop
 check_eq "Redis down, on_unavailable local: accepted" "202 -" "$(status 1 10)"
