@@ -5,6 +5,7 @@
 #include "sink.h"
 #include <curl/curl.h>
 #include <event2/event.h>
+#include <hiredis/hiredis.h>
 #include <llhttp.h>
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
@@ -42,6 +43,9 @@ static int print_version(void)
 #ifdef HF_WITH_KAFKA
     printf("  librdkafka %s\n", rd_kafka_version_str());
 #endif
+    /* hiredis has no run-time version call; TLS (rediss://) comes with 1.0 */
+    printf("  hiredis %d.%d.%d%s\n", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH,
+           HIREDIS_MAJOR < 1 ? " (no TLS: rediss:// refused)" : "");
     printf("  sinks:");
     for (int i = 0; hf_plugins[i]; i++)
         printf(" %s", hf_plugins[i]->name);
