@@ -177,63 +177,73 @@ static void insert(struct stripe *st, uint64_t h, const char *k, size_t kl, int6
     st->count++;
 }
 
+/* A key's place: its text in k (scope, NUL, key), its hash, its stripe
+ * (returned locked). */
+struct place {
+    char k[512];
+    size_t kl;
+    uint64_t h;
+    struct stripe *st;
+};
+
+static void place_lock(struct hf_dedup *d, const char *scope, const char *key, struct place *p)
+{
+    p->kl = make_key(p->k, sizeof(p->k), scope, key);
+    p->h = hf_hash64(p->k, p->kl);
+    p->st = stripe_of(d, p->h);
+    pthread_mutex_lock(&p->st->mu);
+}
+
+/* Takes e out of its chain; its FIFO frees it on eviction. */
+static void retire(struct stripe *st, struct entry *e)
+{
+    unlink_chain(st, e);
+    e->expires_ms = INT64_MIN;
+}
+
 int hf_dedup_check_insert(struct hf_dedup *d, const char *scope, const char *key, int64_t window_ms, int64_t now_ms)
 {
-    char k[512];
-    size_t kl = make_key(k, sizeof(k), scope, key);
-    uint64_t h = hf_hash64(k, kl);
-    struct stripe *st = stripe_of(d, h);
+    struct place p;
+    place_lock(d, scope, key, &p);
     int dup = 0;
-    pthread_mutex_lock(&st->mu);
-    evict_expired(st, now_ms);
-    struct entry *e = lookup(st, h, k);
+    evict_expired(p.st, now_ms);
+    struct entry *e = lookup(p.st, p.h, p.k);
     if (e && e->expires_ms > now_ms) {
         dup = 1;
     } else {
-        if (e) {
-            /* expired but not yet at its FIFO's head (the clock went back):
-             * retire it and insert anew at the tail */
-            unlink_chain(st, e);
-            e->expires_ms = INT64_MIN;
-        }
+        /* expired but not yet at its FIFO's head (the clock went back):
+         * retire it and insert anew at the tail */
+        if (e)
+            retire(p.st, e);
         /* room is made only to insert: a full stripe still answers for
          * every key it holds, the oldest included */
-        make_room(st);
-        insert(st, h, k, kl, window_ms, now_ms + window_ms);
+        make_room(p.st);
+        insert(p.st, p.h, p.k, p.kl, window_ms, now_ms + window_ms);
     }
-    pthread_mutex_unlock(&st->mu);
+    pthread_mutex_unlock(&p.st->mu);
     return dup;
 }
 
 void hf_dedup_restore(struct hf_dedup *d, const char *scope, const char *key, int64_t expires_ms)
 {
-    char k[512];
-    size_t kl = make_key(k, sizeof(k), scope, key);
-    uint64_t h = hf_hash64(k, kl);
-    struct stripe *st = stripe_of(d, h);
-    pthread_mutex_lock(&st->mu);
-    struct entry *e = lookup(st, h, k);
+    struct place p;
+    place_lock(d, scope, key, &p);
+    struct entry *e = lookup(p.st, p.h, p.k);
     if (e)
         e->expires_ms = expires_ms;
     else
-        insert(st, h, k, kl, RESTORED, expires_ms);
-    pthread_mutex_unlock(&st->mu);
+        insert(p.st, p.h, p.k, p.kl, RESTORED, expires_ms);
+    pthread_mutex_unlock(&p.st->mu);
 }
 
 void hf_dedup_remove(struct hf_dedup *d, const char *scope, const char *key)
 {
-    char k[512];
-    size_t kl = make_key(k, sizeof(k), scope, key);
-    uint64_t h = hf_hash64(k, kl);
-    struct stripe *st = stripe_of(d, h);
-    pthread_mutex_lock(&st->mu);
-    struct entry *e = lookup(st, h, k);
-    if (e) {
-        /* leave it in the FIFO (freed on eviction), out of the chain */
-        unlink_chain(st, e);
-        e->expires_ms = INT64_MIN;
-    }
-    pthread_mutex_unlock(&st->mu);
+    struct place p;
+    place_lock(d, scope, key, &p);
+    struct entry *e = lookup(p.st, p.h, p.k);
+    if (e)
+        retire(p.st, e);
+    pthread_mutex_unlock(&p.st->mu);
 }
 
 size_t hf_dedup_size(struct hf_dedup *d)
