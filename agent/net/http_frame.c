@@ -268,6 +268,11 @@ static int head_ready(struct hf_frame *f, struct hf_http_req *q)
     else
         q->content_length = 0;
     q->keepalive = llhttp_should_keep_alive(p) != 0;
+    /* an upgrade (Connection: upgrade with Upgrade, or CONNECT) is not
+     * taken: the request is answered and the connection closed, as llhttp
+     * reads nothing after such a request */
+    if (((p->flags & F_UPGRADE) && (p->flags & F_CONNECTION_UPGRADE)) || p->method == HTTP_CONNECT)
+        q->keepalive = false;
     if (q->content_length > 0 && q->content_length <= f->max_body)
         hf_buf_reserve(&f->body, (size_t)q->content_length);
     return 0;

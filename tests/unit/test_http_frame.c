@@ -112,6 +112,18 @@ static void pipelined_requests_and_empty_lines(void **state)
     }
 }
 
+/* An upgrade request is answered, then the connection closes (llhttp
+ * reads nothing after it): no second, malformed-framing answer. */
+static void upgrade_closes(void **state)
+{
+    (void)state;
+    const char *raw = HEAD "Connection: upgrade\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\n{}PRI * HTTP/2.0\r\n";
+    struct outcome o;
+    run(raw, strlen(raw), 0, 4096, 4096, &o);
+    assert_int_equal(o.dones, 1);
+    assert_false(o.keepalive);
+}
+
 /* INTERFACE.md, "Ingest responses": every malformed shape is refused. */
 static void strict_framing(void **state)
 {
@@ -220,6 +232,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(good_requests_whole_and_byte_by_byte),
         cmocka_unit_test(pipelined_requests_and_empty_lines),
+        cmocka_unit_test(upgrade_closes),
         cmocka_unit_test(strict_framing),
         cmocka_unit_test(limits),
     };
