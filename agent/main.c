@@ -35,15 +35,15 @@ static int parse_args(int argc, char **argv, struct hf_args *a)
     a->argv = argv;
     for (int i = 2; i < argc; i++) {
         const char *k = argv[i];
-        const char **dst = !strcmp(k, "-c") || !strcmp(k, "--config") ? &a->config
-                           : !strcmp(k, "--source")                    ? &a->source
-                           : !strcmp(k, "--event")                     ? &a->event
-                           : !strcmp(k, "--url")                       ? &a->url
-                           : !strcmp(k, "--sink")                      ? &a->sink
-                           : !strcmp(k, "--admin")                     ? &a->admin
-                           : !strcmp(k, "--file")                      ? &a->file
+        const char **dst = !strcmp(k, "-c") || !strcmp(k, "--config")   ? &a->config
+                           : !strcmp(k, "--source")                     ? &a->source
+                           : !strcmp(k, "--event")                      ? &a->event
+                           : !strcmp(k, "--url")                        ? &a->url
+                           : !strcmp(k, "--sink")                       ? &a->sink
+                           : !strcmp(k, "--admin")                      ? &a->admin
+                           : !strcmp(k, "--file")                       ? &a->file
                            : !strcmp(k, "-o") || !strcmp(k, "--output") ? &a->output
-                                                                       : NULL;
+                                                                        : NULL;
         bool *flag = !strcmp(k, "--list")      ? &a->list
                      : !strcmp(k, "--metrics") ? &a->metrics
                      : !strcmp(k, "--shipped") ? &a->shipped

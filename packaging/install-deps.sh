@@ -34,6 +34,7 @@ PACKAGES="
     procps
     bsdextrautils
     clang
+    clang-format
     libclang-rt-14-dev
     wrk
     nginx-light
@@ -63,6 +64,7 @@ PACKAGES="
 #                                          handshake with OpenSSL 3)
 #   util-linux bsdextrautils               runuser, setsid; hexdump, column
 #   clang                                  libFuzzer targets
+#   clang-format                           the style check (tests/style/format.sh)
 #   wrk nginx-light                        benchmarks, TLS-terminating proxy,
 #                                          the load balancer of the HA test
 #   redis-server                           shared dedup's store in the tests

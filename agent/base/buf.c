@@ -92,10 +92,17 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     uint32_t cp;
     if (c < 0x80)
         return 1;
-    if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; }
-    else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; }
-    else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; }
-    else return 0;
+    if ((c & 0xe0) == 0xc0) {
+        len = 2;
+        cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+        len = 3;
+        cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+        len = 4;
+        cp = c & 0x07;
+    } else
+        return 0;
     if (n < len)
         return 0;
     for (size_t i = 1; i < len; i++) {
@@ -103,8 +110,8 @@ static size_t utf8_len(const unsigned char *p, size_t n)
             return 0;
         cp = (cp << 6) | (p[i] & 0x3f);
     }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
     return len;
 }
@@ -129,7 +136,9 @@ size_t hf_utf8_check(const char *s, size_t n)
  * (with DEL) except '"' and '\\'. A table lookup per byte instead of four
  * compares: every record and metric tag goes through here. */
 static const unsigned char json_plain[256] = {
-    [0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1,
+    [0x20 ... 0x21] = 1,
+    [0x23 ... 0x5b] = 1,
+    [0x5d ... 0x7f] = 1,
 };
 
 /* Length of the prefix of p that needs no escaping, eight bytes at a time

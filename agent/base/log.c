@@ -23,8 +23,7 @@ static struct {
 
 void hf_log_set_level(enum hf_log_level lvl) { log_level = lvl; }
 
-void hf_log_keyed(enum hf_log_level lvl, const char *component, const void *key, const void *owner,
-                  const char *text)
+void hf_log_keyed(enum hf_log_level lvl, const char *component, const void *key, const void *owner, const char *text)
 {
     static const char *names[] = {"debug", "info", "warn", "error"};
     if (lvl < log_level)
@@ -32,7 +31,8 @@ void hf_log_keyed(enum hf_log_level lvl, const char *component, const void *key,
     char msg[1200];
     snprintf(msg, sizeof(msg), "%s", text);
     int64_t now = hf_mono_ms();
-    unsigned slot = (unsigned)(((uintptr_t)key >> 3) ^ ((uintptr_t)owner >> 4) ^ ((uintptr_t)component >> 3)) % LOG_SLOTS;
+    unsigned slot =
+        (unsigned)(((uintptr_t)key >> 3) ^ ((uintptr_t)owner >> 4) ^ ((uintptr_t)component >> 3)) % LOG_SLOTS;
     unsigned report_suppressed = 0;
     pthread_mutex_lock(&log_mu);
     bool same = log_slots[slot].fmt == key && log_slots[slot].comp == owner;

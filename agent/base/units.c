@@ -46,15 +46,15 @@ static int parse_with_units(const char *s, const struct unit *units, int64_t *ou
 
 int hf_parse_size(const char *s, int64_t *out)
 {
-    static const struct unit units[] = {
-        {"", 1}, {"B", 1}, {"K", 1024}, {"KB", 1024}, {"KiB", 1024}, {"M", 1 << 20}, {"MB", 1 << 20},
-        {"MiB", 1 << 20}, {"G", 1LL << 30}, {"GB", 1LL << 30}, {"GiB", 1LL << 30}, {NULL, 0}};
+    static const struct unit units[] = {{"", 1},          {"B", 1},          {"K", 1024},        {"KB", 1024},
+                                        {"KiB", 1024},    {"M", 1 << 20},    {"MB", 1 << 20},    {"MiB", 1 << 20},
+                                        {"G", 1LL << 30}, {"GB", 1LL << 30}, {"GiB", 1LL << 30}, {NULL, 0}};
     return parse_with_units(s, units, out);
 }
 
 int hf_parse_duration(const char *s, int64_t *out)
 {
-    static const struct unit units[] = {
-        {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}, {NULL, 0}};
+    static const struct unit units[] = {{"ms", 1},      {"s", 1000},     {"m", 60000},
+                                        {"h", 3600000}, {"d", 86400000}, {NULL, 0}};
     return parse_with_units(s, units, out);
 }

@@ -38,8 +38,8 @@ int hf_buf_json_double(struct hf_buf *b, double d);
  * overlong forms, surrogates or code points past U+10FFFF), n when none. */
 size_t hf_utf8_check(const char *s, size_t n);
 
-int64_t hf_now_ms(void);      /* wall clock, epoch milliseconds */
-int64_t hf_mono_ms(void);     /* monotonic milliseconds */
+int64_t hf_now_ms(void); /* wall clock, epoch milliseconds */
+int64_t hf_mono_ms(void); /* monotonic milliseconds */
 /* Formats epoch ms as 2026-11-23T17:00:00.123Z into out (>= 25 bytes). */
 void hf_format_iso_ms(int64_t ms, char *out, size_t outlen);
 /* Parses RFC 3339 (Z or +hh:mm, optional fraction) into epoch ms. */
@@ -78,12 +78,10 @@ void *hf_realloc(void *p, size_t sz);
  * reported once as "suppressed N similar messages". */
 enum hf_log_level { HF_LOG_DEBUG, HF_LOG_INFO, HF_LOG_WARN, HF_LOG_ERROR };
 void hf_log_set_level(enum hf_log_level lvl);
-void hf_log(enum hf_log_level lvl, const char *component, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void hf_log(enum hf_log_level lvl, const char *component, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* As hf_log, with the repeat suppression keyed by (key, owner) instead of
  * the format: for wrappers such as hf_sink_log. */
-void hf_log_keyed(enum hf_log_level lvl, const char *component, const void *key, const void *owner,
-                  const char *msg);
+void hf_log_keyed(enum hf_log_level lvl, const char *component, const void *key, const void *owner, const char *msg);
 #define hf_log_info(c, ...) hf_log(HF_LOG_INFO, c, __VA_ARGS__)
 #define hf_log_warn(c, ...) hf_log(HF_LOG_WARN, c, __VA_ARGS__)
 #define hf_log_error(c, ...) hf_log(HF_LOG_ERROR, c, __VA_ARGS__)

@@ -15,9 +15,9 @@
 /* The command line after the command name. */
 struct hf_args {
     const char *config, *source, *event, *url, *sink, *admin, *pos;
-    const char *file, *output;  /* dashboard --file NAME, -o DIR */
+    const char *file, *output; /* dashboard --file NAME, -o DIR */
     bool list, metrics, shipped; /* dashboard --list, --metrics, --shipped */
-    int argc;    /* the whole command line, for commands with their own flags */
+    int argc; /* the whole command line, for commands with their own flags */
     char **argv;
 };
 

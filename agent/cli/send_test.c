@@ -28,21 +28,24 @@ static void omega_sample(const char *event, const char *id, const char *now, str
          "\"high_value_transfer\",\"new_vendor\""},
     };
     if (!strcmp(event, "fuzz.finding")) {
-        hf_buf_printf(b, "{\"event\":\"%s\",\"timestamp\":\"%s\",\"finding\":{\"id\":\"fz_test_%s\","
-                         "\"severity\":\"critical\",\"category\":\"prompt_injection\",\"agentId\":\"agent_send_test\","
-                         "\"reproducible\":true,\"steps\":4}}",
+        hf_buf_printf(b,
+                      "{\"event\":\"%s\",\"timestamp\":\"%s\",\"finding\":{\"id\":\"fz_test_%s\","
+                      "\"severity\":\"critical\",\"category\":\"prompt_injection\",\"agentId\":\"agent_send_test\","
+                      "\"reproducible\":true,\"steps\":4}}",
                       event, now, id);
         return;
     }
     if (!strcmp(event, "quota.warning")) {
-        hf_buf_printf(b, "{\"event\":\"%s\",\"timestamp\":\"%s\",\"quota\":{\"orgId\":\"org_send_test\","
-                         "\"metric\":\"decisions\",\"used\":91000,\"limit\":100000,\"percent\":91.0}}",
+        hf_buf_printf(b,
+                      "{\"event\":\"%s\",\"timestamp\":\"%s\",\"quota\":{\"orgId\":\"org_send_test\","
+                      "\"metric\":\"decisions\",\"used\":91000,\"limit\":100000,\"percent\":91.0}}",
                       event, now);
         return;
     }
     if (!strcmp(event, "calibration.drift")) {
-        hf_buf_printf(b, "{\"event\":\"%s\",\"timestamp\":\"%s\",\"calibration\":{\"model\":\"risk-v3\","
-                         "\"drift\":0.071,\"tolerance\":0.05,\"window\":\"24h\"}}",
+        hf_buf_printf(b,
+                      "{\"event\":\"%s\",\"timestamp\":\"%s\",\"calibration\":{\"model\":\"risk-v3\","
+                      "\"drift\":0.071,\"tolerance\":0.05,\"window\":\"24h\"}}",
                       event, now);
         return;
     }
@@ -50,9 +53,10 @@ static void omega_sample(const char *event, const char *id, const char *now, str
     for (size_t i = 0; i < sizeof(decisions) / sizeof(decisions[0]); i++)
         if (!strcmp(event, decisions[i].event))
             k = i;
-    hf_buf_printf(b, "{\"event\":\"%s\",\"timestamp\":\"%s\",\"decision\":{\"id\":\"dec_test_%s\","
-                     "\"outcome\":\"%s\",\"riskScore\":%.2f,\"scenario\":\"%s (hookfwd send-test)\","
-                     "\"policyMatches\":[%s],\"auditId\":\"aud_test_%s\"}}",
+    hf_buf_printf(b,
+                  "{\"event\":\"%s\",\"timestamp\":\"%s\",\"decision\":{\"id\":\"dec_test_%s\","
+                  "\"outcome\":\"%s\",\"riskScore\":%.2f,\"scenario\":\"%s (hookfwd send-test)\","
+                  "\"policyMatches\":[%s],\"auditId\":\"aud_test_%s\"}}",
                   event, now, id, decisions[k].outcome, decisions[k].risk, decisions[k].scenario, decisions[k].policies,
                   id);
 }
@@ -78,10 +82,11 @@ static void sentinelayer_sample(const char *event, const char *id, const char *n
         counts = "{}";
         total = 0;
     }
-    hf_buf_printf(b, "{\"event_type\":\"%s\",\"run_id\":\"run-test-%s\",\"timestamp\":\"%s\","
-                     "\"repo\":\"hookfwd/send-test\",\"branch\":\"main\",\"commit_sha\":\"0000000\","
-                     "\"pr_number\":%s,\"gate_status\":\"%s\"%s,\"severity_counts\":%s,\"total_findings\":%d,"
-                     "\"artifact_links\":%s,\"estimated_cost_usd\":\"0.0042\"}",
+    hf_buf_printf(b,
+                  "{\"event_type\":\"%s\",\"run_id\":\"run-test-%s\",\"timestamp\":\"%s\","
+                  "\"repo\":\"hookfwd/send-test\",\"branch\":\"main\",\"commit_sha\":\"0000000\","
+                  "\"pr_number\":%s,\"gate_status\":\"%s\"%s,\"severity_counts\":%s,\"total_findings\":%d,"
+                  "\"artifact_links\":%s,\"estimated_cost_usd\":\"0.0042\"}",
                   event, id, now, pr, gate, error, counts, total,
                   total ? "{\"findings\":\"https://example.com/hookfwd/send-test/findings.zip\"}" : "{}");
 }
@@ -98,8 +103,8 @@ static void sample_body(const struct hf_source *s, const char *event, struct hf_
         sentinelayer_sample(event ? event : "scan.completed", id, now, b);
     } else {
         hf_buf_printf(b, "{\"%s\":\"%s\",\"%s\":\"test_%s\",\"%s\":\"%s\",\"message\":\"hookfwd send-test\"}",
-                      s->event_field, event ? event : "test.event", s->id_field ? s->id_field : "id", id,
-                      s->time_field, now);
+                      s->event_field, event ? event : "test.event", s->id_field ? s->id_field : "id", id, s->time_field,
+                      now);
     }
 }
 

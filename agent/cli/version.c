@@ -38,8 +38,8 @@ static int print_version(void)
     uint32_t yy = yyjson_version(); /* the linked library's, 0xMMmmpp */
     printf("  libevent %s\n  llhttp %d.%d.%d\n  %s\n  yyjson %u.%u.%u\n  libyaml %s\n  %s\n  zlib %s\n",
            event_get_version(), LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR, LLHTTP_VERSION_PATCH,
-           OpenSSL_version(OPENSSL_VERSION), (unsigned)(yy >> 16) & 0xff, (unsigned)(yy >> 8) & 0xff, (unsigned)yy & 0xff, yaml_get_version_string(), curl_version(),
-           zlibVersion());
+           OpenSSL_version(OPENSSL_VERSION), (unsigned)(yy >> 16) & 0xff, (unsigned)(yy >> 8) & 0xff,
+           (unsigned)yy & 0xff, yaml_get_version_string(), curl_version(), zlibVersion());
 #ifdef HF_WITH_KAFKA
     printf("  librdkafka %s\n", rd_kafka_version_str());
 #endif

@@ -36,8 +36,8 @@ bool hf_parse_bool(const char *s, bool *out)
     return false;
 }
 
-static const char *per_event_names[] = {"source",   "event_type",      "severity",
-                                        "event_id", "idempotency_key", "timestamp", NULL};
+static const char *per_event_names[] = {"source",          "event_type", "severity", "event_id",
+                                        "idempotency_key", "timestamp",  NULL};
 
 /* True for a name a template fills per event (template.h): left in place
  * here, compiled by the option that takes it. */
@@ -97,8 +97,8 @@ static char *expand_env(const char *file, const char *s, int line, int col, stru
     return b.data;
 }
 
-static int convert(const char *file, yaml_document_t *doc, yaml_node_t *yn, struct hf_cnode *out,
-                   int depth, struct hf_cerr *err)
+static int convert(const char *file, yaml_document_t *doc, yaml_node_t *yn, struct hf_cnode *out, int depth,
+                   struct hf_cerr *err)
 {
     out->line = (int)yn->start_mark.line + 1;
     out->col = (int)yn->start_mark.column + 1;
@@ -146,8 +146,8 @@ static int convert(const char *file, yaml_document_t *doc, yaml_node_t *yn, stru
             c->key = hf_strdup((const char *)k->data.scalar.value);
             for (size_t j = 0; j < i; j++) {
                 if (!strcmp(out->child[j].key, c->key)) {
-                    hf_cerr_at(err, file, c->key_line, c->key_col, "duplicate key '%s' (first at line %d)",
-                               c->key, out->child[j].key_line);
+                    hf_cerr_at(err, file, c->key_line, c->key_col, "duplicate key '%s' (first at line %d)", c->key,
+                               out->child[j].key_line);
                     return -1;
                 }
             }
@@ -156,9 +156,7 @@ static int convert(const char *file, yaml_document_t *doc, yaml_node_t *yn, stru
         }
         return 0;
     }
-    default:
-        hf_cerr_at(err, file, out->line, out->col, "empty YAML document");
-        return -1;
+    default: hf_cerr_at(err, file, out->line, out->col, "empty YAML document"); return -1;
     }
 }
 
@@ -278,11 +276,11 @@ static const char *kind_name(enum hf_cnode_kind k)
     return k == HF_CN_MAP ? "a map" : k == HF_CN_SEQ ? "a list" : "a scalar";
 }
 
-static int validate_value(const char *file, const struct hf_cnode *v, const struct hf_option *o,
-                          const char *what, struct hf_cerr *err);
+static int validate_value(const char *file, const struct hf_cnode *v, const struct hf_option *o, const char *what,
+                          struct hf_cerr *err);
 
-static int validate_scalar(const char *file, const struct hf_cnode *v, const struct hf_option *o,
-                           const char *what, struct hf_cerr *err)
+static int validate_scalar(const char *file, const struct hf_cnode *v, const struct hf_option *o, const char *what,
+                           struct hf_cerr *err)
 {
     if (v->kind != HF_CN_SCALAR) {
         hf_cerr_at(err, file, v->line, v->col, "%s: '%s' must be a single value, not %s", what, o->name,
@@ -321,27 +319,26 @@ static int validate_scalar(const char *file, const struct hf_cnode *v, const str
         return 0;
     case HF_OPT_SIZE:
         if (hf_parse_size(s, &n) < 0) {
-            hf_cerr_at(err, file, v->line, v->col, "%s: '%s' must be a size such as 512KiB, 1MiB or 1GiB",
-                       what, o->name);
+            hf_cerr_at(err, file, v->line, v->col, "%s: '%s' must be a size such as 512KiB, 1MiB or 1GiB", what,
+                       o->name);
             return -1;
         }
         break;
     case HF_OPT_DURATION:
         if (hf_parse_duration(s, &n) < 0) {
-            hf_cerr_at(err, file, v->line, v->col,
-                       "%s: '%s' must be a duration such as 500ms, 10s, 5m or 24h", what, o->name);
+            hf_cerr_at(err, file, v->line, v->col, "%s: '%s' must be a duration such as 500ms, 10s, 5m or 24h", what,
+                       o->name);
             return -1;
         }
         break;
     case HF_OPT_ENUM:
         if (!enum_has(o->enums, s)) {
-            hf_cerr_at(err, file, v->line, v->col, "%s: '%s' is not a valid %s (valid: %s)", what, s,
-                       o->name, o->enums);
+            hf_cerr_at(err, file, v->line, v->col, "%s: '%s' is not a valid %s (valid: %s)", what, s, o->name,
+                       o->enums);
             return -1;
         }
         return 0;
-    default:
-        return 0;
+    default: return 0;
     }
     if (n < o->min || (o->max && n > o->max)) {
         hf_cerr_at(err, file, v->line, v->col, "%s: '%s' is out of range (%lld..%lld)", what, o->name,
@@ -351,8 +348,8 @@ static int validate_scalar(const char *file, const struct hf_cnode *v, const str
     return 0;
 }
 
-static int validate_value(const char *file, const struct hf_cnode *v, const struct hf_option *o,
-                          const char *what, struct hf_cerr *err)
+static int validate_value(const char *file, const struct hf_cnode *v, const struct hf_option *o, const char *what,
+                          struct hf_cerr *err)
 {
     switch (o->type) {
     case HF_OPT_STR:
@@ -365,8 +362,7 @@ static int validate_value(const char *file, const struct hf_cnode *v, const stru
         return 0;
     case HF_OPT_SECRET:
         if (v->kind == HF_CN_MAP) {
-            static const struct hf_option file_only[] = {{.name = "file", .type = HF_OPT_STR, .required = true},
-                                                         {0}};
+            static const struct hf_option file_only[] = {{.name = "file", .type = HF_OPT_STR, .required = true}, {0}};
             return hf_cnode_validate(file, v, file_only, what, err);
         }
         if (v->kind != HF_CN_SCALAR) {
@@ -395,8 +391,8 @@ static int validate_value(const char *file, const struct hf_cnode *v, const stru
         return hf_cnode_validate(file, v, o->sub, what, err);
     case HF_OPT_FILTER: {
         if (v->kind != HF_CN_MAP) {
-            hf_cerr_at(err, file, v->line, v->col, "%s: '%s' must be a map (events, severity_at_least, match%s)",
-                       what, o->name, o->sub ? ", ..." : "");
+            hf_cerr_at(err, file, v->line, v->col, "%s: '%s' must be a map (events, severity_at_least, match%s)", what,
+                       o->name, o->sub ? ", ..." : "");
             return -1;
         }
         size_t nf = 0, ns = 0;
@@ -419,8 +415,8 @@ static int validate_value(const char *file, const struct hf_cnode *v, const stru
         }
         for (size_t i = 0; i < v->nchild; i++) {
             if (v->child[i].kind != HF_CN_MAP) {
-                hf_cerr_at(err, file, v->child[i].line, v->child[i].col, "%s: each entry of '%s' must be a map",
-                           what, o->name);
+                hf_cerr_at(err, file, v->child[i].line, v->child[i].col, "%s: each entry of '%s' must be a map", what,
+                           o->name);
                 return -1;
             }
             if (hf_cnode_validate(file, &v->child[i], o->sub, what, err) < 0)
@@ -435,20 +431,18 @@ static int validate_value(const char *file, const struct hf_cnode *v, const stru
         }
         for (size_t i = 0; i < v->nchild; i++)
             if (v->child[i].kind != HF_CN_SCALAR) {
-                hf_cerr_at(err, file, v->child[i].line, v->child[i].col, "%s: '%s.%s' must be a single value",
-                           what, o->name, v->child[i].key);
+                hf_cerr_at(err, file, v->child[i].line, v->child[i].col, "%s: '%s.%s' must be a single value", what,
+                           o->name, v->child[i].key);
                 return -1;
             }
         return 0;
-    case HF_OPT_ANY:
-        return 0;
-    default:
-        return validate_scalar(file, v, o, what, err);
+    case HF_OPT_ANY: return 0;
+    default: return validate_scalar(file, v, o, what, err);
     }
 }
 
-int hf_cnode_validate(const char *file, const struct hf_cnode *n, const struct hf_option *table,
-                      const char *what, struct hf_cerr *err)
+int hf_cnode_validate(const char *file, const struct hf_cnode *n, const struct hf_option *table, const char *what,
+                      struct hf_cerr *err)
 {
     if (n->kind != HF_CN_MAP) {
         hf_cerr_at(err, file, n->line, n->col, "%s: expected a map", what);
@@ -570,8 +564,7 @@ int hf_conf_secret(const char *file, const struct hf_cnode *n, char **out, size_
     const struct hf_cnode *f = hf_cnode_get(n, "file");
     FILE *fp = f ? fopen(f->value, "rb") : NULL;
     if (!fp) {
-        hf_cerr_at(err, file, n->line, n->col, "cannot read secret file %s: %s", f ? f->value : "?",
-                   strerror(errno));
+        hf_cerr_at(err, file, n->line, n->col, "cannot read secret file %s: %s", f ? f->value : "?", strerror(errno));
         return -1;
     }
     char buf[4096];

@@ -14,10 +14,10 @@ enum hf_cnode_kind { HF_CN_SCALAR, HF_CN_MAP, HF_CN_SEQ };
 
 struct hf_cnode {
     enum hf_cnode_kind kind;
-    char *key;      /* key in the parent map, NULL otherwise */
-    char *value;    /* scalar value after ${ENV} expansion */
-    bool quoted;    /* scalar was quoted in YAML (so "123" is a string) */
-    int line, col;  /* 1-based position of the value (or key for maps) */
+    char *key; /* key in the parent map, NULL otherwise */
+    char *value; /* scalar value after ${ENV} expansion */
+    bool quoted; /* scalar was quoted in YAML (so "123" is a string) */
+    int line, col; /* 1-based position of the value (or key for maps) */
     int key_line, key_col;
     struct hf_cnode *child; /* children, in document order */
     size_t nchild;
@@ -32,8 +32,8 @@ void hf_cnode_free(struct hf_cnode *n);
 /* Validates map `n` against `table`, recursively. `what` names the
  * section for messages ("sink 'siem'"). Returns 0 or -1 with err set to
  * "FILE:LINE:COL: message". */
-int hf_cnode_validate(const char *file, const struct hf_cnode *n, const struct hf_option *table,
-                      const char *what, struct hf_cerr *err);
+int hf_cnode_validate(const char *file, const struct hf_cnode *n, const struct hf_option *table, const char *what,
+                      struct hf_cerr *err);
 
 /* Dotted lookup ("tls.verify") in a map; NULL when absent. */
 const struct hf_cnode *hf_cnode_get(const struct hf_cnode *map, const char *dotted);

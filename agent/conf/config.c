@@ -27,8 +27,7 @@ static const struct hf_option listen_opts[] = {
     {.name = "threads", .type = HF_OPT_INT, .def = "auto", .enums = "auto", .min = 1, .max = 64},
     {0}};
 
-static const struct hf_option admin_opts[] = {{.name = "address", .type = HF_OPT_STR, .def = "127.0.0.1:9180"},
-                                              {0}};
+static const struct hf_option admin_opts[] = {{.name = "address", .type = HF_OPT_STR, .def = "127.0.0.1:9180"}, {0}};
 
 static const struct hf_option storage_opts[] = {
     {.name = "mode", .type = HF_OPT_ENUM, .enums = "memory|disk", .def = "memory"},
@@ -48,7 +47,10 @@ static const struct hf_option dedup_opts[] = {
     {.name = "window", .type = HF_OPT_DURATION, .def = "24h", .min = 1000, .max = 30LL * 86400000},
     {.name = "key", .type = HF_OPT_STR},
     {.name = "enabled", .type = HF_OPT_BOOL, .def = "true"},
-    {.name = "store", .type = HF_OPT_ENUM, .enums = "local|redis", .def = "local",
+    {.name = "store",
+     .type = HF_OPT_ENUM,
+     .enums = "local|redis",
+     .def = "local",
      .help = "local: this agent's own set; redis: one set shared by several agents"},
     {.name = "redis", .type = HF_OPT_OBJ, .sub = hf_redis_opts},
     {0}};
@@ -201,7 +203,8 @@ static int build_source(struct hf_config *c, const struct hf_cnode *n, struct hf
     const char *prof = hf_conf_str(n, source_opts, "profile");
     if (prof)
         s->profile = hf_profile_find(prof);
-    s->event_field = hf_strdup(hf_conf_str(n, source_opts, "event_field") ?: (s->profile ? s->profile->event_field : "type"));
+    s->event_field =
+        hf_strdup(hf_conf_str(n, source_opts, "event_field") ?: (s->profile ? s->profile->event_field : "type"));
     s->id_field = hf_strdup(hf_conf_str(n, source_opts, "id_field") ?: (s->profile ? NULL : "id"));
     s->time_field = hf_strdup(hf_conf_str(n, source_opts, "time_field") ?: "timestamp");
 
@@ -213,8 +216,7 @@ static int build_source(struct hf_config *c, const struct hf_cnode *n, struct hf
     s->tolerance_ms = hf_conf_num(sig, signature_opts, "tolerance");
     if (s->scheme == HF_SIG_HMAC_SHA256 && !s->header && !s->embedded) {
         hf_cerr_at(err, c->file, sig->line, sig->col,
-                   "source '%s': hmac-sha256 needs 'header' (e.g. X-Signature) or 'embedded' (a JSON member)",
-                   s->name);
+                   "source '%s': hmac-sha256 needs 'header' (e.g. X-Signature) or 'embedded' (a JSON member)", s->name);
         return -1;
     }
     const struct hf_cnode *secs = hf_cnode_get(sig, "secrets");
@@ -239,8 +241,8 @@ static int build_source(struct hf_config *c, const struct hf_cnode *n, struct hf
     const struct hf_cnode *dd = hf_cnode_get(n, "dedup");
     /* profiles know their idempotency key, and Standard Webhooks has
      * webhook-id: dedup is on by default for both (replay protection) */
-    s->dedup = dd ? hf_conf_bool(dd, dedup_opts, "enabled")
-                  : (s->profile != NULL || s->scheme == HF_SIG_STANDARD_WEBHOOKS);
+    s->dedup =
+        dd ? hf_conf_bool(dd, dedup_opts, "enabled") : (s->profile != NULL || s->scheme == HF_SIG_STANDARD_WEBHOOKS);
     s->dedup_window_ms = hf_conf_num(dd, dedup_opts, "window");
     s->dedup_key = dupopt(dd, dedup_opts, "key");
     if (build_dedup_store(c, dd, s, err) < 0)
@@ -252,8 +254,8 @@ static int build_source(struct hf_config *c, const struct hf_cnode *n, struct hf
         for (size_t i = 0; i < sm->nchild; i++) {
             if (hf_severity_parse(sm->child[i].value, &s->sevmap[i].sev) < 0) {
                 hf_cerr_at(err, c->file, sm->child[i].line, sm->child[i].col,
-                           "source '%s': severity '%s' is not valid (valid: info, warning, high, critical)",
-                           s->name, sm->child[i].value);
+                           "source '%s': severity '%s' is not valid (valid: info, warning, high, critical)", s->name,
+                           sm->child[i].value);
                 return -1;
             }
             s->sevmap[i].event_glob = hf_strdup(sm->child[i].key);
@@ -302,8 +304,8 @@ static int build_match(const char *file, const struct hf_cnode *m, struct hf_fil
     for (size_t i = 0; i < m->nchild; i++) {
         const struct hf_cnode *fc = &m->child[i];
         if (fc->kind != HF_CN_MAP || fc->nchild == 0) {
-            hf_cerr_at(err, file, fc->line, fc->col,
-                       "filter.match.%s must be a map such as {gt: 0.8} or {in: [a, b]}", fc->key);
+            hf_cerr_at(err, file, fc->line, fc->col, "filter.match.%s must be a map such as {gt: 0.8} or {in: [a, b]}",
+                       fc->key);
             return -1;
         }
         for (size_t j = 0; j < fc->nchild; j++) {
@@ -402,7 +404,8 @@ static int build_sink(struct hf_config *c, const struct hf_cnode *n, struct hf_s
     const struct hf_cnode *tn = hf_cnode_get(n, "type");
     const struct hf_cnode *nn = hf_cnode_get(n, "name");
     if (n->kind != HF_CN_MAP || !tn || !nn || tn->kind != HF_CN_SCALAR || nn->kind != HF_CN_SCALAR) {
-        hf_cerr_at(err, c->file, n->line, n->col, "each sink needs a name and a type (e.g. {name: siem, type: splunk_hec, ...})");
+        hf_cerr_at(err, c->file, n->line, n->col,
+                   "each sink needs a name and a type (e.g. {name: siem, type: splunk_hec, ...})");
         return -1;
     }
     s->name = hf_strdup(nn->value);
@@ -434,7 +437,7 @@ static int build_sink(struct hf_config *c, const struct hf_cnode *n, struct hf_s
         return -1;
     s->node = n;
     const char *takes = hf_conf_str(n, sink_common_opts, "takes");
-    s->takes = !takes ? s->plugin->default_takes
+    s->takes = !takes                      ? s->plugin->default_takes
                : !strcmp(takes, "records") ? HF_TAKES_RECORDS
                : !strcmp(takes, "metrics") ? HF_TAKES_METRICS
                                            : HF_TAKES_BOTH;
@@ -464,14 +467,12 @@ static int build_sink(struct hf_config *c, const struct hf_cnode *n, struct hf_s
     return 0;
 }
 
-
 static int check_address(struct hf_config *c, const struct hf_cnode *map, const char *key, struct hf_cerr *err)
 {
     const struct hf_cnode *n = hf_cnode_get(map, key);
     char h[256], p[16];
     if (n && hf_split_hostport(n->value, h, sizeof(h), p, sizeof(p)) < 0) {
-        hf_cerr_at(err, c->file, n->line, n->col, "'%s' must be host:port, e.g. 127.0.0.1:8080 or [::]:8443",
-                   n->value);
+        hf_cerr_at(err, c->file, n->line, n->col, "'%s' must be host:port, e.g. 127.0.0.1:8080 or [::]:8443", n->value);
         return -1;
     }
     return 0;
@@ -565,8 +566,8 @@ struct hf_config *hf_config_load(const char *path, struct hf_cerr *err)
     atomic_init(&c->refs, 1);
     c->file = hf_strdup(path);
     c->root = hf_cnode_load(path, err);
-    if (!c->root || hf_cnode_validate(path, c->root, top_opts, "configuration", err) < 0 ||
-        build_server(c, err) < 0 || build_sources(c, err) < 0 || build_sinks(c, err) < 0) {
+    if (!c->root || hf_cnode_validate(path, c->root, top_opts, "configuration", err) < 0 || build_server(c, err) < 0 ||
+        build_sources(c, err) < 0 || build_sinks(c, err) < 0) {
         hf_config_free(c);
         return NULL;
     }
@@ -643,5 +644,3 @@ void hf_config_free(struct hf_config *c)
     free(c->file);
     free(c);
 }
-
-

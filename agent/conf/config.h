@@ -32,38 +32,38 @@ struct hf_source {
     char *name;
     char *path;
     const struct hf_profile *profile;
-    char *event_field;  /* generic sources */
+    char *event_field; /* generic sources */
     char *id_field;
     char *time_field;
     enum hf_sig_scheme scheme;
-    char *header;       /* hmac-sha256 header name */
-    char *embedded;     /* top-level JSON member carrying the signature */
+    char *header; /* hmac-sha256 header name */
+    char *embedded; /* top-level JSON member carrying the signature */
     struct hf_secret *secrets;
     size_t nsecrets;
     int64_t tolerance_ms;
     bool dedup;
     int64_t dedup_window_ms;
-    char *dedup_key;    /* field overriding the profile's key */
+    char *dedup_key; /* field overriding the profile's key */
     struct hf_redis_conf *dedup_redis; /* dedup.store: redis; NULL: this agent's own set */
     struct hf_sevmap_entry *sevmap;
     size_t nsevmap;
-    int index;          /* position in the config, for self-metrics */
+    int index; /* position in the config, for self-metrics */
 };
 
 struct hf_metric_tag {
-    char *name;  /* tag key */
+    char *name; /* tag key */
     char *field; /* record field (or pseudo-field) giving the value */
 };
 
 struct hf_metric_rule {
     char *name;
     enum hf_metric_type type;
-    char *value;        /* field; NULL: 1 */
-    char *each_member;  /* expand: one point per member of this object prefix */
-    char *member_tag;   /* tag that carries the member name */
-    char **events;      /* globs, NULL = all */
+    char *value; /* field; NULL: 1 */
+    char *each_member; /* expand: one point per member of this object prefix */
+    char *member_tag; /* tag that carries the member name */
+    char **events; /* globs, NULL = all */
     size_t nevents;
-    char *only_source;  /* profile rules apply to their profile's sources */
+    char *only_source; /* profile rules apply to their profile's sources */
     struct hf_metric_tag *tags;
     size_t ntags;
 };
@@ -81,7 +81,7 @@ struct hf_match {
 };
 
 struct hf_filter {
-    char **events;      /* globs; "!glob" excludes */
+    char **events; /* globs; "!glob" excludes */
     size_t nevents;
     bool has_sev;
     enum hf_severity sev_at_least;
@@ -98,7 +98,7 @@ struct hf_sink_plugin;
 struct hf_config;
 
 struct hf_sink_conf {
-    struct hf_config *cfg;       /* the config this belongs to (sinks hold a reference) */
+    struct hf_config *cfg; /* the config this belongs to (sinks hold a reference) */
     char *name;
     const struct hf_sink_plugin *plugin;
     enum hf_takes takes;
@@ -109,14 +109,14 @@ struct hf_sink_conf {
     int64_t retry_initial_ms, retry_max_ms, give_up_ms;
     int64_t queue_max_events;
     const struct hf_cnode *node; /* the sink's YAML, for plugin options */
-    void *plugin_conf;           /* the plugin's config struct, bound from its options */
-    char *fingerprint;           /* canonical text of the options, for reload */
+    void *plugin_conf; /* the plugin's config struct, bound from its options */
+    char *fingerprint; /* canonical text of the options, for reload */
 };
 
 enum hf_storage_mode { HF_STORAGE_MEMORY, HF_STORAGE_DISK };
 
 struct hf_config {
-    atomic_int refs;             /* the pipeline and each sink built from it */
+    atomic_int refs; /* the pipeline and each sink built from it */
     char *file;
     struct hf_cnode *root;
     char *listen_address;
@@ -140,6 +140,5 @@ struct hf_config *hf_config_load(const char *path, struct hf_cerr *err);
 /* Drops a reference; the config is freed with the last one. */
 void hf_config_free(struct hf_config *c);
 void hf_config_ref(struct hf_config *c);
-
 
 #endif

@@ -75,8 +75,8 @@ static int bind_template(const char *file, const struct hf_cnode *map, const str
     if (*dst)
         return 0;
     const struct hf_cnode *at = n ? n : map;
-    hf_cerr_at(err, file, at ? at->line : 0, at ? at->col : 0, "'%s'%s: %s (at character %zu of the template)",
-               t->name, n ? "" : " (default)", why, off + 1);
+    hf_cerr_at(err, file, at ? at->line : 0, at ? at->col : 0, "'%s'%s: %s (at character %zu of the template)", t->name,
+               n ? "" : " (default)", why, off + 1);
     return -1;
 }
 
@@ -95,8 +95,8 @@ static int bind_template_map(const char *file, const struct hf_cnode *n, struct 
         size_t off = 0;
         struct hf_template *t = hf_template_compile(c->value ? c->value : "", &off, why, sizeof(why));
         if (!t) {
-            hf_cerr_at(err, file, c->line, c->col, "'%s.%s': %s (at character %zu of the template)", n->key,
-                       c->key, why, off + 1);
+            hf_cerr_at(err, file, c->line, c->col, "'%s.%s': %s (at character %zu of the template)", n->key, c->key,
+                       why, off + 1);
             return -1;
         }
         dst->v[dst->n].name = hf_strdup(c->key);
@@ -110,9 +110,7 @@ static int bind_template_map(const char *file, const struct hf_cnode *n, struct 
 static void bind_scalar(const struct hf_option *t, const char *text, char *dst)
 {
     switch (t->type) {
-    case HF_OPT_ENUM:
-        *(int *)dst = text ? enum_index(t->enums, text) : -1;
-        break;
+    case HF_OPT_ENUM: *(int *)dst = text ? enum_index(t->enums, text) : -1; break;
     case HF_OPT_BOOL: {
         bool b = false;
         if (text)
@@ -131,25 +129,19 @@ static void bind_scalar(const struct hf_option *t, const char *text, char *dst)
         *(int64_t *)dst = v;
         break;
     }
-    case HF_OPT_DOUBLE:
-        *(double *)dst = text ? strtod(text, NULL) : 0;
-        break;
-    default:
-        break;
+    case HF_OPT_DOUBLE: *(double *)dst = text ? strtod(text, NULL) : 0; break;
+    default: break;
     }
 }
 
 /* One bound option: n is its node (NULL when absent), text its scalar
  * value or default. */
-static int bind_one(const char *file, const struct hf_cnode *map, const struct hf_option *t,
-                    const struct hf_cnode *n, const char *text, char *dst, struct hf_cerr *err)
+static int bind_one(const char *file, const struct hf_cnode *map, const struct hf_option *t, const struct hf_cnode *n,
+                    const char *text, char *dst, struct hf_cerr *err)
 {
     switch (t->type) {
-    case HF_OPT_STR:
-        *(char **)dst = text ? hf_strdup(text) : NULL;
-        return 0;
-    case HF_OPT_TEMPLATE:
-        return bind_template(file, map, n, t, text, (struct hf_template **)dst, err);
+    case HF_OPT_STR: *(char **)dst = text ? hf_strdup(text) : NULL; return 0;
+    case HF_OPT_TEMPLATE: return bind_template(file, map, n, t, text, (struct hf_template **)dst, err);
     case HF_OPT_SECRET:
         if (n) {
             size_t len;
@@ -158,8 +150,7 @@ static int bind_one(const char *file, const struct hf_cnode *map, const struct h
         *(char **)dst = text ? hf_strdup(text) : NULL;
         return 0;
     case HF_OPT_STRLIST:
-    case HF_OPT_SECRETLIST:
-        return bind_list(file, n, t->type == HF_OPT_SECRETLIST, (struct hf_strlist *)dst, err);
+    case HF_OPT_SECRETLIST: return bind_list(file, n, t->type == HF_OPT_SECRETLIST, (struct hf_strlist *)dst, err);
     case HF_OPT_FILTER: {
         *(struct hf_filter **)dst = NULL;
         if (!n)
@@ -168,17 +159,12 @@ static int bind_one(const char *file, const struct hf_cnode *map, const struct h
         *(struct hf_filter **)dst = f;
         return hf_filter_build(file, n, f, err);
     }
-    case HF_OPT_TEMPLATEMAP:
-        return bind_template_map(file, n, (struct hf_template_map *)dst, err);
+    case HF_OPT_TEMPLATEMAP: return bind_template_map(file, n, (struct hf_template_map *)dst, err);
     case HF_OPT_OBJ:
     case HF_OPT_OBJLIST:
     case HF_OPT_STRMAP:
-    case HF_OPT_ANY:
-        *(const struct hf_cnode **)dst = n;
-        return 0;
-    default:
-        bind_scalar(t, text, dst);
-        return 0;
+    case HF_OPT_ANY: *(const struct hf_cnode **)dst = n; return 0;
+    default: bind_scalar(t, text, dst); return 0;
     }
 }
 
@@ -254,8 +240,7 @@ void hf_opt_unbind(const struct hf_option *t, void *conf)
             l->n = 0;
             break;
         }
-        default:
-            break;
+        default: break;
         }
     }
 }

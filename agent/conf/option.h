@@ -32,21 +32,21 @@
 
 enum hf_opt_type {
     HF_OPT_STR,
-    HF_OPT_SECRET,    /* string or {file: PATH}; never printed */
+    HF_OPT_SECRET, /* string or {file: PATH}; never printed */
     HF_OPT_BOOL,
     HF_OPT_INT,
     HF_OPT_DOUBLE,
-    HF_OPT_SIZE,      /* 1MiB */
-    HF_OPT_DURATION,  /* 500ms */
-    HF_OPT_ENUM,      /* one of .enums, "a|b|c" */
-    HF_OPT_STRLIST,   /* list of strings */
+    HF_OPT_SIZE, /* 1MiB */
+    HF_OPT_DURATION, /* 500ms */
+    HF_OPT_ENUM, /* one of .enums, "a|b|c" */
+    HF_OPT_STRLIST, /* list of strings */
     HF_OPT_SECRETLIST,
-    HF_OPT_OBJ,       /* nested map validated against .sub */
-    HF_OPT_OBJLIST,   /* list of maps validated against .sub */
-    HF_OPT_STRMAP,    /* free-form map of scalars (e.g. librdkafka properties) */
-    HF_OPT_ANY,       /* validated by the code that reads it */
-    HF_OPT_TEMPLATE,  /* a string with per-event names (${data.repo}), compiled at load */
-    HF_OPT_FILTER,    /* a map with a sink filter's keys (events, severity_at_least, match) plus .sub */
+    HF_OPT_OBJ, /* nested map validated against .sub */
+    HF_OPT_OBJLIST, /* list of maps validated against .sub */
+    HF_OPT_STRMAP, /* free-form map of scalars (e.g. librdkafka properties) */
+    HF_OPT_ANY, /* validated by the code that reads it */
+    HF_OPT_TEMPLATE, /* a string with per-event names (${data.repo}), compiled at load */
+    HF_OPT_FILTER, /* a map with a sink filter's keys (events, severity_at_least, match) plus .sub */
     HF_OPT_TEMPLATEMAP, /* a map of names to templates ({X-Repo: "${data.repo}"}) */
 };
 
@@ -54,10 +54,10 @@ enum hf_opt_type {
 struct hf_option {
     const char *name;
     enum hf_opt_type type;
-    const char *def;              /* default as text, NULL for none */
-    int64_t min, max;             /* bounds for INT/SIZE/DURATION (max 0 = none) */
-    const char *enums;            /* "a|b|c" for ENUM (INT accepts "auto" when enums is "auto") */
-    const struct hf_option *sub;  /* OBJ / OBJLIST */
+    const char *def; /* default as text, NULL for none */
+    int64_t min, max; /* bounds for INT/SIZE/DURATION (max 0 = none) */
+    const char *enums; /* "a|b|c" for ENUM (INT accepts "auto" when enums is "auto") */
+    const struct hf_option *sub; /* OBJ / OBJLIST */
     bool required;
     const char *help;
     /* Where the value goes in the owner's config struct (HF_OPT_AT);
@@ -84,7 +84,7 @@ struct hf_template_map {
     struct hf_template_entry {
         char *name;
         struct hf_template *tmpl;
-    } *v;
+    } * v;
     size_t n;
 };
 
@@ -108,9 +108,9 @@ enum hf_takes { HF_TAKES_RECORDS = 1, HF_TAKES_METRICS = 2, HF_TAKES_BOTH = 3 };
 struct hf_check {
     const char *file;
     const struct hf_cnode *node; /* the section's map */
-    const char *what;            /* "sink 'siem' (splunk_hec)" */
+    const char *what; /* "sink 'siem' (splunk_hec)" */
     struct hf_cerr *err;
-    enum hf_takes takes;         /* a sink's `takes`, default applied (0 outside sinks) */
+    enum hf_takes takes; /* a sink's `takes`, default applied (0 outside sinks) */
 };
 /* Reports option (dotted, e.g. "tls.ca_file") as wrong; returns -1. */
 int hf_check_fail(const struct hf_check *ck, const char *option, const char *fmt, ...)
@@ -124,10 +124,10 @@ int hf_check_fail_at(const struct hf_check *ck, const struct hf_cnode *at, bool 
 /* Reading what an OBJLIST, STRMAP or ANY option binds (NULL when the key
  * is absent): a scalar has text, a map or a list has children, and a map's
  * children have keys. The nodes live as long as the configuration. */
-const char *hf_node_text(const struct hf_cnode *n);   /* a scalar's value; NULL for a map or a list */
+const char *hf_node_text(const struct hf_cnode *n); /* a scalar's value; NULL for a map or a list */
 bool hf_node_is_list(const struct hf_cnode *n);
-size_t hf_node_count(const struct hf_cnode *n);       /* children of a map or a list */
+size_t hf_node_count(const struct hf_cnode *n); /* children of a map or a list */
 const struct hf_cnode *hf_node_child(const struct hf_cnode *n, size_t i);
-const char *hf_node_key(const struct hf_cnode *n);    /* its key in the parent map, NULL in a list */
+const char *hf_node_key(const struct hf_cnode *n); /* its key in the parent map, NULL in a list */
 
 #endif

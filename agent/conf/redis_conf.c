@@ -17,7 +17,11 @@
 const struct hf_option hf_redis_opts[] = {
     {.name = "url", .type = HF_OPT_STR, .required = true, .help = "redis://[user@]host[:port][/db]"},
     {.name = "password", .type = HF_OPT_SECRET, .help = "AUTH password: ${ENV} or {file: PATH}"},
-    {.name = "timeout", .type = HF_OPT_DURATION, .def = "50ms", .min = 1, .max = 60000,
+    {.name = "timeout",
+     .type = HF_OPT_DURATION,
+     .def = "50ms",
+     .min = 1,
+     .max = 60000,
      .help = "a claim not answered by then counts as Redis unavailable"},
     {.name = "on_unavailable", .type = HF_OPT_ENUM, .enums = "local|reject", .def = "local"},
     {0}};
@@ -28,15 +32,9 @@ static int fail(char *why, size_t whylen, const char *msg)
     return -1;
 }
 
-static bool host_char(char c)
-{
-    return isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_';
-}
+static bool host_char(char c) { return isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_'; }
 
-static bool user_char(char c)
-{
-    return isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_';
-}
+static bool user_char(char c) { return isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_'; }
 
 /* digits only, within [0, max]; -1 otherwise */
 static long parse_number(const char *s, size_t len, long max)
@@ -114,8 +112,9 @@ int hf_redis_url_parse(const char *url, struct hf_redis_url *out, char *why, siz
             return fail(why, whylen, "redis.url: the host is too long");
         for (size_t i = 0; i < hl; i++)
             if (!host_char(p[i]))
-                return fail(why, whylen, "redis.url: the host may hold letters, digits, '.', '-' and '_' "
-                                         "(an IPv6 address goes in brackets)");
+                return fail(why, whylen,
+                            "redis.url: the host may hold letters, digits, '.', '-' and '_' "
+                            "(an IPv6 address goes in brackets)");
         memcpy(out->host, p, hl);
     }
     if (hend < aend) { /* ':' port */
@@ -146,9 +145,8 @@ struct hf_redis_conf *hf_redis_conf_build(const char *file, const struct hf_cnod
     if (pw && hf_conf_secret(file, pw, &rc->password, &rc->password_len, err) < 0)
         goto fail;
     rc->timeout_ms = hf_conf_num(n, hf_redis_opts, "timeout");
-    rc->on_unavailable =
-        strcmp(hf_conf_str(n, hf_redis_opts, "on_unavailable"), "reject") ? HF_STORE_FALLBACK_LOCAL
-                                                                           : HF_STORE_FALLBACK_REJECT;
+    rc->on_unavailable = strcmp(hf_conf_str(n, hf_redis_opts, "on_unavailable"), "reject") ? HF_STORE_FALLBACK_LOCAL
+                                                                                           : HF_STORE_FALLBACK_REJECT;
     return rc;
 fail:
     hf_redis_conf_free(rc);

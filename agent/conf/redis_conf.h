@@ -12,25 +12,25 @@
 #include <stdint.h>
 
 enum hf_store_unavailable {
-    HF_STORE_FALLBACK_LOCAL,  /* keep deduplicating in this agent's own set */
+    HF_STORE_FALLBACK_LOCAL, /* keep deduplicating in this agent's own set */
     HF_STORE_FALLBACK_REJECT, /* 503 with Retry-After until Redis answers */
 };
 
 /* A parsed redis:// URL. */
 struct hf_redis_url {
     char host[256]; /* a name, an IPv4 address, or an IPv6 address without brackets */
-    int port;       /* 6379 when the URL has none */
-    int db;         /* the path's number; 0 when the URL has none */
+    int port; /* 6379 when the URL has none */
+    int db; /* the path's number; 0 when the URL has none */
     char user[128]; /* ACL user (Redis 6+), empty for the default user */
 };
 
 struct hf_redis_conf {
     struct hf_redis_url url;
-    char *password;         /* owned, wiped on free; NULL: no AUTH */
+    char *password; /* owned, wiped on free; NULL: no AUTH */
     size_t password_len;
-    int64_t timeout_ms;     /* a claim not answered by then counts as Redis unavailable */
+    int64_t timeout_ms; /* a claim not answered by then counts as Redis unavailable */
     enum hf_store_unavailable on_unavailable;
-    char addr[64];          /* numeric address, filled by hf_redis_conf_resolve */
+    char addr[64]; /* numeric address, filled by hf_redis_conf_resolve */
 };
 
 /* Parses "redis://[user@]host[:port][/db]". Refuses a password in the URL

@@ -21,7 +21,7 @@ struct entry {
     struct entry *fifo_next;
     uint64_t hash;
     int64_t expires_ms; /* INT64_MIN: removed, freed when it leaves its FIFO */
-    char key[];         /* scope "\x1f" key */
+    char key[]; /* scope "\x1f" key */
 };
 
 struct fifo {
@@ -76,10 +76,7 @@ void hf_dedup_free(struct hf_dedup *d)
 /* The stripe comes from the hash's top bits: buckets use the low bits, and
  * taking both from the same bits left 63 of every 64 buckets of a stripe
  * empty (chains 64 times longer than the table was sized for). */
-static struct stripe *stripe_of(struct hf_dedup *d, uint64_t h)
-{
-    return &d->s[(h >> 32) % STRIPES];
-}
+static struct stripe *stripe_of(struct hf_dedup *d, uint64_t h) { return &d->s[(h >> 32) % STRIPES]; }
 
 static size_t make_key(char *buf, size_t cap, const char *scope, const char *key)
 {

@@ -18,10 +18,7 @@ size_t hf_claim_key(char *buf, size_t cap, const char *source, const char *key)
     return pl + sl + 1 + kl;
 }
 
-int64_t hf_claim_ttl_ms(int64_t window_ms)
-{
-    return window_ms < HF_CLAIM_TTL_MS ? window_ms : HF_CLAIM_TTL_MS;
-}
+int64_t hf_claim_ttl_ms(int64_t window_ms) { return window_ms < HF_CLAIM_TTL_MS ? window_ms : HF_CLAIM_TTL_MS; }
 
 static void arg(struct hf_store_cmd *cmd, const char *s, size_t len)
 {
@@ -30,10 +27,7 @@ static void arg(struct hf_store_cmd *cmd, const char *s, size_t len)
     cmd->argc++;
 }
 
-static void arg_str(struct hf_store_cmd *cmd, const char *s)
-{
-    arg(cmd, s, strlen(s));
-}
+static void arg_str(struct hf_store_cmd *cmd, const char *s) { arg(cmd, s, strlen(s)); }
 
 /* decimal digits of v into the end of buf; returns where they start */
 static char *digits(char *end, uint64_t v)
@@ -130,8 +124,7 @@ int hf_claim_on_set(const struct hf_store_reply *r)
 
 enum hf_claim_result hf_claim_on_ask(const struct hf_store_reply *r)
 {
-    if (!r || r->type == HF_SR_ERROR || r->type == HF_SR_OTHER || r->type == HF_SR_STATUS ||
-        r->type == HF_SR_INTEGER)
+    if (!r || r->type == HF_SR_ERROR || r->type == HF_SR_OTHER || r->type == HF_SR_STATUS || r->type == HF_SR_INTEGER)
         return HF_CLAIM_UNAVAILABLE;
     /* gone since the SET: released after a failed accept, or the claim
      * expired; a retry will take it */

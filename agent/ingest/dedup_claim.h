@@ -33,9 +33,9 @@
 #define HF_CLAIM_KEY_PREFIX "hookfwd:dedup:"
 
 enum hf_claim_result {
-    HF_CLAIM_NEW,         /* ours: accept the event, then settle */
-    HF_CLAIM_DUPLICATE,   /* accepted before (by any agent) within the window */
-    HF_CLAIM_IN_FLIGHT,   /* another agent holds the claim: answer 503, retry */
+    HF_CLAIM_NEW, /* ours: accept the event, then settle */
+    HF_CLAIM_DUPLICATE, /* accepted before (by any agent) within the window */
+    HF_CLAIM_IN_FLIGHT, /* another agent holds the claim: answer 503, retry */
     HF_CLAIM_UNAVAILABLE, /* no usable answer: on_unavailable decides */
 };
 #define HF_CLAIM_RESULTS 4

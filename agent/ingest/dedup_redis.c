@@ -42,7 +42,7 @@
 #define MAX_ENDPOINTS 32
 
 const double hf_store_rtt_bounds[HF_STORE_RTT_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                                         0.01,   0.025,   0.05,   0.1,   0.25,   1};
+                                                          0.01,   0.025,   0.05,   0.1,   0.25,   1};
 
 /* ---- per-source stats ---- */
 
@@ -138,8 +138,10 @@ static void outage_begins(struct endpoint *ep, const char *why)
     if (atomic_exchange(&ep->down, 1))
         return;
     atomic_store(&ep->since_ms, hf_mono_ms());
-    hf_log_warn("dedup", "Redis at %s cannot be used (%s): sources with dedup.store redis follow their "
-                "on_unavailable (local or reject) until it answers again", ep->name, why);
+    hf_log_warn("dedup",
+                "Redis at %s cannot be used (%s): sources with dedup.store redis follow their "
+                "on_unavailable (local or reject) until it answers again",
+                ep->name, why);
 }
 
 static void outage_ends(struct endpoint *ep)
@@ -166,16 +168,16 @@ struct rconn {
     struct endpoint *ep;
     redisAsyncContext *ac; /* NULL while DOWN */
     enum rc_state state;
-    int attempts;                        /* failures since it was last UP */
+    int attempts; /* failures since it was last UP */
     int64_t next_try_ms;
-    int64_t timeout_ms;                  /* redis.timeout, from the latest claim */
-    int64_t handshake_deadline_us;       /* while CONNECTING */
-    struct event *timer;                 /* the handshake's or oldest waiting claim's deadline */
-    struct hf_redis_claim *head, *tail;  /* claims waiting for a reply, oldest first */
-    struct event *mail_ev;               /* settles from other threads */
+    int64_t timeout_ms; /* redis.timeout, from the latest claim */
+    int64_t handshake_deadline_us; /* while CONNECTING */
+    struct event *timer; /* the handshake's or oldest waiting claim's deadline */
+    struct hf_redis_claim *head, *tail; /* claims waiting for a reply, oldest first */
+    struct event *mail_ev; /* settles from other threads */
     pthread_mutex_t mail_mu;
     struct hf_redis_claim *mail;
-    bool closing;                        /* the thread is ending: nobody to answer */
+    bool closing; /* the thread is ending: nobody to answer */
 };
 
 struct hf_redis_claim {
@@ -184,7 +186,7 @@ struct hf_redis_claim {
     struct hf_redis_claim *mail_next;
     bool waiting;
     bool accepted;
-    bool final;                         /* claimed as accepted already */
+    bool final; /* claimed as accepted already */
     enum hf_claim_result result;
     int64_t sent_us, deadline_us;
     int64_t window_ms;
@@ -355,8 +357,8 @@ static void on_ready(redisAsyncContext *ac, void *reply, void *priv)
 
 struct glue {
     redisAsyncContext *ac;
-    struct event *rd;    /* persistent */
-    struct event *wr;    /* connecting, or the socket buffer was full */
+    struct event *rd; /* persistent */
+    struct event *wr; /* connecting, or the socket buffer was full */
     struct event *flush; /* no fd: activated when a command is queued */
     bool reading;
 };
@@ -594,10 +596,7 @@ static void conns_free(void *list)
     }
 }
 
-static void conns_key_init(void)
-{
-    pthread_key_create(&conns_key, conns_free);
-}
+static void conns_key_init(void) { pthread_key_create(&conns_key, conns_free); }
 
 static bool same_redis(const struct rconn *rc, struct event_base *base, const struct hf_redis_conf *conf,
                        const char *addr)
@@ -749,8 +748,7 @@ static void settle_now(struct hf_redis_claim *c)
         hf_claim_accepted_cmd(&cmd, c->key, c->klen, c->window_ms);
     else
         hf_claim_release_cmd(&cmd, c->key, c->klen);
-    if (!rc->ac || rc->closing ||
-        send_cmd(rc->ac, on_settled, c->st, &cmd) != REDIS_OK) {
+    if (!rc->ac || rc->closing || send_cmd(rc->ac, on_settled, c->st, &cmd) != REDIS_OK) {
         /* the claim stays until its short ttl runs out */
         if (c->st)
             atomic_fetch_add_explicit(&c->st->errors, 1, memory_order_relaxed);

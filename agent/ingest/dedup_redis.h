@@ -29,9 +29,9 @@ extern const double hf_store_rtt_bounds[HF_STORE_RTT_BUCKETS];
 struct hf_store_stats {
     char source[64];
     atomic_ullong claims[HF_CLAIM_RESULTS]; /* by enum hf_claim_result */
-    atomic_ullong errors;                   /* operations Redis did not complete */
-    atomic_ullong fallback_local;           /* events deduplicated by this agent alone */
-    atomic_ullong fallback_reject;          /* events answered 503 for want of Redis */
+    atomic_ullong errors; /* operations Redis did not complete */
+    atomic_ullong fallback_local; /* events deduplicated by this agent alone */
+    atomic_ullong fallback_reject; /* events answered 503 for want of Redis */
     atomic_ullong rtt_bucket[HF_STORE_RTT_BUCKETS + 1];
     atomic_ullong rtt_sum_us;
 };

@@ -22,11 +22,11 @@
 #define KEY_LIMIT 4096
 
 struct scratch {
-    struct hf_buf text;      /* the body, padded, parsed in place */
-    struct hf_buf key;       /* the dotted key being built */
+    struct hf_buf text; /* the body, padded, parsed in place */
+    struct hf_buf key; /* the dotted key being built */
     struct hf_field *fields; /* fields before they move into the record */
     size_t fields_cap;
-    void **sorted;           /* duplicate-key check of large objects */
+    void **sorted; /* duplicate-key check of large objects */
     size_t sorted_cap;
     yyjson_alc alc;
     void *pool;
@@ -145,7 +145,7 @@ struct flat {
     struct scratch *s;
     size_t n;
     const char *skip[2]; /* top-level members that are metadata, not data */
-    const char *error;   /* set once; the walk then stops */
+    const char *error; /* set once; the walk then stops */
 };
 
 static bool is_container(yyjson_val *v) { return yyjson_is_obj(v) || yyjson_is_arr(v); }

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HF_MAX_DEPTH 64     /* nested objects and arrays, the root included */
+#define HF_MAX_DEPTH 64 /* nested objects and arrays, the root included */
 #define HF_MAX_FIELDS 4096
 
 /* Builds the record for src from body (the embedded signature, if vr says

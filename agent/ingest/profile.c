@@ -8,11 +8,13 @@
 #include <string.h>
 
 static const char *const omega_ids[] = {"decision.id", "finding.id", "id", NULL};
-static const struct hf_sev_entry omega_sev[] = {
-    {"decision.allowed", HF_SEV_INFO},     {"decision.blocked", HF_SEV_WARNING},
-    {"decision.escalated", HF_SEV_HIGH},   {"fuzz.finding", HF_SEV_CRITICAL},
-    {"quota.warning", HF_SEV_WARNING},     {"calibration.drift", HF_SEV_HIGH},
-    {NULL, HF_SEV_INFO}};
+static const struct hf_sev_entry omega_sev[] = {{"decision.allowed", HF_SEV_INFO},
+                                                {"decision.blocked", HF_SEV_WARNING},
+                                                {"decision.escalated", HF_SEV_HIGH},
+                                                {"fuzz.finding", HF_SEV_CRITICAL},
+                                                {"quota.warning", HF_SEV_WARNING},
+                                                {"calibration.drift", HF_SEV_HIGH},
+                                                {NULL, HF_SEV_INFO}};
 
 static char *ev_decisions[] = {"decision.*"};
 static char *ev_failed[] = {"scan.failed"};
@@ -23,10 +25,19 @@ static struct hf_metric_tag t_outcome[] = {{"outcome", "decision.outcome"}};
 
 static const struct hf_metric_rule omega_rules[] = {
     {.name = "omega.events", .type = HF_MT_COUNT, .tags = t_event_sev, .ntags = 2},
-    {.name = "omega.decision.count", .type = HF_MT_COUNT, .events = ev_decisions, .nevents = 1,
-     .tags = t_decision, .ntags = 3},
-    {.name = "omega.decision.risk_score", .type = HF_MT_DIST, .value = "decision.risk_score",
-     .events = ev_decisions, .nevents = 1, .tags = t_outcome, .ntags = 1},
+    {.name = "omega.decision.count",
+     .type = HF_MT_COUNT,
+     .events = ev_decisions,
+     .nevents = 1,
+     .tags = t_decision,
+     .ntags = 3},
+    {.name = "omega.decision.risk_score",
+     .type = HF_MT_DIST,
+     .value = "decision.risk_score",
+     .events = ev_decisions,
+     .nevents = 1,
+     .tags = t_outcome,
+     .ntags = 1},
 };
 
 static const char *const sl_ids[] = {"run_id", NULL};
@@ -43,22 +54,46 @@ static struct hf_metric_tag t_failed[] = {{"error_code", "error_code"}, {"repo",
 
 static const struct hf_metric_rule sl_rules[] = {
     {.name = "sentinelayer.scan.count", .type = HF_MT_COUNT, .tags = t_scan, .ntags = 4},
-    {.name = "sentinelayer.scan.findings", .type = HF_MT_GAUGE, .each_member = "severity_counts",
-     .member_tag = "severity", .tags = t_repo, .ntags = 1},
-    {.name = "sentinelayer.scan.total_findings", .type = HF_MT_GAUGE, .value = "total_findings",
-     .tags = t_repo_gate, .ntags = 2},
-    {.name = "sentinelayer.scan.cost_usd", .type = HF_MT_COUNT, .value = "estimated_cost_usd", .tags = t_repo,
+    {.name = "sentinelayer.scan.findings",
+     .type = HF_MT_GAUGE,
+     .each_member = "severity_counts",
+     .member_tag = "severity",
+     .tags = t_repo,
      .ntags = 1},
-    {.name = "sentinelayer.scan.failed", .type = HF_MT_COUNT, .events = ev_failed, .nevents = 1,
-     .tags = t_failed, .ntags = 2},
+    {.name = "sentinelayer.scan.total_findings",
+     .type = HF_MT_GAUGE,
+     .value = "total_findings",
+     .tags = t_repo_gate,
+     .ntags = 2},
+    {.name = "sentinelayer.scan.cost_usd",
+     .type = HF_MT_COUNT,
+     .value = "estimated_cost_usd",
+     .tags = t_repo,
+     .ntags = 1},
+    {.name = "sentinelayer.scan.failed",
+     .type = HF_MT_COUNT,
+     .events = ev_failed,
+     .nevents = 1,
+     .tags = t_failed,
+     .ntags = 2},
 };
 
 static const struct hf_profile profiles[] = {
-    {.name = "omegaengine", .event_field = "event", .time_field = "timestamp", .id_fields = omega_ids,
-     .key_with_event = true, .severities = omega_sev, .rules = omega_rules,
+    {.name = "omegaengine",
+     .event_field = "event",
+     .time_field = "timestamp",
+     .id_fields = omega_ids,
+     .key_with_event = true,
+     .severities = omega_sev,
+     .rules = omega_rules,
      .nrules = sizeof(omega_rules) / sizeof(omega_rules[0])},
-    {.name = "sentinelayer", .event_field = "event_type", .time_field = "timestamp", .id_fields = sl_ids,
-     .key_with_event = false, .severities = sl_sev, .rules = sl_rules,
+    {.name = "sentinelayer",
+     .event_field = "event_type",
+     .time_field = "timestamp",
+     .id_fields = sl_ids,
+     .key_with_event = false,
+     .severities = sl_sev,
+     .rules = sl_rules,
      .nrules = sizeof(sl_rules) / sizeof(sl_rules[0])},
 };
 
@@ -132,7 +167,8 @@ static size_t rule_tags(struct hf_record *r, const struct hf_metric_rule *rule, 
             for (size_t j = 0; j < v->nitems && n < MAX_TAGS - 2; j++) {
                 int l = hf_value_text(&v->items[j], text, sizeof(text));
                 if (l > 0)
-                    tags[n++] = make_tag(r, rule->tags[i].name, text, (size_t)l < sizeof(text) ? (size_t)l : sizeof(text) - 1);
+                    tags[n++] =
+                        make_tag(r, rule->tags[i].name, text, (size_t)l < sizeof(text) ? (size_t)l : sizeof(text) - 1);
             }
             continue;
         }
@@ -144,8 +180,8 @@ static size_t rule_tags(struct hf_record *r, const struct hf_metric_rule *rule, 
     return n;
 }
 
-static void add_point(struct hf_record *r, struct point_builder *pb, const struct hf_metric_rule *rule,
-                      double value, const char **tags, size_t ntags)
+static void add_point(struct hf_record *r, struct point_builder *pb, const struct hf_metric_rule *rule, double value,
+                      const char **tags, size_t ntags)
 {
     if (pb->n == pb->cap) {
         size_t ncap = pb->cap ? pb->cap * 2 : 8;
@@ -159,8 +195,8 @@ static void add_point(struct hf_record *r, struct point_builder *pb, const struc
     memcpy(t, tags, ntags * sizeof(*t));
     qsort(t, ntags, sizeof(*t), cmp_tag);
     /* the name is copied: user rules belong to a config the record may outlive */
-    pb->pts[pb->n++] = (struct hf_point){.name = hf_rec_strdup(r, rule->name), .type = rule->type, .value = value,
-                                         .tags = t, .ntags = ntags};
+    pb->pts[pb->n++] = (struct hf_point){
+        .name = hf_rec_strdup(r, rule->name), .type = rule->type, .value = value, .tags = t, .ntags = ntags};
 }
 
 static void apply_rule(struct hf_record *r, struct point_builder *pb, const struct hf_metric_rule *rule)
@@ -196,8 +232,7 @@ static void apply_rule(struct hf_record *r, struct point_builder *pb, const stru
     add_point(r, pb, rule, value, tags, ntags);
 }
 
-void hf_rules_apply(struct hf_record *r, const struct hf_source *src, const struct hf_metric_rule *user,
-                    size_t nuser)
+void hf_rules_apply(struct hf_record *r, const struct hf_source *src, const struct hf_metric_rule *user, size_t nuser)
 {
     struct point_builder pb = {0};
     if (src->profile)

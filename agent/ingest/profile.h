@@ -13,10 +13,10 @@ struct hf_sev_entry {
 
 struct hf_profile {
     const char *name;
-    const char *event_field;      /* top-level member naming the event */
+    const char *event_field; /* top-level member naming the event */
     const char *time_field;
     const char *const *id_fields; /* first present gives event_id (flattened keys) */
-    bool key_with_event;          /* idempotency key = id + ":" + event */
+    bool key_with_event; /* idempotency key = id + ":" + event */
     const struct hf_sev_entry *severities;
     const struct hf_metric_rule *rules;
     size_t nrules;
@@ -28,8 +28,7 @@ const struct hf_profile *hf_profile_list(size_t *n);
 
 /* Appends the points of every rule that applies to r (profile rules, then
  * user rules) to r, in r's arena. */
-void hf_rules_apply(struct hf_record *r, const struct hf_source *src, const struct hf_metric_rule *user,
-                    size_t nuser);
+void hf_rules_apply(struct hf_record *r, const struct hf_source *src, const struct hf_metric_rule *user, size_t nuser);
 
 /* Severity of an event for a source: severity_map, then the profile, then info. */
 enum hf_severity hf_source_severity(const struct hf_source *src, const char *event_type);

@@ -129,8 +129,8 @@ static size_t skip_string(const char *b, size_t i, size_t len)
     return 0;
 }
 
-int hf_find_embedded(const char *b, size_t len, const char *name, size_t *cut_off, size_t *cut_len,
-                     const char **val, size_t *val_len)
+int hf_find_embedded(const char *b, size_t len, const char *name, size_t *cut_off, size_t *cut_len, const char **val,
+                     size_t *val_len)
 {
     size_t nl = strlen(name);
     size_t i = skip_ws(b, 0, len);
@@ -255,8 +255,8 @@ static void verify_hmac(const struct hf_source *src, const char *body, size_t le
     out->why = "missing signature";
 }
 
-static void verify_standard(const struct hf_source *src, const char *body, size_t len, hf_header_fn hdr,
-                            void *hctx, int64_t now_ms, struct hf_verify_result *out)
+static void verify_standard(const struct hf_source *src, const char *body, size_t len, hf_header_fn hdr, void *hctx,
+                            int64_t now_ms, struct hf_verify_result *out)
 {
     const char *id = hdr(hctx, "webhook-id");
     const char *ts = hdr(hctx, "webhook-timestamp");
@@ -314,8 +314,8 @@ static void verify_standard(const struct hf_source *src, const char *body, size_
     out->why = "no webhook-signature entry matches";
 }
 
-void hf_verify(const struct hf_source *src, const char *body, size_t len, hf_header_fn hdr, void *hctx,
-               int64_t now_ms, struct hf_verify_result *out)
+void hf_verify(const struct hf_source *src, const char *body, size_t len, hf_header_fn hdr, void *hctx, int64_t now_ms,
+               struct hf_verify_result *out)
 {
     memset(out, 0, sizeof(*out));
     out->key_index = -1;

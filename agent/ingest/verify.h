@@ -12,15 +12,15 @@ typedef const char *(*hf_header_fn)(void *ctx, const char *name);
 
 struct hf_verify_result {
     enum hf_verify_status status;
-    int key_index;        /* which secret verified */
-    size_t cut_off;       /* embedded signature: byte range removed before parsing */
+    int key_index; /* which secret verified */
+    size_t cut_off; /* embedded signature: byte range removed before parsing */
     size_t cut_len;
     unsigned char mac[32];
-    const char *why;      /* for the 401 body */
+    const char *why; /* for the 401 body */
 };
 
-void hf_verify(const struct hf_source *src, const char *body, size_t len, hf_header_fn hdr, void *hctx,
-               int64_t now_ms, struct hf_verify_result *out);
+void hf_verify(const struct hf_source *src, const char *body, size_t len, hf_header_fn hdr, void *hctx, int64_t now_ms,
+               struct hf_verify_result *out);
 
 /* HMAC-SHA256 of the concatenation of parts with secret sec (per-thread
  * cached contexts). */
@@ -29,8 +29,8 @@ int hf_hmac_sha256(const struct hf_secret *sec, const void *const *parts, const 
 
 /* Finds a top-level string member `name` in JSON text without parsing it;
  * sets the byte range to cut (the member and one comma) and the value. */
-int hf_find_embedded(const char *body, size_t len, const char *name, size_t *cut_off, size_t *cut_len,
-                     const char **val, size_t *val_len);
+int hf_find_embedded(const char *body, size_t len, const char *name, size_t *cut_off, size_t *cut_len, const char **val,
+                     size_t *val_len);
 
 /* Decodes "sha256=<hex>", "<hex>" or base64 into 32 bytes. */
 int hf_decode_sig(const char *s, size_t n, unsigned char out[32]);

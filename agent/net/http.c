@@ -39,17 +39,17 @@ struct conn {
     struct worker *w;
     struct bufferevent *bev;
     struct event *timer;
-    struct hf_frame fr;      /* llhttp and the request's header block and body */
+    struct hf_frame fr; /* llhttp and the request's header block and body */
     struct hf_http_req req;
     struct hf_http_resp resp;
-    struct hf_buf out;       /* answers not yet sent (a pipelined group goes out in one send) */
-    bool in_request;         /* first byte of a request seen */
+    struct hf_buf out; /* answers not yet sent (a pipelined group goes out in one send) */
+    bool in_request; /* first byte of a request seen */
     bool closing;
-    bool pending;            /* a deferred answer is outstanding */
-    bool pending_keep;       /* keep-alive decision for it */
-    bool dead;               /* the peer went away while pending */
-    bool linger_wanted;      /* refused mid-request: linger after the answer */
-    bool lingering;          /* answered and half-closed; dropping input until EOF */
+    bool pending; /* a deferred answer is outstanding */
+    bool pending_keep; /* keep-alive decision for it */
+    bool dead; /* the peer went away while pending */
+    bool linger_wanted; /* refused mid-request: linger after the answer */
+    bool lingering; /* answered and half-closed; dropping input until EOF */
     unsigned requests;
 };
 
@@ -75,7 +75,7 @@ struct hf_http_defer {
     int retry_after;
     char *body;
     size_t len;
-    char small[256];  /* the body when it fits: most answers are a short JSON object */
+    char small[256]; /* the body when it fits: most answers are a short JSON object */
 };
 
 struct hf_http_server {
@@ -328,8 +328,7 @@ static void process_requests(struct conn *c)
         if (used)
             evbuffer_drain(in, used);
         switch (ev) {
-        case HF_FRAME_MORE:
-            break;
+        case HF_FRAME_MORE: break;
         case HF_FRAME_BEGIN:
             c->in_request = true;
             arm_timer(c); /* one deadline for the whole request */
@@ -338,12 +337,8 @@ static void process_requests(struct conn *c)
             if (on_head(c) < 0)
                 return;
             break;
-        case HF_FRAME_DONE:
-            handle_request(c);
-            break;
-        case HF_FRAME_ERROR:
-            reject_now(c, c->fr.status, c->fr.reason);
-            return;
+        case HF_FRAME_DONE: handle_request(c); break;
+        case HF_FRAME_ERROR: reject_now(c, c->fr.status, c->fr.reason); return;
         }
     }
 }
@@ -595,8 +590,8 @@ static void *worker_main(void *arg)
 }
 
 struct hf_http_server *hf_http_new(const char *address, int threads, const struct hf_http_limits *lim,
-                                   const char *tls_cert, const char *tls_key, const struct hf_http_ops *ops,
-                                   void *arg, char *err, size_t errlen)
+                                   const char *tls_cert, const char *tls_key, const struct hf_http_ops *ops, void *arg,
+                                   char *err, size_t errlen)
 {
     struct hf_http_server *s = hf_calloc(1, sizeof(*s));
     s->lim = *lim;

@@ -24,25 +24,25 @@ struct hf_http_header {
 
 struct hf_http_req {
     const char *method;
-    const char *path;     /* without the query string */
-    const char *query;    /* may be NULL */
+    const char *path; /* without the query string */
+    const char *query; /* may be NULL */
     struct hf_http_header headers[HF_HTTP_MAX_HEADERS];
     size_t nheaders;
     const char *body;
     size_t body_len;
     int64_t content_length; /* -1: chunked */
     bool keepalive;
-    const void *route;    /* set by on_headers */
+    const void *route; /* set by on_headers */
 };
 
 struct hf_http_resp {
     int status;
-    struct hf_buf body;   /* JSON unless content_type says otherwise */
+    struct hf_buf body; /* JSON unless content_type says otherwise */
     const char *content_type;
-    int retry_after;      /* seconds; 0 = no header */
+    int retry_after; /* seconds; 0 = no header */
     bool close;
-    bool deferred;        /* answered later through hf_http_resume() */
-    void *conn;           /* the server's, for hf_http_defer() */
+    bool deferred; /* answered later through hf_http_resume() */
+    void *conn; /* the server's, for hf_http_defer() */
 };
 
 struct hf_http_defer;
@@ -81,8 +81,8 @@ struct hf_http_server;
 
 /* Binds now (so errors show at start); threads start with hf_http_start. */
 struct hf_http_server *hf_http_new(const char *address, int threads, const struct hf_http_limits *lim,
-                                   const char *tls_cert, const char *tls_key, const struct hf_http_ops *ops,
-                                   void *arg, char *err, size_t errlen);
+                                   const char *tls_cert, const char *tls_key, const struct hf_http_ops *ops, void *arg,
+                                   char *err, size_t errlen);
 int hf_http_start(struct hf_http_server *s);
 /* Stops accepting, finishes requests in progress, joins the threads. */
 void hf_http_stop(struct hf_http_server *s);

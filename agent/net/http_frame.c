@@ -244,8 +244,10 @@ static int head_ready(struct hf_frame *f, struct hf_http_req *q)
         q->query = qm + 1;
     }
     if (http11 && hosts != 1)
-        return fail(f, 400, hosts ? "malformed request: more than one Host header"
-                                  : "malformed request: HTTP/1.1 without Host"), 400;
+        return fail(f, 400,
+                    hosts ? "malformed request: more than one Host header"
+                          : "malformed request: HTTP/1.1 without Host"),
+               400;
     if (hosts > 1)
         return fail(f, 400, "malformed request: more than one Host header"), 400;
     if (te && !http11)
@@ -314,8 +316,9 @@ enum hf_frame_event hf_frame_feed(struct hf_frame *f, struct hf_http_req *req, c
     if (counted) {
         f->head_bytes += (int64_t)n;
         if (f->head_bytes > f->max_header) {
-            fail(f, 431, f->in_head || f->pause == PAUSE_HEAD ? "request headers are too large"
-                                                             : "request trailers are too large");
+            fail(f, 431,
+                 f->in_head || f->pause == PAUSE_HEAD ? "request headers are too large"
+                                                      : "request trailers are too large");
             return HF_FRAME_ERROR;
         }
     }

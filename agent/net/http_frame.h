@@ -18,29 +18,29 @@
 #include <stdint.h>
 
 enum hf_frame_event {
-    HF_FRAME_MORE,  /* every byte given was taken; feed more */
+    HF_FRAME_MORE, /* every byte given was taken; feed more */
     HF_FRAME_BEGIN, /* a request's first byte: start its deadline */
-    HF_FRAME_HEAD,  /* the header block is in: req is filled, body not yet read */
-    HF_FRAME_DONE,  /* the whole request is in: req->body is set */
+    HF_FRAME_HEAD, /* the header block is in: req is filled, body not yet read */
+    HF_FRAME_DONE, /* the whole request is in: req->body is set */
     HF_FRAME_ERROR, /* answer status (reason) and close the connection */
 };
 
 struct hf_frame {
     llhttp_t parser;
     llhttp_settings_t settings;
-    struct hf_http_req *req;   /* the request being filled (borrowed) */
+    struct hf_http_req *req; /* the request being filled (borrowed) */
     int64_t max_header, max_body;
-    char *hdr;                 /* request target, names and values, each NUL-terminated */
+    char *hdr; /* request target, names and values, each NUL-terminated */
     size_t hdr_len, hdr_cap;
     uint32_t name_off[HF_HTTP_MAX_HEADERS], value_off[HF_HTTP_MAX_HEADERS];
     size_t nfields;
     uint32_t url_off;
-    int span;                  /* which text the last data callback appended to */
-    int64_t head_bytes;        /* header block (or trailer section) bytes so far */
+    int span; /* which text the last data callback appended to */
+    int64_t head_bytes; /* header block (or trailer section) bytes so far */
     bool in_head, in_trailers;
-    int pause;                 /* where llhttp stopped: a request's start, head or end */
+    int pause; /* where llhttp stopped: a request's start, head or end */
     struct hf_buf body;
-    int status;                /* with HF_FRAME_ERROR */
+    int status; /* with HF_FRAME_ERROR */
     const char *reason;
 };
 

@@ -119,4 +119,3 @@ int hf_http_bind_same(const struct sockaddr_storage *ss, socklen_t sl)
     }
     return fd;
 }
-

@@ -21,8 +21,8 @@ struct hf_value {
     enum hf_vtype type;
     bool b;
     int64_t i;
-    double d;           /* also set for INT */
-    const char *s;      /* STRING: the text; INT/DOUBLE: the JSON number text as received */
+    double d; /* also set for INT */
+    const char *s; /* STRING: the text; INT/DOUBLE: the JSON number text as received */
     size_t len;
     const struct hf_value *items; /* ARRAY of scalars */
     size_t nitems;
@@ -48,21 +48,21 @@ struct hf_arena_chunk;
 
 struct hf_record {
     atomic_int refs;
-    uint64_t seq;              /* journal sequence (0 in memory mode) */
+    uint64_t seq; /* journal sequence (0 in memory mode) */
     const char *source;
     const char *event_type;
     const char *event_id;
     const char *idempotency_key; /* NULL when the source has none */
     enum hf_severity severity;
-    const char *timestamp;       /* as sent, or received_at when absent */
-    int64_t event_ms;            /* parsed timestamp, or received_ms */
+    const char *timestamp; /* as sent, or received_at when absent */
+    int64_t event_ms; /* parsed timestamp, or received_ms */
     int64_t received_ms;
-    int signature_key;           /* index in the source's secrets, -1 unsigned */
+    int signature_key; /* index in the source's secrets, -1 unsigned */
     const struct hf_field *fields;
     size_t nfields;
     const struct hf_point *points;
     size_t npoints;
-    const char *json;            /* the record as one JSON object, no newline */
+    const char *json; /* the record as one JSON object, no newline */
     size_t json_len;
     struct hf_arena_chunk *arena;
 };
@@ -93,8 +93,6 @@ bool hf_value_number(const struct hf_value *v, double *out);
 
 /* Serializes r's metadata and fields into r->json (in the arena). */
 void hf_record_seal(struct hf_record *r);
-
-
 
 struct hf_buf;
 /* One metric point as a JSON object (stdout/file/kafka lines). */

@@ -151,8 +151,11 @@ static void ingest_request(void *arg, struct hf_http_req *req, struct hf_http_re
     }
     /* the defer handle exists before the journal or Redis can answer */
     struct hf_http_defer *d = a->journal || (src->dedup && src->dedup_redis) ? hf_http_defer(resp) : NULL;
-    struct hf_ingest_io io = {.done = d ? ingest_done : NULL, .done_arg = d, .base = hf_http_loop(resp),
-                              .resume = ingest_resume, .resume_arg = a};
+    struct hf_ingest_io io = {.done = d ? ingest_done : NULL,
+                              .done_arg = d,
+                              .base = hf_http_loop(resp),
+                              .resume = ingest_resume,
+                              .resume_arg = a};
     hf_ingest(a->pipeline, src, req->body, req->body_len, get_header, &hc, &res, &io);
     pthread_rwlock_unlock(&a->lock);
     if (res.status == 0)
@@ -196,7 +199,8 @@ static void admin_request(void *arg, struct hf_http_req *req, struct hf_http_res
         bool ready = hf_pipeline_ready(a->pipeline);
         pthread_rwlock_unlock(&a->lock);
         resp->status = ready ? 200 : 503;
-        hf_buf_puts(&resp->body, ready ? "{\"status\":\"ready\"}" : "{\"status\":\"not ready\",\"error\":\"a sink queue is full\"}");
+        hf_buf_puts(&resp->body,
+                    ready ? "{\"status\":\"ready\"}" : "{\"status\":\"not ready\",\"error\":\"a sink queue is full\"}");
     } else if (!strcmp(req->path, "/metrics")) {
         resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
         pthread_rwlock_rdlock(&a->lock);
@@ -307,17 +311,18 @@ static int agent_load(struct agent *a, struct hf_config **cfgp)
 static int agent_listen(struct agent *a, const struct hf_config *cfg, int threads)
 {
     char msg[512];
-    struct hf_http_limits lim = {.max_body = cfg->max_body, .max_header = cfg->max_header,
-                                 .max_connections = cfg->max_connections, .read_timeout_ms = cfg->read_timeout_ms};
-    a->ingest = hf_http_new(cfg->listen_address, threads, &lim, cfg->tls_cert, cfg->tls_key, &ingest_ops, a, msg,
-                            sizeof(msg));
+    struct hf_http_limits lim = {.max_body = cfg->max_body,
+                                 .max_header = cfg->max_header,
+                                 .max_connections = cfg->max_connections,
+                                 .read_timeout_ms = cfg->read_timeout_ms};
+    a->ingest =
+        hf_http_new(cfg->listen_address, threads, &lim, cfg->tls_cert, cfg->tls_key, &ingest_ops, a, msg, sizeof(msg));
     if (!a->ingest) {
         hf_log_error("listener", "%s", msg);
         return -1;
     }
     if (cfg->admin_address) {
-        struct hf_http_limits al = {.max_body = 0, .max_header = 8192, .max_connections = 64,
-                                    .read_timeout_ms = 5000};
+        struct hf_http_limits al = {.max_body = 0, .max_header = 8192, .max_connections = 64, .read_timeout_ms = 5000};
         a->admin = hf_http_new(cfg->admin_address, 1, &al, NULL, NULL, &admin_ops, a, msg, sizeof(msg));
         if (!a->admin) {
             hf_log_error("admin", "%s", msg);

@@ -71,8 +71,7 @@ bool hf_ingest_claim(struct hf_pipeline *p, const struct hf_source *src, struct 
     enum hf_claim_result now_res;
     /* without a journal the accept follows at once: claim it accepted */
     struct hf_redis_claim *c = hf_redis_claim(io->base, src->dedup_redis, src->name, r->idempotency_key,
-                                              src->dedup_window_ms, p->journal == NULL, sst, claim_done, pd,
-                                              &now_res);
+                                              src->dedup_window_ms, p->journal == NULL, sst, claim_done, pd, &now_res);
     if (!c) {
         free(pd);
         fallback(p, src, st, sst, r, res);
@@ -159,8 +158,8 @@ static void collect_recent(void *arg, const char *scope, const char *key, int64_
         rc->cap = rc->cap ? rc->cap * 2 : 64;
         rc->marks = hf_realloc(rc->marks, rc->cap * sizeof(*rc->marks));
     }
-    rc->marks[rc->n++] = (struct hf_store_mark){.source = hf_strdup(scope), .key = hf_strdup(key),
-                                                .expires_ms = expires_ms};
+    rc->marks[rc->n++] =
+        (struct hf_store_mark){.source = hf_strdup(scope), .key = hf_strdup(key), .expires_ms = expires_ms};
 }
 
 void hf_ingest_store_mark_recent(struct hf_pipeline *p)
@@ -179,12 +178,15 @@ void hf_ingest_store_mark_recent(struct hf_pipeline *p)
         if (n) {
             int w = hf_redis_mark_accepted(src->dedup_redis, mine, n, rc.now);
             if (w < 0)
-                hf_log_warn("dedup", "source '%s': Redis did not take the %zu events accepted just before the last "
+                hf_log_warn("dedup",
+                            "source '%s': Redis did not take the %zu events accepted just before the last "
                             "stop; a retry through another agent within %d s may be accepted twice",
                             src->name, n, HF_CLAIM_TTL_MS / 1000);
             else
-                hf_log_info("dedup", "source '%s': %d events accepted just before the last stop marked accepted in "
-                            "Redis", src->name, w);
+                hf_log_info("dedup",
+                            "source '%s': %d events accepted just before the last stop marked accepted in "
+                            "Redis",
+                            src->name, w);
         }
         free(mine);
     }

@@ -12,7 +12,6 @@
 
 #include <stdatomic.h>
 
-
 struct hf_journal;
 struct hf_store_stats;
 struct event_base;
@@ -30,11 +29,10 @@ struct hf_pipeline {
 
 struct hf_ingest_result {
     int status;
-    int retry_after;   /* seconds, with 503 */
+    int retry_after; /* seconds, with 503 */
     char id[160];
     char reason[200];
 };
-
 
 /* Builds a pipeline for cfg. With `old` (a reload), sinks whose options
  * did not change are taken over with their queues and connections, and the
@@ -62,9 +60,9 @@ typedef void (*hf_ingest_resume_fn)(void *arg, struct hf_ingest_pending *pd);
 /* How hf_ingest answers later. Without it (NULL) or without base, nothing
  * is deferred for the shared store: its sources dedup in this agent. */
 struct hf_ingest_io {
-    hf_ingest_done_fn done;    /* deferred answers: journal, shared dedup */
+    hf_ingest_done_fn done; /* deferred answers: journal, shared dedup */
     void *done_arg;
-    struct event_base *base;   /* the calling ingest thread's loop */
+    struct event_base *base; /* the calling ingest thread's loop */
     hf_ingest_resume_fn resume;
     void *resume_arg;
 };

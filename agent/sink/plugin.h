@@ -21,7 +21,7 @@ struct hf_sink;
 enum hf_outcome {
     HF_OUT_PENDING = 0,
     HF_OUT_DELIVERED,
-    HF_OUT_RETRY,    /* try again later (optionally after retry_after_ms) */
+    HF_OUT_RETRY, /* try again later (optionally after retry_after_ms) */
     HF_OUT_REJECTED, /* rejected for good: dead letters */
 };
 
@@ -35,24 +35,24 @@ struct hf_batch {
     enum hf_outcome *rec_outcome; /* per-record marks, HF_OUT_PENDING = follow the batch */
     char **rec_reason;
     int attempts;
-    int64_t first_try_ms;  /* monotonic */
+    int64_t first_try_ms; /* monotonic */
     int64_t next_try_ms;
     int64_t sent_mono_ms;
-    size_t bytes;          /* sum of record JSON sizes */
+    size_t bytes; /* sum of record JSON sizes */
     enum hf_outcome outcome;
     int64_t retry_after_ms;
     char reason[256];
-    void *plugin_data;     /* the plugin's, freed by the plugin before done */
-    bool once;             /* test-sink or replay: deliver now, hold nothing back */
-    bool held;             /* the runtime's: set by hf_batch_hold() */
+    void *plugin_data; /* the plugin's, freed by the plugin before done */
+    bool once; /* test-sink or replay: deliver now, hold nothing back */
+    bool held; /* the runtime's: set by hf_batch_hold() */
     struct hf_batch *next;
 };
 
 struct hf_sink_plugin {
-    const char *name;                  /* type as written in YAML */
-    const struct hf_option *options;   /* plugin options, validated by the core */
+    const char *name; /* type as written in YAML */
+    const struct hf_option *options; /* plugin options, validated by the core */
     enum hf_takes default_takes;
-    int max_inflight;                  /* batches in flight at once (0 = 1) */
+    int max_inflight; /* batches in flight at once (0 = 1) */
     int (*init)(struct hf_sink *sink, struct hf_cerr *err);
     /* Pure: batch in, bytes out. Optional. */
     int (*encode)(struct hf_sink *sink, const struct hf_batch *batch, struct hf_buf *out);

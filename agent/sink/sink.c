@@ -161,16 +161,15 @@ void hf_sink_dead_letter(struct hf_sink *s, const struct hf_record *r, const cha
     hf_buf_puts(&b, "}\n");
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (fd < 0 || write(fd, b.data, b.len) != (ssize_t)b.len || fdatasync(fd) < 0)
-        hf_sink_log(s, HF_LOG_ERROR, "cannot write dead letter to %s: %s; record %s is logged here instead: %s",
-                    path, strerror(errno), r->event_id ? r->event_id : "?", r->json);
+        hf_sink_log(s, HF_LOG_ERROR, "cannot write dead letter to %s: %s; record %s is logged here instead: %s", path,
+                    strerror(errno), r->event_id ? r->event_id : "?", r->json);
     if (fd >= 0)
         close(fd);
     hf_buf_free(&b);
     free(path);
 }
 
-static void settle_record(struct hf_sink *s, struct hf_record *r, enum hf_outcome o, const char *reason,
-                          int attempts)
+static void settle_record(struct hf_sink *s, struct hf_record *r, enum hf_outcome o, const char *reason, int attempts)
 {
     if (o == HF_OUT_DELIVERED)
         atomic_fetch_add(&s->stats.delivered, 1);
@@ -353,8 +352,8 @@ static bool drain_finished(struct hf_sink *s, int64_t now)
 {
     bool finished = s->stopping && s->count == 0 && !s->waiting && s->ninflight == 0 && !s->done;
     if (s->stopping && !finished && now >= s->stop_deadline_ms) {
-        hf_sink_log(s, HF_LOG_WARN, "drain deadline passed with %zu records queued and %d batches unfinished",
-                    s->count, s->ninflight + (s->waiting != NULL));
+        hf_sink_log(s, HF_LOG_WARN, "drain deadline passed with %zu records queued and %d batches unfinished", s->count,
+                    s->ninflight + (s->waiting != NULL));
         if (s->plugin->drain) {
             pthread_mutex_unlock(&s->mu);
             s->plugin->drain(s, 0);

@@ -49,9 +49,9 @@ struct hf_sink {
     int ninflight;
     bool idle_poll; /* poll() also with nothing in flight (hf_sink_poll_when_idle) */
     struct hf_batch *waiting; /* batches waiting for their retry time */
-    struct hf_batch *done;    /* completed, to be settled */
-    struct hf_batch *held;    /* kept by the plugin past send() (hf_batch_hold) */
-    int64_t held_poll_ms;     /* next poll() for a sink that only holds batches */
+    struct hf_batch *done; /* completed, to be settled */
+    struct hf_batch *held; /* kept by the plugin past send() (hf_batch_hold) */
+    int64_t held_poll_ms; /* next poll() for a sink that only holds batches */
     bool held_drained;
     int64_t auth_log_mono_ms;
 
@@ -83,7 +83,6 @@ char *hf_sink_dlq_path(const struct hf_sink *s);
 
 const struct hf_sink_plugin *hf_plugin_find(const char *type);
 extern const struct hf_sink_plugin *const hf_plugins[];
-
 
 /* Sends records through the sink's plugin once, outside the worker (the
  * worker must not be running), waiting up to timeout_ms for the outcome.

@@ -25,7 +25,6 @@
 #define SEG_MAX (16u << 20)
 #define MAX_ENTRY (64u << 20)
 
-
 struct pending {
     struct pending *next;
     struct hf_record *r;
@@ -42,11 +41,11 @@ struct segment {
 struct tracker {
     char *name;
     pthread_mutex_t mu;
-    uint64_t *seqs;    /* in push order, increasing */
+    uint64_t *seqs; /* in push order, increasing */
     bool *settled;
     size_t head, count, cap;
-    uint64_t pos;      /* persisted watermark */
-    uint64_t written;  /* what the pos file says */
+    uint64_t pos; /* persisted watermark */
+    uint64_t written; /* what the pos file says */
 };
 
 struct loaded {
@@ -58,13 +57,13 @@ struct loaded {
 struct hf_journal {
     char *dir;
     int64_t max_size;
-    int fd;              /* active segment */
+    int fd; /* active segment */
     int dedup_fd;
     bool dedup_unsynced; /* dedup.log lines written since its last fsync */
     pthread_mutex_t dedup_mu; /* dpend, and dedup.log's writes */
-    struct hf_buf dpend;      /* keys of durable entries not yet in dedup.log */
+    struct hf_buf dpend; /* keys of durable entries not yet in dedup.log */
     struct hf_buf cbuf, dbuf; /* the commit thread's entry and dedup-line buffers */
-    size_t dedup_bytes;  /* dedup.log's size since the last compaction */
+    size_t dedup_bytes; /* dedup.log's size since the last compaction */
     struct segment *segs;
     size_t nsegs;
     uint64_t next_seq, committed;
@@ -81,7 +80,7 @@ struct hf_journal {
     pthread_mutex_t trk_mu;
     struct loaded *loaded; /* entries found at open, for the first attach */
     size_t nloaded;
-    char **dedup_lines;    /* unexpired keys found at open */
+    char **dedup_lines; /* unexpired keys found at open */
     size_t ndedup;
 };
 
@@ -291,8 +290,10 @@ static int load_segments(struct hf_journal *j, struct hf_cerr *err)
         off_t valid = scan_segment(j, path, &seg, &corrupt);
         if (corrupt) {
             /* a torn write (power loss) or a zero-filled block: keep what is intact */
-            hf_log_warn("journal", "%s: damaged entry at byte %lld; truncating the segment there, %llu entries before "
-                        "it are kept", path, (long long)valid, (unsigned long long)(seg.first ? seg.last - seg.first + 1 : 0));
+            hf_log_warn("journal",
+                        "%s: damaged entry at byte %lld; truncating the segment there, %llu entries before "
+                        "it are kept",
+                        path, (long long)valid, (unsigned long long)(seg.first ? seg.last - seg.first + 1 : 0));
             if (truncate(path, valid) < 0)
                 hf_log_error("journal", "cannot truncate %s: %s", path, strerror(errno));
         }
@@ -413,8 +414,8 @@ struct hf_journal *hf_journal_open(const char *path, int64_t max_size, struct hf
         hf_journal_close(j);
         return NULL;
     }
-    hf_log_info("journal", "%s: %zu segments, %zu entries kept from before, next sequence %llu", j->dir,
-                j->nsegs - 1, j->nloaded, (unsigned long long)j->next_seq);
+    hf_log_info("journal", "%s: %zu segments, %zu entries kept from before, next sequence %llu", j->dir, j->nsegs - 1,
+                j->nloaded, (unsigned long long)j->next_seq);
     return j;
 }
 
@@ -808,7 +809,8 @@ void hf_journal_attach(struct hf_journal *j, const struct hf_journal_view *p, bo
     for (size_t e = 0; e < j->nloaded; e++) {
         struct hf_record *r = hf_record_decode(p->cfg, j->loaded[e].json, strlen(j->loaded[e].json));
         if (!r) {
-            hf_log_warn("journal", "entry %llu is not a readable record; skipped", (unsigned long long)j->loaded[e].seq);
+            hf_log_warn("journal", "entry %llu is not a readable record; skipped",
+                        (unsigned long long)j->loaded[e].seq);
             continue;
         }
         r->seq = j->loaded[e].seq;

@@ -34,7 +34,7 @@ struct http_req {
     struct hf_buf resp;
     bool truncated;
     char errbuf[CURL_ERROR_SIZE];
-    char *url;                     /* as sent (server_name in place of the host) */
+    char *url; /* as sent (server_name in place of the host) */
     struct curl_slist *connect_to; /* server_name: where the connection really goes */
     enum http_method method;
     char custom[16];
@@ -51,7 +51,7 @@ struct http_req {
 struct hf_http_client {
     CURLM *multi;
     struct hf_http_client_opts o;
-    struct http_req *idle;                /* finished, easy handle kept for reuse */
+    struct http_req *idle; /* finished, easy handle kept for reuse */
     struct http_req *waiting, **wait_tail; /* started, not yet handed to libcurl (FIFO) */
     struct http_req *running;
     int nwaiting, nrunning;
@@ -571,7 +571,8 @@ int hf_check_url(const struct hf_check *ck, const char *option, const char *url,
     else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
              curl_url_get(u, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK)
         /* the message must not quote the URL: it holds the secret */
-        rc = hf_check_fail(ck, option, "must not hold a user name or password (they would show in logs); "
+        rc = hf_check_fail(ck, option,
+                           "must not hold a user name or password (they would show in logs); "
                            "put credentials in the sink's token or key option");
     else
         rc = 0;

@@ -50,11 +50,11 @@
 struct hf_http_client;
 
 struct hf_http_client_opts {
-    int64_t timeout_ms;               /* whole request, connecting included; required, > 0 */
-    int64_t connect_timeout_ms;       /* 0: the smaller of timeout_ms and 10 s */
-    const struct hf_tls_conf *tls;    /* borrowed for the client's life; NULL: verify against the system store */
-    int max_inflight;                 /* transfers at once; more wait in order (0: 4) */
-    size_t max_response;              /* answer body bytes kept per request, the rest dropped (0: 64 KiB) */
+    int64_t timeout_ms; /* whole request, connecting included; required, > 0 */
+    int64_t connect_timeout_ms; /* 0: the smaller of timeout_ms and 10 s */
+    const struct hf_tls_conf *tls; /* borrowed for the client's life; NULL: verify against the system store */
+    int max_inflight; /* transfers at once; more wait in order (0: 4) */
+    size_t max_response; /* answer body bytes kept per request, the rest dropped (0: 64 KiB) */
 };
 
 /* NULL when libcurl cannot be set up (why filled). */
@@ -82,26 +82,26 @@ void hf_http_headers_free(struct hf_http_headers *hl);
 /* What a finished request came back with. Valid during the done callback
  * only: copy what must outlive it. */
 struct hf_http_result {
-    long status;                /* HTTP status; 0 when no answer came (transport error) */
-    const char *error;          /* why there is no answer (libcurl's words); "" with a status */
-    const char *body;           /* answer body, NUL-terminated, at most max_response bytes */
+    long status; /* HTTP status; 0 when no answer came (transport error) */
+    const char *error; /* why there is no answer (libcurl's words); "" with a status */
+    const char *body; /* answer body, NUL-terminated, at most max_response bytes */
     size_t body_len;
-    bool body_truncated;        /* the answer was longer than max_response */
-    int64_t retry_after_ms;     /* Retry-After as a delay (capped at 24 h); -1 absent or unreadable */
+    bool body_truncated; /* the answer was longer than max_response */
+    int64_t retry_after_ms; /* Retry-After as a delay (capped at 24 h); -1 absent or unreadable */
     int64_t ratelimit_reset_ms; /* X-RateLimit-Reset in seconds, as a delay; -1 absent */
-    int64_t elapsed_ms;         /* from the start of the transfer */
+    int64_t elapsed_ms; /* from the start of the transfer */
 };
 
 typedef void (*hf_http_done_fn)(void *arg, const struct hf_http_result *res);
 
 struct hf_http_request {
-    const char *method;                    /* NULL or "POST"; "PUT", "PATCH", "GET", "DELETE" */
-    const char *url;                       /* copied; http:// or https:// */
+    const char *method; /* NULL or "POST"; "PUT", "PATCH", "GET", "DELETE" */
+    const char *url; /* copied; http:// or https:// */
     const struct hf_http_headers *headers; /* borrowed until done; NULL: none */
-    const void *body;                      /* borrowed until done (not for GET) */
+    const void *body; /* borrowed until done (not for GET) */
     size_t body_len;
-    hf_http_done_fn done;                  /* required */
-    void *arg;                             /* given back to done */
+    hf_http_done_fn done; /* required */
+    void *arg; /* given back to done */
 };
 
 /* Queues a request; it is sent at once when fewer than max_inflight are

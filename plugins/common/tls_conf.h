@@ -27,27 +27,38 @@
 /* Filled by the core from the `tls:` map; strings are owned by the core
  * (freed with the sink's configuration), NULL when unset. */
 struct hf_tls_conf {
-    bool verify;       /* check the peer's certificate chain and name (default true) */
-    char *ca_file;     /* PEM bundle to trust instead of the system store */
-    char *cert;        /* client certificate chain (PEM), mutual TLS; needs key */
-    char *key;         /* client private key (PEM); needs cert */
+    bool verify; /* check the peer's certificate chain and name (default true) */
+    char *ca_file; /* PEM bundle to trust instead of the system store */
+    char *cert; /* client certificate chain (PEM), mutual TLS; needs key */
+    char *key; /* client private key (PEM); needs cert */
     char *server_name; /* name to verify and send as SNI instead of the URL's or address's host */
 };
 
 /* The five entries of a `tls:` sub-table, bound into `member` (a struct
  * hf_tls_conf) of the plugin's config struct `owner`. */
-#define HF_TLS_OPTIONS(owner, member)                                                                            \
-    {.name = "verify", .type = HF_OPT_BOOL, .def = "true",                                                   \
-     .help = "check the server's certificate and name", HF_OPT_AT(owner, member.verify)},                     \
-    {.name = "ca_file", .type = HF_OPT_STR,                                                                   \
-     .help = "CA certificates (PEM) to trust instead of the system store", HF_OPT_AT(owner, member.ca_file)}, \
-    {.name = "cert", .type = HF_OPT_STR, .help = "client certificate chain (PEM) for mutual TLS",              \
-     HF_OPT_AT(owner, member.cert)},                                                                            \
-    {.name = "key", .type = HF_OPT_STR, .help = "client private key (PEM) for mutual TLS",                    \
-     HF_OPT_AT(owner, member.key)},                                                                             \
-    {.name = "server_name", .type = HF_OPT_STR,                                                               \
-     .help = "name to verify and send as SNI; default: the host the sink connects to",                        \
-     HF_OPT_AT(owner, member.server_name)}
+#define HF_TLS_OPTIONS(owner, member)                                                                                  \
+    {.name = "verify",                                                                                                 \
+     .type = HF_OPT_BOOL,                                                                                              \
+     .def = "true",                                                                                                    \
+     .help = "check the server's certificate and name",                                                                \
+     HF_OPT_AT(owner, member.verify)},                                                                                 \
+        {.name = "ca_file",                                                                                            \
+         .type = HF_OPT_STR,                                                                                           \
+         .help = "CA certificates (PEM) to trust instead of the system store",                                         \
+         HF_OPT_AT(owner, member.ca_file)},                                                                            \
+        {.name = "cert",                                                                                               \
+         .type = HF_OPT_STR,                                                                                           \
+         .help = "client certificate chain (PEM) for mutual TLS",                                                      \
+         HF_OPT_AT(owner, member.cert)},                                                                               \
+        {.name = "key",                                                                                                \
+         .type = HF_OPT_STR,                                                                                           \
+         .help = "client private key (PEM) for mutual TLS",                                                            \
+         HF_OPT_AT(owner, member.key)},                                                                                \
+    {                                                                                                                  \
+        .name = "server_name", .type = HF_OPT_STR,                                                                     \
+        .help = "name to verify and send as SNI; default: the host the sink connects to",                              \
+        HF_OPT_AT(owner, member.server_name)                                                                           \
+    }
 
 /* `hookfwd check` of a bound `tls:` map (reported as tls.ca_file, ...):
  * each file a readable regular file that OpenSSL loads (PEM), cert and key

@@ -40,9 +40,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_ACTIVE 4                  /* requests at once */
-#define MAX_AGE_S 3000                /* Datadog refuses points over 1 h old; keep room for retries */
-#define ONCE_AHEAD_S 300              /* test-sink/replay stamps may run this far ahead of the clock */
+#define MAX_ACTIVE 4 /* requests at once */
+#define MAX_AGE_S 3000 /* Datadog refuses points over 1 h old; keep room for retries */
+#define ONCE_AHEAD_S 300 /* test-sink/replay stamps may run this far ahead of the clock */
 #define RESP_CAP 4096
 #define NO_INTERVAL INT64_MIN
 
@@ -52,7 +52,7 @@ enum dd_compression_opt { COMP_GZIP, COMP_DEFLATE, COMP_NONE }; /* as listed in 
 /* The options as the core binds them; owned by the core. */
 struct dd_options {
     char *api_key; /* secret */
-    int site;      /* index in DD_SITES */
+    int site; /* index in DD_SITES */
     char *url;
     int64_t interval_ms, timeout_ms;
     struct hf_strlist tags;
@@ -68,29 +68,46 @@ static const struct hf_option tls_options[] = {HF_TLS_OPTIONS(struct dd_options,
 
 static const struct hf_option dd_options[] = {
     {.name = "api_key", .type = HF_OPT_SECRET, .required = true, .help = "sent as DD-API-KEY", OPT(api_key)},
-    {.name = "site", .type = HF_OPT_ENUM, .def = "datadoghq.com", .enums = DD_SITES,
-     .help = "Datadog site; the intake is https://api.<site>/api/v2/series", OPT(site)},
+    {.name = "site",
+     .type = HF_OPT_ENUM,
+     .def = "datadoghq.com",
+     .enums = DD_SITES,
+     .help = "Datadog site; the intake is https://api.<site>/api/v2/series",
+     OPT(site)},
     {.name = "url", .type = HF_OPT_STR, .help = "intake URL, overrides site (a proxy, a test receiver)", OPT(url)},
-    {.name = "interval", .type = HF_OPT_DURATION, .def = "10s", .min = 1000, .max = 300000,
-     .help = "aggregation interval, whole seconds", OPT(interval_ms)},
-    {.name = "timeout", .type = HF_OPT_DURATION, .def = "30s", .min = 100, .max = 600000,
-     .help = "per request, connecting included", OPT(timeout_ms)},
+    {.name = "interval",
+     .type = HF_OPT_DURATION,
+     .def = "10s",
+     .min = 1000,
+     .max = 300000,
+     .help = "aggregation interval, whole seconds",
+     OPT(interval_ms)},
+    {.name = "timeout",
+     .type = HF_OPT_DURATION,
+     .def = "30s",
+     .min = 100,
+     .max = 600000,
+     .help = "per request, connecting included",
+     OPT(timeout_ms)},
     {.name = "tags", .type = HF_OPT_STRLIST, .help = "added to every metric", OPT(tags)},
     {.name = "compression", .type = HF_OPT_ENUM, .def = "gzip", .enums = "gzip|deflate|none", OPT(compression)},
     {.name = "prefix", .type = HF_OPT_STR, .help = "prepended to every metric name", OPT(prefix)},
     {.name = "host", .type = HF_OPT_STR, .help = "host resource of every series; default: the hostname", OPT(host)},
     {.name = "tls", .type = HF_OPT_OBJ, .sub = tls_options},
-    {.name = "agent_metrics", .type = HF_OPT_BOOL, .def = "false",
-     .help = "also send the agent's own hookfwd.* health metrics, once an interval", OPT(agent_metrics)},
+    {.name = "agent_metrics",
+     .type = HF_OPT_BOOL,
+     .def = "false",
+     .help = "also send the agent's own hookfwd.* health metrics, once an interval",
+     OPT(agent_metrics)},
     {0}};
 
 /* One interval's aggregation, from its first point to the last answer. */
 struct dd_interval {
     struct hf_dd_bucket agg;
     bool sealed;
-    int open_payloads;      /* after sealing: bodies not yet answered for good */
-    int64_t not_before_ms;  /* monotonic; test-sink stamps ahead of the clock wait */
-    bool once;              /* test-sink/replay: one attempt, the caller retries */
+    int open_payloads; /* after sealing: bodies not yet answered for good */
+    int64_t not_before_ms; /* monotonic; test-sink stamps ahead of the clock wait */
+    bool once; /* test-sink/replay: one attempt, the caller retries */
     enum hf_outcome failed; /* PENDING, or the fate of its records */
     char reason[256];
     struct hf_batch **batches; /* the batches whose points are in here */
@@ -113,11 +130,11 @@ struct dd_payload {
 
 /* A batch's own bookkeeping (its plugin_data). */
 struct dd_batch_state {
-    int pending;          /* intervals not yet answered */
-    int64_t *rec_start;   /* each record's interval start, NO_INTERVAL without points */
-    size_t failed;        /* records marked REJECTED (or RETRY under test-sink) */
+    int pending; /* intervals not yet answered */
+    int64_t *rec_start; /* each record's interval start, NO_INTERVAL without points */
+    size_t failed; /* records marked REJECTED (or RETRY under test-sink) */
     enum hf_outcome fate; /* of those */
-    char reason[256];     /* the first reason */
+    char reason[256]; /* the first reason */
 };
 
 struct dd_ctx {
@@ -133,10 +150,10 @@ struct dd_ctx {
     int64_t interval_s, grace_ms;
     struct hf_http_client *http;
     struct dd_interval *intervals; /* oldest first */
-    struct dd_payload *queue;      /* waiting to be sent, oldest first */
+    struct dd_payload *queue; /* waiting to be sent, oldest first */
     struct dd_payload *active;
     int nactive;
-    int64_t sealed_upto_s;         /* every interval before this is sealed */
+    int64_t sealed_upto_s; /* every interval before this is sealed */
     int64_t last_once_s;
     pthread_t init_thread;
     struct hf_buf scratch;
@@ -308,8 +325,8 @@ static void interval_seal(struct hf_sink *s, struct dd_interval *iv)
     if (ahead > 0)
         iv->not_before_ms = hf_mono_ms() + ahead * 1000;
     encode_range(c, iv, 0, iv->agg.n);
-    hf_sink_log(s, HF_LOG_DEBUG, "interval %lld: %zu series in %d requests", (long long)iv->agg.start_s,
-                iv->agg.n, iv->open_payloads);
+    hf_sink_log(s, HF_LOG_DEBUG, "interval %lld: %zu series in %d requests", (long long)iv->agg.start_s, iv->agg.n,
+                iv->open_payloads);
     if (iv->open_payloads == 0)
         interval_complete(s, iv);
 }
@@ -333,8 +350,12 @@ static void payload_answered(void *arg, const struct hf_http_result *res);
 
 static void payload_start(struct dd_ctx *c, struct dd_payload *p)
 {
-    struct hf_http_request rq = {.url = c->url, .headers = c->headers, .body = p->body.data,
-                                 .body_len = p->body.len, .done = payload_answered, .arg = p};
+    struct hf_http_request rq = {.url = c->url,
+                                 .headers = c->headers,
+                                 .body = p->body.data,
+                                 .body_len = p->body.len,
+                                 .done = payload_answered,
+                                 .arg = p};
     char why[200];
     payload_unlink(&c->queue, p);
     p->retry_after_ms = 0;
@@ -653,14 +674,15 @@ static int dd_init(struct hf_sink *s, struct hf_cerr *err)
         hf_sink_poll_when_idle(s, true);
     init_url(o, c);
     char why[200] = "cannot build the request headers";
-    struct hf_http_client_opts ho = {.timeout_ms = o->timeout_ms, .tls = &o->tls, .max_inflight = MAX_ACTIVE,
-                                     .max_response = RESP_CAP};
+    struct hf_http_client_opts ho = {
+        .timeout_ms = o->timeout_ms, .tls = &o->tls, .max_inflight = MAX_ACTIVE, .max_response = RESP_CAP};
     if (init_headers(o, c) < 0 || !(c->http = hf_http_client_new(&ho, why, sizeof(why)))) {
         snprintf(err->msg, sizeof(err->msg), "%s: sink '%s': %s", hf_sink_config_file(s), hf_sink_name(s), why);
         return -1;
     }
     if (!o->tls.verify)
-        hf_sink_log(s, HF_LOG_WARN, "tls.verify is false: the intake's certificate is NOT checked, so anyone on the "
+        hf_sink_log(s, HF_LOG_WARN,
+                    "tls.verify is false: the intake's certificate is NOT checked, so anyone on the "
                     "path can read the API key; use tls.ca_file for a private CA instead");
     hf_sink_log(s, HF_LOG_INFO, "series to %s every %llds, %s, host %s", c->url, (long long)c->interval_s,
                 comp_names[o->compression], host);
@@ -675,8 +697,10 @@ static void dd_drain(struct hf_sink *s, int deadline_ms)
     for (struct dd_interval *iv = c->intervals; iv; iv = iv->next)
         n++;
     if (n)
-        hf_sink_log(s, HF_LOG_WARN, "stopping with %zu intervals unanswered; their records were not acknowledged "
-                    "and are replayed from the journal in disk mode", n);
+        hf_sink_log(s, HF_LOG_WARN,
+                    "stopping with %zu intervals unanswered; their records were not acknowledged "
+                    "and are replayed from the journal in disk mode",
+                    n);
 }
 
 static void dd_destroy(struct hf_sink *s)

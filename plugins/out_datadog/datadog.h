@@ -16,8 +16,8 @@
 #include <stdint.h>
 #include <zlib.h>
 
-#define HF_DD_MAX_WIRE 512000    /* bytes per request body, as sent */
-#define HF_DD_MAX_RAW 5242880    /* bytes per request body, decompressed (must stay below) */
+#define HF_DD_MAX_WIRE 512000 /* bytes per request body, as sent */
+#define HF_DD_MAX_RAW 5242880 /* bytes per request body, decompressed (must stay below) */
 #define HF_DD_TYPE_COUNT 1
 #define HF_DD_TYPE_GAUGE 3
 
@@ -26,22 +26,22 @@
 /* One metric name + tag set within one interval. */
 struct hf_dd_series {
     uint64_t hash;
-    size_t key_off;   /* in the bucket's key pool */
+    size_t key_off; /* in the bucket's key pool */
     uint32_t key_len;
     uint32_t name_len;
     enum hf_metric_type type;
-    uint64_t n;       /* points folded in */
-    double value;     /* count: the sum; gauge: the last value */
+    uint64_t n; /* points folded in */
+    double value; /* count: the sum; gauge: the last value */
     double sum, min, max; /* distribution */
 };
 
 /* The series of one interval, in first-seen order (the encoder takes
  * ranges of this order, so a payload can be split again after a 413). */
 struct hf_dd_bucket {
-    int64_t start_s;  /* interval start, epoch seconds: every point's timestamp */
+    int64_t start_s; /* interval start, epoch seconds: every point's timestamp */
     struct hf_dd_series *series;
     size_t n, cap;
-    uint32_t *index;  /* open addressing: series position + 1, 0 = empty */
+    uint32_t *index; /* open addressing: series position + 1, 0 = empty */
     size_t index_cap;
     struct hf_buf keys;
 };
@@ -50,8 +50,8 @@ void hf_dd_bucket_init(struct hf_dd_bucket *b, int64_t start_s);
 void hf_dd_bucket_free(struct hf_dd_bucket *b);
 /* Folds one point in under its canonical key (hf_dd_point_key). Points with
  * a non-finite value are ignored (JSON cannot carry them): returns -1. */
-int hf_dd_bucket_add(struct hf_dd_bucket *b, const char *key, size_t key_len, size_t name_len,
-                     enum hf_metric_type type, double value);
+int hf_dd_bucket_add(struct hf_dd_bucket *b, const char *key, size_t key_len, size_t name_len, enum hf_metric_type type,
+                     double value);
 /* Looks a series up by key and type; NULL when absent. */
 const struct hf_dd_series *hf_dd_bucket_find(const struct hf_dd_bucket *b, const char *key, size_t key_len,
                                              enum hf_metric_type type);
@@ -66,11 +66,11 @@ enum hf_dd_compression { HF_DD_NONE, HF_DD_GZIP, HF_DD_DEFLATE };
 
 struct hf_dd_encoder {
     enum hf_dd_compression compression;
-    int level;              /* zlib level */
-    int64_t interval_s;     /* "interval" of counts */
-    size_t max_wire;        /* body bytes as sent (HF_DD_MAX_WIRE) */
-    size_t max_raw;         /* body bytes before compression (below HF_DD_MAX_RAW) */
-    char *resources;        /* ,"resources":[{"name":HOST,"type":"host"}] */
+    int level; /* zlib level */
+    int64_t interval_s; /* "interval" of counts */
+    size_t max_wire; /* body bytes as sent (HF_DD_MAX_WIRE) */
+    size_t max_raw; /* body bytes before compression (below HF_DD_MAX_RAW) */
+    char *resources; /* ,"resources":[{"name":HOST,"type":"host"}] */
     z_stream z;
     bool z_ready;
     struct hf_buf raw, entry;
@@ -103,7 +103,7 @@ struct hf_dd_health {
     struct {
         char *key;
         unsigned long long value;
-    } *prev; /* counters' totals at the previous call */
+    } * prev; /* counters' totals at the previous call */
     size_t nprev, prev_cap;
 };
 

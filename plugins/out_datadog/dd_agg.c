@@ -84,12 +84,8 @@ static void fold(struct hf_dd_series *s, double value)
 {
     s->n++;
     switch (s->type) {
-    case HF_MT_COUNT:
-        s->value += value;
-        break;
-    case HF_MT_GAUGE:
-        s->value = value;
-        break;
+    case HF_MT_COUNT: s->value += value; break;
+    case HF_MT_GAUGE: s->value = value; break;
     case HF_MT_DIST:
         s->sum += value;
         if (s->n == 1 || value < s->min)
@@ -100,8 +96,8 @@ static void fold(struct hf_dd_series *s, double value)
     }
 }
 
-int hf_dd_bucket_add(struct hf_dd_bucket *b, const char *key, size_t key_len, size_t name_len,
-                     enum hf_metric_type type, double value)
+int hf_dd_bucket_add(struct hf_dd_bucket *b, const char *key, size_t key_len, size_t name_len, enum hf_metric_type type,
+                     double value)
 {
     if (!isfinite(value))
         return -1;

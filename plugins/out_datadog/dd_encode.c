@@ -81,12 +81,8 @@ void hf_dd_series_json(const struct hf_dd_encoder *e, const struct hf_dd_bucket 
                        struct hf_buf *out)
 {
     switch (s->type) {
-    case HF_MT_COUNT:
-        one_series(out, e, b, s, "", HF_DD_TYPE_COUNT, s->value);
-        break;
-    case HF_MT_GAUGE:
-        one_series(out, e, b, s, "", HF_DD_TYPE_GAUGE, s->value);
-        break;
+    case HF_MT_COUNT: one_series(out, e, b, s, "", HF_DD_TYPE_COUNT, s->value); break;
+    case HF_MT_GAUGE: one_series(out, e, b, s, "", HF_DD_TYPE_GAUGE, s->value); break;
     case HF_MT_DIST:
         /* no sketches: the honest summary an interval allows (percentiles
          * across hosts or intervals cannot be derived from these) */
@@ -124,7 +120,7 @@ static void deflate_into(struct hf_dd_encoder *e, struct hf_buf *body, const cha
 
 struct packing {
     struct hf_buf *body;
-    size_t raw_len;   /* uncompressed bytes so far */
+    size_t raw_len; /* uncompressed bytes so far */
     size_t flushed_in, unflushed_in;
 };
 

@@ -20,8 +20,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define UDP_DEFAULT_SIZE 1432   /* no fragmentation on a 1500-byte MTU (datadog-go) */
-#define UNIX_DEFAULT_SIZE 8192  /* the Agent's dogstatsd_buffer_size default */
+#define UDP_DEFAULT_SIZE 1432 /* no fragmentation on a 1500-byte MTU (datadog-go) */
+#define UNIX_DEFAULT_SIZE 8192 /* the Agent's dogstatsd_buffer_size default */
 #define UDP_MAX_SIZE 65467
 
 /* The options as the core binds them; owned by the core. */
@@ -35,12 +35,19 @@ struct dsd_options {
 #define OPT(m) HF_OPT_AT(struct dsd_options, m)
 
 static const struct hf_option dsd_options[] = {
-    {.name = "address", .type = HF_OPT_STR, .def = "udp://127.0.0.1:8125",
-     .help = "udp://host:port or unix:///path/to/dsd.socket", OPT(address)},
+    {.name = "address",
+     .type = HF_OPT_STR,
+     .def = "udp://127.0.0.1:8125",
+     .help = "udp://host:port or unix:///path/to/dsd.socket",
+     OPT(address)},
     {.name = "tags", .type = HF_OPT_STRLIST, .help = "added to every metric", OPT(tags)},
     {.name = "prefix", .type = HF_OPT_STR, .help = "prepended to every metric name", OPT(prefix)},
-    {.name = "max_datagram_size", .type = HF_OPT_SIZE, .min = 512, .max = UDP_MAX_SIZE,
-     .help = "bytes per datagram; default 1432 over UDP, 8192 over the unix socket", OPT(max_datagram_size)},
+    {.name = "max_datagram_size",
+     .type = HF_OPT_SIZE,
+     .min = 512,
+     .max = UDP_MAX_SIZE,
+     .help = "bytes per datagram; default 1432 over UDP, 8192 over the unix socket",
+     OPT(max_datagram_size)},
     {0}};
 
 /* Where the datagrams go. */
@@ -162,10 +169,7 @@ static int dsd_write(struct dsd_ctx *c, const char *p, size_t n, char *why, size
     }
 }
 
-static const char *type_code(enum hf_metric_type t)
-{
-    return t == HF_MT_COUNT ? "c" : t == HF_MT_GAUGE ? "g" : "d";
-}
+static const char *type_code(enum hf_metric_type t) { return t == HF_MT_COUNT ? "c" : t == HF_MT_GAUGE ? "g" : "d"; }
 
 /* A record's lines, '\n'-separated, into c->rec; returns how many. */
 static size_t record_lines(struct dsd_ctx *c, const struct hf_record *r)

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#define QUEUE_FULL_WAIT_MS 2000   /* per message, waiting for room in the producer queue */
+#define QUEUE_FULL_WAIT_MS 2000 /* per message, waiting for room in the producer queue */
 #define RECREATE_INTERVAL_MS 5000 /* between producers after fatal errors */
-#define DESTROY_FLUSH_MS 2000     /* last flush when the sink is freed without a drain */
+#define DESTROY_FLUSH_MS 2000 /* last flush when the sink is freed without a drain */
 
 /* A record's state: the worst of its messages wins (a retry re-sends the
  * record whole, so it outranks a refusal of one of its messages). */
@@ -29,17 +29,17 @@ struct kmsg {
 
 struct krec {
     unsigned char state;
-    bool point;         /* the failed message was a metric point */
+    bool point; /* the failed message was a metric point */
     bool maybe_written; /* librdkafka may have persisted it: a retry can duplicate */
-    unsigned pending;   /* messages whose report has not come */
+    unsigned pending; /* messages whose report has not come */
     rd_kafka_resp_err_t err;
 };
 
 struct kbatch {
     struct hf_batch *b;
     struct kbatch *prev, *next; /* the sink's active batches */
-    size_t pending;             /* messages whose report has not come */
-    bool sealed;                /* every message of the batch was produced (or failed) */
+    size_t pending; /* messages whose report has not come */
+    bool sealed; /* every message of the batch was produced (or failed) */
     struct kmsg *msgs;
     size_t nmsgs, used;
     struct krec *recs;
@@ -48,11 +48,11 @@ struct kbatch {
 struct kctx {
     struct hf_sink *s;
     const struct kafka_options *o; /* the bound options: topic and key templates */
-    rd_kafka_t *rk;        /* NULL after a failed re-creation */
+    rd_kafka_t *rk; /* NULL after a failed re-creation */
     rd_kafka_conf_t *conf; /* each producer gets a copy */
     struct kbatch *active;
     struct hf_buf topic_buf, key_buf, val_buf;
-    bool fatal;   /* the producer raised a fatal error: replace it */
+    bool fatal; /* the producer raised a fatal error: replace it */
     bool closing; /* reports served while destroying a producer are ignored */
     bool drained;
     int64_t next_create_ms;
@@ -176,8 +176,8 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         char why[256];
         rd_kafka_resp_err_t fe = rd_kafka_fatal_error(rk, why, sizeof(why));
         c->fatal = true;
-        snprintf(c->down_reason, sizeof(c->down_reason), "kafka: fatal producer error %s: %s",
-                 rd_kafka_err2name(fe), why);
+        snprintf(c->down_reason, sizeof(c->down_reason), "kafka: fatal producer error %s: %s", rd_kafka_err2name(fe),
+                 why);
         hf_sink_log(c->s, HF_LOG_ERROR,
                     "FATAL producer error %s: %s; the producer is replaced and its unconfirmed messages are retried",
                     rd_kafka_err2name(fe), why);
@@ -189,8 +189,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         hf_sink_log(c->s, HF_LOG_WARN,
                     "all brokers are down (%s); messages wait up to message_timeout, then are retried", reason);
     else
-        hf_sink_log(c->s, HF_LOG_WARN, "librdkafka error %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err),
-                    reason);
+        hf_sink_log(c->s, HF_LOG_WARN, "librdkafka error %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
 /* Called from librdkafka's own threads too; hf_sink_log is thread-safe. */
@@ -306,8 +305,8 @@ static rd_kafka_resp_err_t produce_msg(struct kctx *c, struct kbatch *kb, size_t
     for (;;) {
         err = rd_kafka_producev(c->rk, RD_KAFKA_V_TOPIC(c->topic_buf.data),
                                 RD_KAFKA_V_KEY(key, has_key ? c->key_buf.len : 0), RD_KAFKA_V_VALUE((void *)val, len),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-                                RD_KAFKA_V_OPAQUE(km), RD_KAFKA_V_END);
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(km),
+                                RD_KAFKA_V_END);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || hf_mono_ms() >= deadline)
             break;
         /* reports free room in the queue: wait for them, not in a spin */
@@ -340,7 +339,8 @@ static rd_kafka_resp_err_t produce_record(struct kctx *c, struct kbatch *kb, siz
     for (size_t j = 0; (takes & HF_TAKES_METRICS) && j < r->npoints; j++) {
         hf_buf_reset(&c->val_buf);
         hf_point_json(&c->val_buf, r, &r->points[j]);
-        err = produce_msg(c, kb, i, c->o->metrics_topic ? c->o->metrics_topic : c->o->topic, c->val_buf.data, c->val_buf.len, r->points[j].name);
+        err = produce_msg(c, kb, i, c->o->metrics_topic ? c->o->metrics_topic : c->o->topic, c->val_buf.data,
+                          c->val_buf.len, r->points[j].name);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL || err == RD_KAFKA_RESP_ERR__FATAL)
             return err;
         if (err)

@@ -12,18 +12,35 @@
 #define COMPRESSIONS "none|gzip|snappy|lz4|zstd"
 
 const struct hf_option hf_kafka_options[] = {
-    {.name = "brokers", .type = HF_OPT_ANY, .required = true,
-     .help = "bootstrap brokers: \"host:port,host:port\" or a list of host:port", OPT(brokers)},
-    {.name = "topic", .type = HF_OPT_TEMPLATE, .required = true,
-     .help = "topic template, e.g. hookfwd.${source}.${event_type}", OPT(topic)},
-    {.name = "metrics_topic", .type = HF_OPT_TEMPLATE, .help = "topic template for metric points (default: topic)",
+    {.name = "brokers",
+     .type = HF_OPT_ANY,
+     .required = true,
+     .help = "bootstrap brokers: \"host:port,host:port\" or a list of host:port",
+     OPT(brokers)},
+    {.name = "topic",
+     .type = HF_OPT_TEMPLATE,
+     .required = true,
+     .help = "topic template, e.g. hookfwd.${source}.${event_type}",
+     OPT(topic)},
+    {.name = "metrics_topic",
+     .type = HF_OPT_TEMPLATE,
+     .help = "topic template for metric points (default: topic)",
      OPT(metrics_topic)},
-    {.name = "key", .type = HF_OPT_TEMPLATE,
-     .help = "message key: a record field, a template, or \"\" for none (default: the idempotency key)", OPT(key)},
+    {.name = "key",
+     .type = HF_OPT_TEMPLATE,
+     .help = "message key: a record field, a template, or \"\" for none (default: the idempotency key)",
+     OPT(key)},
     {.name = "compression", .type = HF_OPT_ENUM, .enums = COMPRESSIONS, .def = "none", OPT(compression)},
-    {.name = "message_timeout", .type = HF_OPT_DURATION, .def = "60s", .min = 1000, .max = 86400000,
-     .help = "how long librdkafka retries a message before its delivery report fails", OPT(message_timeout_ms)},
-    {.name = "properties", .type = HF_OPT_STRMAP, .help = "librdkafka properties (its CONFIGURATION.md)",
+    {.name = "message_timeout",
+     .type = HF_OPT_DURATION,
+     .def = "60s",
+     .min = 1000,
+     .max = 86400000,
+     .help = "how long librdkafka retries a message before its delivery report fails",
+     OPT(message_timeout_ms)},
+    {.name = "properties",
+     .type = HF_OPT_STRMAP,
+     .help = "librdkafka properties (its CONFIGURATION.md)",
      OPT(properties)},
     {0}};
 
@@ -197,8 +214,7 @@ rd_kafka_conf_t *hf_kafka_conf_build(const struct kafka_options *o, const struct
     if (set_fixed(kc, "client.id", "hookfwd", ck) < 0 || apply_properties(o, ck, kc) < 0)
         goto done;
     if (set_fixed(kc, "enable.idempotence", "true", ck) < 0 || set_fixed(kc, "acks", "all", ck) < 0 ||
-        set_fixed(kc, "compression.codec", compression, ck) < 0 ||
-        set_fixed(kc, "message.timeout.ms", timeout, ck) < 0)
+        set_fixed(kc, "compression.codec", compression, ck) < 0 || set_fixed(kc, "message.timeout.ms", timeout, ck) < 0)
         goto done;
     if (!for_check && set_fixed(kc, "bootstrap.servers", brokers.data, ck) < 0)
         goto done;

@@ -22,7 +22,7 @@ enum job_state { JOB_SENDING, JOB_ACK_WAIT };
 struct splunk_job {
     struct hf_batch *b;
     size_t pos, end;
-    size_t window;          /* records per request; halved to corner a bad event */
+    size_t window; /* records per request; halved to corner a bad event */
     enum job_state state;
     struct splunk_req *req;
     int64_t ack_id;
@@ -166,12 +166,15 @@ static void tell_operator(struct splunk_ctx *c, enum hf_splunk_class cls, const 
     long long ms = (long long)hf_sink_retry_max_ms(s);
     snprintf(every, sizeof(every), ms % 1000 ? "%lld ms" : "%lld s", ms % 1000 ? ms : ms / 1000);
     if (cls == HF_SPLUNK_AUTH)
-        hf_sink_log(s, HF_LOG_ERROR, "HEC at %s refused the token (%s): check the token and that it is enabled; "
-                    "records are kept and resent every %s", c->conf.event_url, what, every);
+        hf_sink_log(s, HF_LOG_ERROR,
+                    "HEC at %s refused the token (%s): check the token and that it is enabled; "
+                    "records are kept and resent every %s",
+                    c->conf.event_url, what, every);
     else
-        hf_sink_log(s, HF_LOG_ERROR, "HEC at %s refused the request (%s): this needs a configuration fix (url, "
-                    "index, channel, token settings); records are kept and resent every %s", c->conf.event_url,
-                    what, every);
+        hf_sink_log(s, HF_LOG_ERROR,
+                    "HEC at %s refused the request (%s): this needs a configuration fix (url, "
+                    "index, channel, token settings); records are kept and resent every %s",
+                    c->conf.event_url, what, every);
 }
 
 /* The record that owns object number `obj` of the request, or SIZE_MAX. */
@@ -189,8 +192,7 @@ static size_t record_of_object(struct splunk_ctx *c, struct splunk_job *job, lon
     return SIZE_MAX;
 }
 
-static void on_poison(struct splunk_ctx *c, struct splunk_job *job, const struct hf_splunk_reply *r,
-                      const char *what)
+static void on_poison(struct splunk_ctx *c, struct splunk_job *job, const struct hf_splunk_reply *r, const char *what)
 {
     size_t bad = record_of_object(c, job, r->invalid_event);
     if (bad == SIZE_MAX) {
@@ -203,8 +205,10 @@ static void on_poison(struct splunk_ctx *c, struct splunk_job *job, const struct
     }
     char reason[300];
     snprintf(reason, sizeof(reason), "HEC refused this event (%s)", what);
-    hf_sink_log(c->sink, HF_LOG_WARN, "HEC refused one event of a batch (%s): it goes to the dead-letter file, "
-                "the %zu events before it were indexed, the rest are resent", what, bad - job->pos);
+    hf_sink_log(c->sink, HF_LOG_WARN,
+                "HEC refused one event of a batch (%s): it goes to the dead-letter file, "
+                "the %zu events before it were indexed, the rest are resent",
+                what, bad - job->pos);
     /* objects before the bad one are indexed already: resending them
      * would duplicate them */
     hf_batch_mark(job->b, bad, HF_OUT_REJECTED, reason);
@@ -225,9 +229,10 @@ static void on_too_large(struct splunk_ctx *c, struct splunk_job *job, size_t se
     if (!c->max_request_bytes || sent_bytes / 2 < c->max_request_bytes) {
         c->max_request_bytes = sent_bytes / 2;
         c->max_request_set_ms = hf_mono_ms();
-        hf_sink_log(c->sink, HF_LOG_WARN, "HEC refused a %zu-byte request as too large (%s): requests are split "
-                    "to %zu bytes; lower batch.max_bytes or raise max_content_length", sent_bytes, what,
-                    c->max_request_bytes);
+        hf_sink_log(c->sink, HF_LOG_WARN,
+                    "HEC refused a %zu-byte request as too large (%s): requests are split "
+                    "to %zu bytes; lower batch.max_bytes or raise max_content_length",
+                    sent_bytes, what, c->max_request_bytes);
     }
     job->window = nrec / 2;
     job_send_window(c, job);
@@ -238,7 +243,8 @@ static void on_accepted(struct splunk_ctx *c, struct splunk_job *job, const stru
     if (!c->conf.ack || r->ack_id < 0) {
         if (c->conf.ack && !c->warned_no_ack_id) {
             c->warned_no_ack_id = true;
-            hf_sink_log(c->sink, HF_LOG_WARN, "ack is on but HEC answered without an ackId: indexer "
+            hf_sink_log(c->sink, HF_LOG_WARN,
+                        "ack is on but HEC answered without an ackId: indexer "
                         "acknowledgement is off for this token; a 200 counts as delivered");
         }
         window_done(c, job);
@@ -268,12 +274,8 @@ static void on_event_reply(struct splunk_ctx *c, struct splunk_req *req, const s
     hf_splunk_req_put(c, req);
     int64_t slow = hf_sink_retry_max_ms(c->sink);
     switch (hf_splunk_classify(&r)) {
-    case HF_SPLUNK_OK:
-        on_accepted(c, job, &r);
-        break;
-    case HF_SPLUNK_RETRY:
-        job_finish(c, job, HF_OUT_RETRY, retry_after_ms, what);
-        break;
+    case HF_SPLUNK_OK: on_accepted(c, job, &r); break;
+    case HF_SPLUNK_RETRY: job_finish(c, job, HF_OUT_RETRY, retry_after_ms, what); break;
     case HF_SPLUNK_AUTH:
         tell_operator(c, HF_SPLUNK_AUTH, what);
         job_finish(c, job, HF_OUT_RETRY, slow, what);
@@ -282,12 +284,8 @@ static void on_event_reply(struct splunk_ctx *c, struct splunk_req *req, const s
         tell_operator(c, HF_SPLUNK_CONFIG, what);
         job_finish(c, job, HF_OUT_RETRY, slow, what);
         break;
-    case HF_SPLUNK_POISON:
-        on_poison(c, job, &r, what);
-        break;
-    case HF_SPLUNK_TOO_LARGE:
-        on_too_large(c, job, sent_bytes, what);
-        break;
+    case HF_SPLUNK_POISON: on_poison(c, job, &r, what); break;
+    case HF_SPLUNK_TOO_LARGE: on_too_large(c, job, sent_bytes, what); break;
     }
 }
 
@@ -359,8 +357,10 @@ static void expire_acks(struct splunk_ctx *c, int64_t now)
         if (!j)
             return;
         char why[200];
-        snprintf(why, sizeof(why), "no indexer acknowledgement for ackId %lld within %lld ms: resent, Splunk may "
-                 "index it twice", (long long)j->ack_id, (long long)c->conf.ack_timeout_ms);
+        snprintf(why, sizeof(why),
+                 "no indexer acknowledgement for ackId %lld within %lld ms: resent, Splunk may "
+                 "index it twice",
+                 (long long)j->ack_id, (long long)c->conf.ack_timeout_ms);
         job_finish(c, j, HF_OUT_RETRY, 0, why);
     }
 }

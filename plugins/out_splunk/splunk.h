@@ -22,7 +22,7 @@ struct splunk_req;
  * core. */
 struct splunk_options {
     char *url;
-    char *token;          /* secret */
+    char *token; /* secret */
     char *index, *metrics_index, *sourcetype, *host, *channel;
     bool gzip, ack;
     int64_t ack_timeout_ms, timeout_ms;
@@ -32,13 +32,13 @@ struct splunk_options {
 /* What the sink works with, derived from the options at init; strings are
  * owned and freed at destroy. */
 struct splunk_conf {
-    char *event_url;      /* <url>/services/collector/event */
-    char *ack_url;        /* <url>/services/collector/ack */
-    char *token;          /* secret: wiped on destroy, never logged */
+    char *event_url; /* <url>/services/collector/event */
+    char *ack_url; /* <url>/services/collector/ack */
+    char *token; /* secret: wiped on destroy, never logged */
     size_t token_len;
-    char *index;          /* NULL: the token's default index */
-    char *metrics_index;  /* NULL: same as index */
-    char *sourcetype;     /* NULL: hookfwd:<source> per record */
+    char *index; /* NULL: the token's default index */
+    char *metrics_index; /* NULL: same as index */
+    char *sourcetype; /* NULL: hookfwd:<source> per record */
     char *host;
     char channel[37];
     bool gzip, ack, verify;
@@ -51,16 +51,16 @@ struct splunk_ctx {
     struct hf_http_client *http;
     struct hf_http_headers *event_headers; /* carry the token: wiped on destroy */
     struct hf_http_headers *ack_headers;
-    struct splunk_req *idle;          /* finished requests, kept for their buffers */
-    struct splunk_job *jobs;          /* batches this sink holds */
-    struct splunk_req *ack_req;       /* the ack query in flight, if any */
-    int64_t ack_poll_due_ms;          /* earliest pending ack poll */
-    size_t max_request_bytes;         /* learned from 413 answers; 0 = no limit */
+    struct splunk_req *idle; /* finished requests, kept for their buffers */
+    struct splunk_job *jobs; /* batches this sink holds */
+    struct splunk_req *ack_req; /* the ack query in flight, if any */
+    int64_t ack_poll_due_ms; /* earliest pending ack poll */
+    size_t max_request_bytes; /* learned from 413 answers; 0 = no limit */
     int64_t max_request_set_ms;
-    int64_t auth_log_mono_ms;         /* last token-error log line */
-    int64_t config_log_mono_ms;       /* last configuration-error log line */
+    int64_t auth_log_mono_ms; /* last token-error log line */
+    int64_t config_log_mono_ms; /* last configuration-error log line */
     bool warned_no_ack_id;
-    int completed;                    /* batches finished in this poll round */
+    int completed; /* batches finished in this poll round */
 };
 
 /* ---- encoder (splunk_encode.c): pure, no I/O ---- */
@@ -81,19 +81,19 @@ bool hf_splunk_is_uuid(const char *s);
 /* ---- HEC replies (splunk_reply.c) ---- */
 
 struct hf_splunk_reply {
-    long status;            /* HTTP status, 0 when the request failed below HTTP */
-    int code;               /* HEC "code", -1 when absent */
-    long invalid_event;     /* "invalid-event-number", -1 when absent */
-    int64_t ack_id;         /* "ackId", -1 when absent */
-    char text[160];         /* HEC "text", or the start of a non-JSON body */
+    long status; /* HTTP status, 0 when the request failed below HTTP */
+    int code; /* HEC "code", -1 when absent */
+    long invalid_event; /* "invalid-event-number", -1 when absent */
+    int64_t ack_id; /* "ackId", -1 when absent */
+    char text[160]; /* HEC "text", or the start of a non-JSON body */
 };
 
 enum hf_splunk_class {
-    HF_SPLUNK_OK,        /* accepted (codes 0, 24, 25 ...) */
-    HF_SPLUNK_RETRY,     /* busy, 5xx, 429, 408, transport: back off and resend */
-    HF_SPLUNK_AUTH,      /* 401/403: keep the records, retry slowly, tell the operator */
-    HF_SPLUNK_CONFIG,    /* index, channel, URL ...: the same, it needs the operator */
-    HF_SPLUNK_POISON,    /* one event is bad: find it, dead-letter it, send the rest */
+    HF_SPLUNK_OK, /* accepted (codes 0, 24, 25 ...) */
+    HF_SPLUNK_RETRY, /* busy, 5xx, 429, 408, transport: back off and resend */
+    HF_SPLUNK_AUTH, /* 401/403: keep the records, retry slowly, tell the operator */
+    HF_SPLUNK_CONFIG, /* index, channel, URL ...: the same, it needs the operator */
+    HF_SPLUNK_POISON, /* one event is bad: find it, dead-letter it, send the rest */
     HF_SPLUNK_TOO_LARGE, /* 413: split */
 };
 
@@ -110,9 +110,9 @@ int hf_splunk_parse_acks(const char *body, size_t len, void (*fn)(void *arg, int
  * The transfer itself is the shared client's (http_client.h). */
 struct splunk_req {
     struct splunk_ctx *ctx;
-    struct hf_buf body;         /* the JSON objects (or the ack query) */
-    struct hf_buf wire;         /* body gzipped, when gzip is on */
-    struct splunk_job *job;     /* NULL: the ack query */
+    struct hf_buf body; /* the JSON objects (or the ack query) */
+    struct hf_buf wire; /* body gzipped, when gzip is on */
+    struct splunk_job *job; /* NULL: the ack query */
     struct splunk_req *next;
 };
 

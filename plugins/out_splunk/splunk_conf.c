@@ -21,17 +21,29 @@ const struct hf_option hf_splunk_options[] = {
     {.name = "url", .type = HF_OPT_STR, .required = true, .help = "HEC base URL, e.g. https://splunk:8088", OPT(url)},
     {.name = "token", .type = HF_OPT_SECRET, .required = true, .help = "HEC token (a GUID)", OPT(token)},
     {.name = "index", .type = HF_OPT_STR, .help = "index; default: the token's default index", OPT(index)},
-    {.name = "metrics_index", .type = HF_OPT_STR, .help = "metrics index for metric events; default: index",
+    {.name = "metrics_index",
+     .type = HF_OPT_STR,
+     .help = "metrics index for metric events; default: index",
      OPT(metrics_index)},
     {.name = "sourcetype", .type = HF_OPT_STR, .help = "default: hookfwd:<source>", OPT(sourcetype)},
     {.name = "host", .type = HF_OPT_STR, .help = "event host; default: this machine's hostname", OPT(host)},
     {.name = "gzip", .type = HF_OPT_BOOL, .def = "true", .help = "Content-Encoding: gzip", OPT(gzip)},
     {.name = "channel", .type = HF_OPT_STR, .help = "X-Splunk-Request-Channel GUID; default: random", OPT(channel)},
     {.name = "ack", .type = HF_OPT_BOOL, .def = "false", .help = "wait for indexer acknowledgement", OPT(ack)},
-    {.name = "ack_timeout", .type = HF_OPT_DURATION, .def = "60s", .min = 100, .max = 3600000,
-     .help = "resend a batch whose ack has not come within this time", OPT(ack_timeout_ms)},
-    {.name = "timeout", .type = HF_OPT_DURATION, .def = "30s", .min = 100, .max = 600000,
-     .help = "per request, connecting included", OPT(timeout_ms)},
+    {.name = "ack_timeout",
+     .type = HF_OPT_DURATION,
+     .def = "60s",
+     .min = 100,
+     .max = 3600000,
+     .help = "resend a batch whose ack has not come within this time",
+     OPT(ack_timeout_ms)},
+    {.name = "timeout",
+     .type = HF_OPT_DURATION,
+     .def = "30s",
+     .min = 100,
+     .max = 600000,
+     .help = "per request, connecting included",
+     OPT(timeout_ms)},
     {.name = "tls", .type = HF_OPT_OBJ, .sub = tls_options},
     {0}};
 
@@ -126,8 +138,10 @@ static int read_url(struct hf_sink *s, const char *url, struct splunk_conf *c, s
         snprintf(err->msg, sizeof(err->msg), "%s: sink '%s': url: cannot build the HEC endpoint from it",
                  hf_sink_config_file(s), hf_sink_name(s));
     else if (!strcmp(scheme, "http") && !is_loopback(host))
-        hf_sink_log(s, HF_LOG_WARN, "url is plain http to %s: the HEC token and the events cross the network "
-                    "unencrypted; use https", host);
+        hf_sink_log(s, HF_LOG_WARN,
+                    "url is plain http to %s: the HEC token and the events cross the network "
+                    "unencrypted; use https",
+                    host);
     curl_free(scheme);
     curl_free(host);
     curl_free(path);
@@ -168,7 +182,8 @@ int hf_splunk_conf_read(struct hf_sink *s, struct splunk_conf *c, struct hf_cerr
     c->timeout_ms = o->timeout_ms;
     c->ack_timeout_ms = o->ack_timeout_ms;
     if (!c->verify)
-        hf_sink_log(s, HF_LOG_WARN, "tls.verify is false: the HEC server's certificate is NOT checked, so anyone on "
+        hf_sink_log(s, HF_LOG_WARN,
+                    "tls.verify is false: the HEC server's certificate is NOT checked, so anyone on "
                     "the path can pose as Splunk and read the token and every event; use tls.ca_file for a "
                     "private CA instead");
     return 0;

@@ -37,8 +37,7 @@ static void put_time(struct hf_buf *out, int64_t ms)
     hf_buf_printf(out, "{\"time\":%lld.%03d", (long long)(ms / 1000), (int)(ms % 1000));
 }
 
-static void put_meta(const struct splunk_conf *c, const struct hf_record *r, const char *index,
-                     struct hf_buf *out)
+static void put_meta(const struct splunk_conf *c, const struct hf_record *r, const char *index, struct hf_buf *out)
 {
     hf_buf_puts(out, ",\"host\":");
     put_str(out, c->host);

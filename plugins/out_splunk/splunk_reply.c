@@ -58,14 +58,12 @@ void hf_splunk_parse_reply(long status, const char *body, size_t len, struct hf_
 static enum hf_splunk_class classify_400(int code)
 {
     switch (code) {
-    case 5:  /* no data */
-    case 6:  /* invalid data format */
+    case 5: /* no data */
+    case 6: /* invalid data format */
     case 12: /* event field is required */
     case 13: /* event field cannot be blank */
-    case 15: /* error in handling indexed fields */
-        return HF_SPLUNK_POISON;
-    default: /* 7 index, 10/11 channel, 14 ack disabled, 16 ... */
-        return HF_SPLUNK_CONFIG;
+    case 15: /* error in handling indexed fields */ return HF_SPLUNK_POISON;
+    default: /* 7 index, 10/11 channel, 14 ack disabled, 16 ... */ return HF_SPLUNK_CONFIG;
     }
 }
 

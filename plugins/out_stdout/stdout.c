@@ -21,7 +21,7 @@
 struct lines_ctx {
     int fd;
     bool is_file;
-    bool sync;           /* a regular file: fdatasync after each batch */
+    bool sync; /* a regular file: fdatasync after each batch */
     bool permanent_logged;
     const char *path;
     ino_t ino;
@@ -33,17 +33,26 @@ struct lines_conf {
     char *path;
 };
 
-static const struct hf_option stdout_options[] = {
-    {.name = "format", .type = HF_OPT_ENUM, .enums = "json", .def = "json", .help = "JSON lines",
-     HF_OPT_AT(struct lines_conf, format)},
-    {0}};
+static const struct hf_option stdout_options[] = {{.name = "format",
+                                                   .type = HF_OPT_ENUM,
+                                                   .enums = "json",
+                                                   .def = "json",
+                                                   .help = "JSON lines",
+                                                   HF_OPT_AT(struct lines_conf, format)},
+                                                  {0}};
 
-static const struct hf_option file_options[] = {
-    {.name = "format", .type = HF_OPT_ENUM, .enums = "json", .def = "json", .help = "JSON lines",
-     HF_OPT_AT(struct lines_conf, format)},
-    {.name = "path", .type = HF_OPT_STR, .required = true, .help = "file to append to",
-     HF_OPT_AT(struct lines_conf, path)},
-    {0}};
+static const struct hf_option file_options[] = {{.name = "format",
+                                                 .type = HF_OPT_ENUM,
+                                                 .enums = "json",
+                                                 .def = "json",
+                                                 .help = "JSON lines",
+                                                 HF_OPT_AT(struct lines_conf, format)},
+                                                {.name = "path",
+                                                 .type = HF_OPT_STR,
+                                                 .required = true,
+                                                 .help = "file to append to",
+                                                 HF_OPT_AT(struct lines_conf, path)},
+                                                {0}};
 
 static int open_file(struct hf_sink *s, struct lines_ctx *c, struct hf_cerr *err)
 {
@@ -85,12 +94,10 @@ static bool permanent_errno(int e, const char *path)
     case EINVAL:
     case EFBIG:
     case EOPNOTSUPP:
-    case ENODEV:
-        return true;
+    case ENODEV: return true;
     case ENXIO: /* a device that is not there; a FIFO without a reader is */
         return !(stat(path, &st) == 0 && S_ISFIFO(st.st_mode));
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -102,8 +109,10 @@ static void failed(struct hf_sink *s, struct lines_ctx *c, struct hf_batch *b, i
     snprintf(why, sizeof(why), "%s %s: %s", what, c->path ? c->path : "stdout", strerror(e));
     if (c->is_file && permanent_errno(e, c->path)) {
         if (!c->permanent_logged)
-            hf_sink_log(s, HF_LOG_ERROR, "%s: permanent (a retry cannot succeed); batches go to the dead letters "
-                        "until it is fixed", why);
+            hf_sink_log(s, HF_LOG_ERROR,
+                        "%s: permanent (a retry cannot succeed); batches go to the dead letters "
+                        "until it is fixed",
+                        why);
         c->permanent_logged = true;
         hf_batch_done(b, HF_OUT_REJECTED, 0, why);
         return;

@@ -31,8 +31,8 @@
 struct pending {
     struct hf_batch *b;
     uint64_t wire_end; /* bytes handed to the kernel on this connection once the batch was out */
-    int64_t sent_ms;   /* monotonic */
-    int64_t acked_ms;  /* when the peer's TCP had acknowledged all of it; 0: not yet */
+    int64_t sent_ms; /* monotonic */
+    int64_t acked_ms; /* when the peer's TCP had acknowledged all of it; 0: not yet */
     struct pending *next;
 };
 
@@ -69,9 +69,9 @@ struct syslog_options {
 
 #define OPT(m) HF_OPT_AT(struct syslog_options, m)
 #define FRAMINGS "octet-counting|newline"
-#define FACILITIES                                                                                           \
-    "kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|ntp|audit|alert|clock"                 \
-    "|local0|local1|local2|local3|local4|local5|local6|local7"                                                \
+#define FACILITIES                                                                                                     \
+    "kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|ntp|audit|alert|clock"                          \
+    "|local0|local1|local2|local3|local4|local5|local6|local7"                                                         \
     "|0|1|2|3|4|5|6|7|8|9|10|11|12|13|14|15|16|17|18|19|20|21|22|23"
 #define DEFAULT_MAX_MESSAGE 2048
 
@@ -101,7 +101,10 @@ static const struct hf_option syslog_options[] = {
      .def = "local0",
      .help = "name (local0, auth, ...) or 0..23",
      OPT(facility)},
-    {.name = "app_name", .type = HF_OPT_STR, .def = "hookfwd", .help = "APP-NAME (rfc5424), TAG (rfc3164)",
+    {.name = "app_name",
+     .type = HF_OPT_STR,
+     .def = "hookfwd",
+     .help = "APP-NAME (rfc5424), TAG (rfc3164)",
      OPT(app_name)},
     {.name = "hostname", .type = HF_OPT_STR, .help = "HOSTNAME field; default: gethostname()", OPT(hostname)},
     {.name = "message",
@@ -117,7 +120,10 @@ static const struct hf_option syslog_options[] = {
      .help = "syslog header in front of CEF and LEEF lines",
      OPT(header)},
     {.name = "bom", .type = HF_OPT_BOOL, .def = "false", .help = "start the RFC 5424 MSG with a UTF-8 BOM", OPT(bom)},
-    {.name = "sd_id", .type = HF_OPT_STR, .def = "hookfwd@32473", .help = "SD-ID of the structured data element",
+    {.name = "sd_id",
+     .type = HF_OPT_STR,
+     .def = "hookfwd@32473",
+     .help = "SD-ID of the structured data element",
      OPT(sd_id)},
     {.name = "max_message_size",
      .type = HF_OPT_SIZE,
@@ -356,7 +362,7 @@ static int ensure_connected(struct hf_sink *s, struct syslog_ctx *c, struct hf_b
         c->fmt.one_line = true;
     }
     hf_sink_log(s, HF_LOG_INFO, "connected to %s%s", c->net.address,
-           c->net.kind == HF_SYSLOG_UNIX ? (c->net.stream ? " (stream)" : " (datagram)") : "");
+                c->net.kind == HF_SYSLOG_UNIX ? (c->net.stream ? " (stream)" : " (datagram)") : "");
     return 0;
 }
 

@@ -383,7 +383,7 @@ static void encode_3164(const struct hf_syslog_fmt *f, const struct hf_record *r
 /* ---- CEF ------------------------------------------------------------ */
 
 struct cef_slot {
-    const char *key;   /* CEF extension key, e.g. cs1 */
+    const char *key; /* CEF extension key, e.g. cs1 */
     const char *field; /* record field */
     const char *label; /* cs1Label value */
 };

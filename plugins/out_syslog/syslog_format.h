@@ -51,14 +51,14 @@ struct hf_syslog_fmt {
     enum hf_syslog_format format;
     enum hf_syslog_msg message;
     enum hf_syslog_header header; /* cef and leef only */
-    int facility;                 /* 0..23 */
-    const char *hostname;         /* "-" for none */
+    int facility; /* 0..23 */
+    const char *hostname; /* "-" for none */
     const char *app_name;
-    int procid;          /* 0: nil */
-    const char *sd_id;   /* e.g. hookfwd@32473 */
+    int procid; /* 0: nil */
+    const char *sd_id; /* e.g. hookfwd@32473 */
     const char *version; /* CEF/LEEF device version */
-    bool bom;            /* RFC 5424 MSG starts with EF BB BF */
-    bool one_line;       /* newline framing: CR/LF in values become spaces */
+    bool bom; /* RFC 5424 MSG starts with EF BB BF */
+    bool one_line; /* newline framing: CR/LF in values become spaces */
 };
 
 /* Appends one message for r to out. max_len 0 means no limit; otherwise the

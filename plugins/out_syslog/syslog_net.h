@@ -21,16 +21,16 @@ enum { HF_SYSLOG_NET_OK = 0, HF_SYSLOG_NET_CLOSED = 1, HF_SYSLOG_NET_ERROR = -1,
 
 struct hf_syslog_net {
     enum hf_syslog_kind kind;
-    char address[300];  /* as configured, for messages */
-    char *host, *port;  /* inet */
-    char *path;         /* unix */
+    char address[300]; /* as configured, for messages */
+    char *host, *port; /* inet */
+    char *path; /* unix */
     int64_t timeout_ms; /* connect + handshake, and each blocked write */
     SSL_CTX *ssl_ctx;
     char *server_name;
     bool verify;
 
     /* the current connection */
-    int fd;      /* -1: none */
+    int fd; /* -1: none */
     bool stream; /* tcp, tls, unix stream */
     SSL *ssl;
     uint64_t written; /* bytes handed to the kernel (plain sockets) */

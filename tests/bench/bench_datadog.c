@@ -118,12 +118,12 @@ static size_t fold(struct hf_dd_bucket *b, const struct hf_dd_tags *tags, struct
     return r->npoints;
 }
 
-static void report(const char *what, size_t points, const struct hf_dd_bucket *b, const struct tally *t,
-                   double t_agg, double t_enc)
+static void report(const char *what, size_t points, const struct hf_dd_bucket *b, const struct tally *t, double t_agg,
+                   double t_enc)
 {
     printf("%s\n", what);
-    printf("  points %zu -> series %zu -> requests %zu (%.1f MB json, %.2f MB gzip, %.0f KB/request)\n", points,
-           b->n, t->requests, (double)t->raw / 1e6, (double)t->wire / 1e6,
+    printf("  points %zu -> series %zu -> requests %zu (%.1f MB json, %.2f MB gzip, %.0f KB/request)\n", points, b->n,
+           t->requests, (double)t->raw / 1e6, (double)t->wire / 1e6,
            t->requests ? (double)t->wire / 1e3 / (double)t->requests : 0.0);
     printf("  aggregate %.0f ns/point, encode+gzip %.2f us/series\n", t_agg * 1e9 / (double)points,
            b->n ? t_enc * 1e6 / (double)b->n : 0.0);

@@ -32,12 +32,13 @@
 #define MAX_TEMPLATES 32
 #define DRAIN_AT 500
 
-struct template {
+struct template
+{
     char file[128];
     const struct hf_source *src;
     const char *secret;
-    char header[64];    /* "" for the embedded signature */
-    bool prefixed;      /* "sha256=" before the hex */
+    char header[64]; /* "" for the embedded signature */
+    bool prefixed; /* "sha256=" before the hex */
     const char *unique; /* quoted value made unique per copy */
     char *body;
     size_t len;
@@ -287,8 +288,8 @@ static void run(struct hf_pipeline *p, const struct template *t, size_t nt, size
 
 static void report(const char *what, const struct totals *t)
 {
-    printf("%-42s events=%lu bad=%lu cpu_s=%.3f events_per_s=%.0f ns_per_event=%.0f out_bytes_per_event=%.0f\n",
-           what, t->events, t->bad, t->cpu_s, (double)t->events / t->cpu_s, t->cpu_s * 1e9 / (double)t->events,
+    printf("%-42s events=%lu bad=%lu cpu_s=%.3f events_per_s=%.0f ns_per_event=%.0f out_bytes_per_event=%.0f\n", what,
+           t->events, t->bad, t->cpu_s, (double)t->events / t->cpu_s, t->cpu_s * 1e9 / (double)t->events,
            (double)t->bytes_out / (double)t->events);
 }
 
@@ -336,8 +337,8 @@ static int golden(struct hf_pipeline *p, const struct template *t, size_t nt, co
     for (size_t i = 0; i < nt; i++)
         golden_record(p, t[i].src, t[i].body, t[i].len, 1795453200123LL + (int64_t)i * 86399999, out);
     for (size_t i = 0; i < sizeof(awkward) / sizeof(awkward[0]); i++)
-        golden_record(p, p->cfg->sources[i == 2].name ? &p->cfg->sources[i == 2] : NULL, awkward[i],
-                      strlen(awkward[i]), 0, out);
+        golden_record(p, p->cfg->sources[i == 2].name ? &p->cfg->sources[i == 2] : NULL, awkward[i], strlen(awkward[i]),
+                      0, out);
     char ts[32];
     for (int64_t ms = 0; ms < 253402300800000LL; ms += 9876543211LL + ms / 7) {
         hf_format_iso_ms(ms, ts, sizeof(ts));
@@ -397,7 +398,8 @@ int main(int argc, char **argv)
         case 'b': bad_every = (int)strtol(optarg, NULL, 10); break;
         case 'p': per_fixture = true; break;
         default:
-            fprintf(stderr, "usage: bench_pipeline [-s SECONDS] [-n EVENTS_PER_ROUND] [-r ROUNDS] [-b BAD_EVERY] [-p]\n");
+            fprintf(stderr,
+                    "usage: bench_pipeline [-s SECONDS] [-n EVENTS_PER_ROUND] [-r ROUNDS] [-b BAD_EVERY] [-p]\n");
             return 2;
         }
     }
@@ -419,8 +421,10 @@ int main(int argc, char **argv)
     unsigned long serial = 0;
     struct totals tot;
     char what[200];
-    snprintf(what, sizeof(what), "mix of %zu fixtures%s", nt, bad_every == 1 ? ", all bad signatures"
-                                                          : bad_every ? ", some bad signatures" : "");
+    snprintf(what, sizeof(what), "mix of %zu fixtures%s", nt,
+             bad_every == 1 ? ", all bad signatures"
+             : bad_every    ? ", some bad signatures"
+                            : "");
     run(p, t, nt, (size_t)per_round, rounds, seconds, bad_every, &serial, &tot);
     report(what, &tot);
     for (size_t i = 0; per_fixture && i < nt; i++) {

@@ -26,8 +26,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         close(fd);
     }
     /* the seeds' ${NAME} references */
-    static const char *const env[] = {"OMEGA_SECRET", "SL_SECRET", "OTHER_SECRET", "DD_API_KEY", "SPLUNK_HEC_TOKEN",
-                                      "HEC_TOKEN", "KAFKA_PASSWORD", NULL};
+    static const char *const env[] = {"OMEGA_SECRET",     "SL_SECRET", "OTHER_SECRET",   "DD_API_KEY",
+                                      "SPLUNK_HEC_TOKEN", "HEC_TOKEN", "KAFKA_PASSWORD", NULL};
     for (int i = 0; env[i]; i++)
         setenv(env[i], "fuzz-secret-value", 0);
     hf_log_set_level(HF_LOG_ERROR);

@@ -138,7 +138,8 @@ static FUZZ_UNUSED int inflate_all(const char *in, size_t len, int window_bits, 
 #ifdef HF_WITH_SPLUNK
 static void fuzz_splunk(const struct hf_record *r, unsigned opt)
 {
-    struct splunk_conf conf = {.host = (char *)"fuzz-host", .index = (opt & 1) ? (char *)"main" : NULL,
+    struct splunk_conf conf = {.host = (char *)"fuzz-host",
+                               .index = (opt & 1) ? (char *)"main" : NULL,
                                .metrics_index = (opt & 2) ? (char *)"metrics" : NULL,
                                .sourcetype = (opt & 4) ? (char *)"hookfwd:fuzz" : NULL};
     static const enum hf_takes takes[] = {HF_TAKES_RECORDS, HF_TAKES_METRICS, HF_TAKES_BOTH};
@@ -164,8 +165,9 @@ static void fuzz_splunk(const struct hf_record *r, unsigned opt)
         }
         if (lines != n)
             fail("HEC: line count differs from the objects promised", out.data, out.len);
-        if (out.len && (hf_splunk_gzip(out.data, out.len, &gz) < 0 || inflate_all(gz.data, gz.len, 15 + 16, &back) < 0 ||
-                        back.len != out.len || memcmp(back.data, out.data, out.len)))
+        if (out.len &&
+            (hf_splunk_gzip(out.data, out.len, &gz) < 0 || inflate_all(gz.data, gz.len, 15 + 16, &back) < 0 ||
+             back.len != out.len || memcmp(back.data, out.data, out.len)))
             fail("HEC: gzip does not round-trip", out.data, out.len);
     }
     hf_buf_free(&out);
@@ -186,7 +188,8 @@ static void check_dd_name(const char *s, size_t n, bool tag)
         bool ok = (c >= '0' && c <= '9') || c == '_' || c == '.' || (c >= 'a' && c <= 'z') ||
                   (tag ? (c == '-' || c == ':' || c == '/') : (c >= 'A' && c <= 'Z'));
         if (!ok)
-            fail(tag ? "Datadog: tag has a character outside [a-z0-9_-:./]" : "Datadog: name outside [A-Za-z0-9_.]", s, n);
+            fail(tag ? "Datadog: tag has a character outside [a-z0-9_-:./]" : "Datadog: name outside [A-Za-z0-9_.]", s,
+                 n);
     }
     if (tag && n && s[n - 1] == ':')
         fail("Datadog: tag ends with ':'", s, n);
@@ -246,8 +249,8 @@ static void fuzz_datadog(const struct hf_record *r, unsigned opt)
     for (int round = 0; round < 2; round++) /* twice: the second folds into existing series */
         for (size_t i = 0; i < r->npoints; i++) {
             size_t name_len;
-            size_t kl = hf_dd_point_key((opt & 2) ? "fuzz.prefix" : NULL, &sink_tags, &r->points[i], &scratch,
-                                        &name_len);
+            size_t kl =
+                hf_dd_point_key((opt & 2) ? "fuzz.prefix" : NULL, &sink_tags, &r->points[i], &scratch, &name_len);
             if (!kl)
                 continue;
             check_dd_name(scratch.data, name_len, false);
@@ -474,7 +477,8 @@ static void fuzz_syslog(const struct hf_record *r, unsigned opt, unsigned lim)
         fail("syslog: invalid UTF-8", out.data, out.len);
     if (f.one_line && memchr(out.data, '\n', out.len))
         fail("syslog: line break with one_line", out.data, out.len);
-    bool framed_5424 = f.format == HF_SYSLOG_RFC5424 || (f.format >= HF_SYSLOG_CEF && f.header == HF_SYSLOG_HDR_RFC5424);
+    bool framed_5424 =
+        f.format == HF_SYSLOG_RFC5424 || (f.format >= HF_SYSLOG_CEF && f.header == HF_SYSLOG_HDR_RFC5424);
     size_t payload = 0; /* where CEF/LEEF starts: after the syslog header, if any */
     if (framed_5424) {
         size_t msg = rfc5424(out.data, out.len, cut);
@@ -539,8 +543,8 @@ static void fuzz_templates(const struct hf_record *r, unsigned opt)
                         "${data.decision.scenario}|${data.repo:-none}|${data.decision.policy_matches}|${data.x:-d\"}");
         tmpl_mrkdwn = tmpl("*${event_type}* <https://x.test|x> ${data.decision.scenario}${data.repo}");
     }
-    static const unsigned escs[] = {HF_ESC_NONE, HF_ESC_JSON, HF_ESC_MRKDWN, HF_ESC_HEADER, HF_ESC_NAME,
-                                    HF_ESC_JSON | HF_ESC_MRKDWN};
+    static const unsigned escs[] = {HF_ESC_NONE,   HF_ESC_JSON, HF_ESC_MRKDWN,
+                                    HF_ESC_HEADER, HF_ESC_NAME, HF_ESC_JSON | HF_ESC_MRKDWN};
     unsigned esc = escs[opt % 6];
     const struct hf_template *t = (opt & 8) ? tmpl_mrkdwn : tmpl_all;
     size_t need = hf_template_expand(t, r, esc, NULL, 0);
@@ -675,7 +679,8 @@ static void fuzz_pagerduty(const struct hf_record *r, unsigned opt)
             fail("PagerDuty: not one JSON object under 512 KB", out.data, out.len);
         yyjson_doc *doc = yyjson_read(out.data, out.len, YYJSON_READ_NUMBER_AS_RAW);
         yyjson_val *root = yyjson_doc_get_root(doc);
-        yyjson_val *key = yyjson_obj_get(root, "dedup_key"), *sum = yyjson_obj_get(yyjson_obj_get(root, "payload"), "summary");
+        yyjson_val *key = yyjson_obj_get(root, "dedup_key"),
+                   *sum = yyjson_obj_get(yyjson_obj_get(root, "payload"), "summary");
         if (key && (ucount(key) < 1 || ucount(key) > HF_PD_MAX_DEDUP_KEY))
             fail("PagerDuty: dedup_key length", out.data, out.len);
         if (!conf.resolve && (!sum || ucount(sum) < 1 || ucount(sum) > HF_PD_MAX_SUMMARY))

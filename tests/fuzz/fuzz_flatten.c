@@ -129,8 +129,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct hf_pipeline pl = {.cfg = cfg};
     char reason[200] = "";
     const char *wid = (data[0] & 0x10) ? "msg_2Lh9fuzz" : NULL;
-    struct hf_record *r = hf_build_record((data[0] & 0x20) ? NULL : &pl, src, body, len, &vr, wid,
-                                          FUZZ_NOW_MS, reason, sizeof(reason));
+    struct hf_record *r =
+        hf_build_record((data[0] & 0x20) ? NULL : &pl, src, body, len, &vr, wid, FUZZ_NOW_MS, reason, sizeof(reason));
     if (r) {
         exercise(r);
         hf_record_unref(r);

@@ -75,8 +75,7 @@ static void on_request(void *arg, struct hf_http_req *req, struct hf_http_resp *
     }
     struct hf_ingest_result res;
     hf_ingest(p, src, req->body, req->body_len, get_header, req, &res, NULL);
-    if (res.status >= 200 && res.status < 300 &&
-        !fuzz_oracle_signed(src, req->body, req->body_len, get_header, req)) {
+    if (res.status >= 200 && res.status < 300 && !fuzz_oracle_signed(src, req->body, req->body_len, get_header, req)) {
         fprintf(stderr, "fuzz_http: %d for a body that is not signed (source %s)\n", res.status, src->name);
         abort();
     }
@@ -102,8 +101,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     pipeline->dedup = hf_dedup_new(4096);
     for (size_t i = 0; i < cfg->nsources; i++)
         pipeline->stats[i] = hf_stats_for_source(cfg->sources[i].name);
-    struct hf_http_limits lim = {.max_body = LIMIT_MAX_BODY, .max_header = LIMIT_MAX_HEADER,
-                                 .max_connections = 64, .read_timeout_ms = 1000, .max_requests_per_conn = 16};
+    struct hf_http_limits lim = {.max_body = LIMIT_MAX_BODY,
+                                 .max_header = LIMIT_MAX_HEADER,
+                                 .max_connections = 64,
+                                 .read_timeout_ms = 1000,
+                                 .max_requests_per_conn = 16};
     char err[256];
     server = hf_http_new("127.0.0.1:0", 2, &lim, NULL, NULL, &ops, pipeline, err, sizeof(err));
     if (!server || hf_http_start(server) < 0) {

@@ -123,8 +123,8 @@ static bool ts_in_window(const char *ts, int64_t tol_ms)
 }
 
 /* Signs body as src expects, requires OK, then one flipped byte must fail. */
-static void signed_round_trip(const struct hf_source *src, unsigned flags, const char *body, size_t len,
-                              struct hdrs *h, uint8_t pick)
+static void signed_round_trip(const struct hf_source *src, unsigned flags, const char *body, size_t len, struct hdrs *h,
+                              uint8_t pick)
 {
     size_t k = (flags >> 5) % src->nsecrets;
     unsigned char mac[32];
@@ -214,10 +214,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     static const char *const names[] = {"omega", "sentinelayer", "other", "omega"};
     const struct hf_source *src = fuzz_source(cfg, names[flags & 3]);
-    struct hdrs h = {.sig_name = (flags & 3) == 3 ? NULL : src->scheme == HF_SIG_STANDARD_WEBHOOKS
-                                                               ? "webhook-signature"
-                                                               : src->header,
-                     .sig = sig, .id = id, .ts = ts};
+    struct hdrs h = {.sig_name = (flags & 3) == 3                          ? NULL
+                                 : src->scheme == HF_SIG_STANDARD_WEBHOOKS ? "webhook-signature"
+                                                                           : src->header,
+                     .sig = sig,
+                     .id = id,
+                     .ts = ts};
     check_primitives(sig, body, len);
     struct hf_verify_result vr;
     verify_and_check(src, body, len, &h, &vr);

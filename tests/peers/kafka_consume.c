@@ -46,14 +46,16 @@
 
 #include <librdkafka/rdkafka.h>
 
-static int64_t now_ms(void) {
+static int64_t now_ms(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Length of the valid UTF-8 sequence at p (max n bytes), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p, size_t n) {
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
     size_t len, i;
     uint32_t cp;
     if (p[0] < 0x80)
@@ -77,13 +79,13 @@ static size_t utf8_seq(const unsigned char *p, size_t n) {
             return 0;
         cp = (cp << 6) | (p[i] & 0x3F);
     }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
         return 0; /* overlong, out of range, or surrogate */
     return len;
 }
 
-static void json_str(FILE *out, const void *data, size_t n) {
+static void json_str(FILE *out, const void *data, size_t n)
+{
     const unsigned char *p = data;
     size_t i = 0, l;
     if (!data) {
@@ -94,13 +96,34 @@ static void json_str(FILE *out, const void *data, size_t n) {
     while (i < n) {
         unsigned char c = p[i];
         switch (c) {
-        case '"':  fputs("\\\"", out); i++; continue;
-        case '\\': fputs("\\\\", out); i++; continue;
-        case '\b': fputs("\\b", out); i++; continue;
-        case '\f': fputs("\\f", out); i++; continue;
-        case '\n': fputs("\\n", out); i++; continue;
-        case '\r': fputs("\\r", out); i++; continue;
-        case '\t': fputs("\\t", out); i++; continue;
+        case '"':
+            fputs("\\\"", out);
+            i++;
+            continue;
+        case '\\':
+            fputs("\\\\", out);
+            i++;
+            continue;
+        case '\b':
+            fputs("\\b", out);
+            i++;
+            continue;
+        case '\f':
+            fputs("\\f", out);
+            i++;
+            continue;
+        case '\n':
+            fputs("\\n", out);
+            i++;
+            continue;
+        case '\r':
+            fputs("\\r", out);
+            i++;
+            continue;
+        case '\t':
+            fputs("\\t", out);
+            i++;
+            continue;
         default: break;
         }
         if (c < 0x20 || c == 0x7F) {
@@ -120,15 +143,15 @@ static void json_str(FILE *out, const void *data, size_t n) {
     fputc('"', out);
 }
 
-static void print_message(const rd_kafka_message_t *m) {
+static void print_message(const rd_kafka_message_t *m)
+{
     rd_kafka_headers_t *hdrs = NULL;
     FILE *o = stdout;
     const char *topic = rd_kafka_topic_name(m->rkt);
 
     fputs("{\"topic\":", o);
     json_str(o, topic, strlen(topic));
-    fprintf(o, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64 ",\"key\":", m->partition,
-            m->offset);
+    fprintf(o, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64 ",\"key\":", m->partition, m->offset);
     json_str(o, m->key, m->key_len);
     fputs(",\"headers\":{", o);
     if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
@@ -136,8 +159,7 @@ static void print_message(const rd_kafka_message_t *m) {
         const char *name;
         const void *val;
         size_t vsize;
-        while (rd_kafka_header_get_all(hdrs, idx, &name, &val, &vsize) ==
-               RD_KAFKA_RESP_ERR_NO_ERROR) {
+        while (rd_kafka_header_get_all(hdrs, idx, &name, &val, &vsize) == RD_KAFKA_RESP_ERR_NO_ERROR) {
             if (idx > 0)
                 fputc(',', o);
             json_str(o, name, strlen(name));
@@ -151,14 +173,14 @@ static void print_message(const rd_kafka_message_t *m) {
     fputs("}\n", o);
 }
 
-static void usage(const char *prog) {
-    fprintf(stderr,
-            "usage: %s -b BOOTSTRAP -t TOPIC -n COUNT [-T TIMEOUT_MS] [-X key=value]...\n",
-            prog);
+static void usage(const char *prog)
+{
+    fprintf(stderr, "usage: %s -b BOOTSTRAP -t TOPIC -n COUNT [-T TIMEOUT_MS] [-X key=value]...\n", prog);
     exit(2);
 }
 
-static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v) {
+static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v)
+{
     char errstr[512];
     if (rd_kafka_conf_set(conf, k, v, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
         fprintf(stderr, "kafka_consume: %s=%s: %s\n", k, v, errstr);
@@ -169,8 +191,8 @@ static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v) {
 
 /* The mock (like a fresh cluster) may not have the topic or its leaders yet: retry the
  * metadata request until the deadline. Returns the partitions at OFFSET_BEGINNING or NULL. */
-static rd_kafka_topic_partition_list_t *wait_for_partitions(rd_kafka_t *rk, const char *topic,
-                                                            int64_t deadline) {
+static rd_kafka_topic_partition_list_t *wait_for_partitions(rd_kafka_t *rk, const char *topic, int64_t deadline)
+{
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     rd_kafka_topic_partition_list_t *parts = NULL;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
@@ -201,8 +223,7 @@ static rd_kafka_topic_partition_list_t *wait_for_partitions(rd_kafka_t *rk, cons
         if (!parts) {
             struct timespec ts = {0, 50 * 1000000L}; /* retry interval, bounded by deadline */
             if (now_ms() >= deadline) {
-                fprintf(stderr, "kafka_consume: topic %s not available: %s\n", topic,
-                        rd_kafka_err2str(err));
+                fprintf(stderr, "kafka_consume: topic %s not available: %s\n", topic, rd_kafka_err2str(err));
                 break;
             }
             nanosleep(&ts, NULL);
@@ -213,7 +234,8 @@ static rd_kafka_topic_partition_list_t *wait_for_partitions(rd_kafka_t *rk, cons
 }
 
 /* Prints up to count messages (count 0: no limit) until the deadline; returns how many. */
-static long consume(rd_kafka_t *rk, long count, int64_t deadline) {
+static long consume(rd_kafka_t *rk, long count, int64_t deadline)
+{
     long got = 0;
     while (count == 0 || got < count) {
         int64_t left = deadline - now_ms();
@@ -235,7 +257,8 @@ static long consume(rd_kafka_t *rk, long count, int64_t deadline) {
     return got;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     const char *bootstrap = NULL, *topic = NULL;
     long count = -1, timeout_ms = 10000, got = 0;
     int opt, rc = 1, npart = 0;
@@ -249,12 +272,8 @@ int main(int argc, char **argv) {
     conf = rd_kafka_conf_new();
     while ((opt = getopt(argc, argv, "b:t:n:T:X:h")) != -1) {
         switch (opt) {
-        case 'b':
-            bootstrap = optarg;
-            break;
-        case 't':
-            topic = optarg;
-            break;
+        case 'b': bootstrap = optarg; break;
+        case 't': topic = optarg; break;
         case 'n':
             errno = 0;
             count = strtol(optarg, &end, 10);
@@ -278,8 +297,7 @@ int main(int argc, char **argv) {
             }
             break;
         }
-        default:
-            usage(argv[0]);
+        default: usage(argv[0]);
         }
     }
     if (!bootstrap || !topic || !*topic || count < 0 || optind != argc)
@@ -287,14 +305,10 @@ int main(int argc, char **argv) {
 
     deadline = now_ms() + timeout_ms;
     /* group.id only because rd_kafka_assign() needs one; nothing joins or commits. */
-    if (conf_set(conf, "bootstrap.servers", bootstrap) ||
-        conf_set(conf, "group.id", "kafka_consume") ||
-        conf_set(conf, "enable.auto.commit", "false") ||
-        conf_set(conf, "enable.auto.offset.store", "false") ||
-        conf_set(conf, "enable.partition.eof", "false") ||
-        conf_set(conf, "allow.auto.create.topics", "false") ||
-        conf_set(conf, "fetch.wait.max.ms", "100") ||
-        conf_set(conf, "topic.metadata.refresh.interval.ms", "1000") ||
+    if (conf_set(conf, "bootstrap.servers", bootstrap) || conf_set(conf, "group.id", "kafka_consume") ||
+        conf_set(conf, "enable.auto.commit", "false") || conf_set(conf, "enable.auto.offset.store", "false") ||
+        conf_set(conf, "enable.partition.eof", "false") || conf_set(conf, "allow.auto.create.topics", "false") ||
+        conf_set(conf, "fetch.wait.max.ms", "100") || conf_set(conf, "topic.metadata.refresh.interval.ms", "1000") ||
         conf_set(conf, "log_level", "3")) {
         rd_kafka_conf_destroy(conf);
         return 2;
@@ -320,8 +334,7 @@ int main(int argc, char **argv) {
             rd_kafka_assign(rk, NULL);
         }
     }
-    fprintf(stderr, "kafka_consume: %ld/%ld messages from %s (%d partitions)\n", got, count,
-            topic, npart);
+    fprintf(stderr, "kafka_consume: %ld/%ld messages from %s (%d partitions)\n", got, count, topic, npart);
 
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);

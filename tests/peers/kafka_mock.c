@@ -75,7 +75,8 @@
 
 static volatile sig_atomic_t g_stop;
 
-static void on_signal(int sig) {
+static void on_signal(int sig)
+{
     (void)sig;
     g_stop = 1;
 }
@@ -84,19 +85,37 @@ static const struct {
     const char *name;
     int key;
 } api_names[] = {
-    {"Produce", 0},          {"Fetch", 1},           {"ListOffsets", 2},
-    {"Offset", 2},           {"Metadata", 3},        {"OffsetCommit", 8},
-    {"OffsetFetch", 9},      {"FindCoordinator", 10}, {"JoinGroup", 11},
-    {"Heartbeat", 12},       {"LeaveGroup", 13},     {"SyncGroup", 14},
-    {"DescribeGroups", 15},  {"ListGroups", 16},     {"SaslHandshake", 17},
-    {"ApiVersions", 18},     {"CreateTopics", 19},   {"DeleteTopics", 20},
-    {"DeleteRecords", 21},   {"InitProducerId", 22}, {"OffsetForLeaderEpoch", 23},
-    {"AddPartitionsToTxn", 24}, {"AddOffsetsToTxn", 25}, {"EndTxn", 26},
-    {"TxnOffsetCommit", 28}, {"SaslAuthenticate", 36},
+    {"Produce", 0},
+    {"Fetch", 1},
+    {"ListOffsets", 2},
+    {"Offset", 2},
+    {"Metadata", 3},
+    {"OffsetCommit", 8},
+    {"OffsetFetch", 9},
+    {"FindCoordinator", 10},
+    {"JoinGroup", 11},
+    {"Heartbeat", 12},
+    {"LeaveGroup", 13},
+    {"SyncGroup", 14},
+    {"DescribeGroups", 15},
+    {"ListGroups", 16},
+    {"SaslHandshake", 17},
+    {"ApiVersions", 18},
+    {"CreateTopics", 19},
+    {"DeleteTopics", 20},
+    {"DeleteRecords", 21},
+    {"InitProducerId", 22},
+    {"OffsetForLeaderEpoch", 23},
+    {"AddPartitionsToTxn", 24},
+    {"AddOffsetsToTxn", 25},
+    {"EndTxn", 26},
+    {"TxnOffsetCommit", 28},
+    {"SaslAuthenticate", 36},
 };
 
 static void reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void reply(const char *fmt, ...) {
+static void reply(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     vfprintf(stdout, fmt, ap);
@@ -105,7 +124,8 @@ static void reply(const char *fmt, ...) {
     fflush(stdout);
 }
 
-static int parse_long(const char *s, long min, long max, long *out) {
+static int parse_long(const char *s, long min, long max, long *out)
+{
     char *end;
     long v;
     if (!s || !*s)
@@ -118,7 +138,8 @@ static int parse_long(const char *s, long min, long max, long *out) {
     return 0;
 }
 
-static int parse_apikey(const char *s, int16_t *out) {
+static int parse_apikey(const char *s, int16_t *out)
+{
     long v;
     size_t i;
     if (parse_long(s, 0, 200, &v) == 0) {
@@ -135,7 +156,8 @@ static int parse_apikey(const char *s, int16_t *out) {
 }
 
 /* Number or name; must exist in librdkafka's error table. */
-static int parse_err(const char *s, rd_kafka_resp_err_t *out) {
+static int parse_err(const char *s, rd_kafka_resp_err_t *out)
+{
     const struct rd_kafka_err_desc *descs;
     size_t cnt, i;
     long v;
@@ -166,7 +188,8 @@ static int parse_err(const char *s, rd_kafka_resp_err_t *out) {
     return -1;
 }
 
-static int parse_broker(const char *s, int32_t *out) {
+static int parse_broker(const char *s, int32_t *out)
+{
     long v;
     if (parse_long(s, -1, INT32_MAX, &v) != 0)
         return -1;
@@ -174,7 +197,8 @@ static int parse_broker(const char *s, int32_t *out) {
     return 0;
 }
 
-static void answer_err(rd_kafka_resp_err_t err) {
+static void answer_err(rd_kafka_resp_err_t err)
+{
     if (err)
         reply("ERR %s: %s", rd_kafka_err2name(err), rd_kafka_err2str(err));
     else
@@ -182,7 +206,8 @@ static void answer_err(rd_kafka_resp_err_t err) {
 }
 
 /* Returns 1 when the program should exit. */
-static int handle_line(rd_kafka_mock_cluster_t *mc, char *line) {
+static int handle_line(rd_kafka_mock_cluster_t *mc, char *line)
+{
     char *argv[MAX_ARGS];
     int argc = 0;
     char *p = line, *save = NULL, *tok;
@@ -274,8 +299,8 @@ static int handle_line(rd_kafka_mock_cluster_t *mc, char *line) {
         }
         /* One tuple per call: the stack is FIFO, so the order is kept. */
         for (i = 3; i < argc; i++) {
-            rd_kafka_resp_err_t e = rd_kafka_mock_broker_push_request_error_rtts(
-                mc, id, apikey, 1, errs[i], (int)rtts[i]);
+            rd_kafka_resp_err_t e =
+                rd_kafka_mock_broker_push_request_error_rtts(mc, id, apikey, 1, errs[i], (int)rtts[i]);
             if (e) {
                 answer_err(e);
                 return 0;
@@ -302,8 +327,7 @@ static int handle_line(rd_kafka_mock_cluster_t *mc, char *line) {
             reply("ERR usage: %s <id|-1>", argv[0]);
             return 0;
         }
-        answer_err(argv[0][7] == 'd' ? rd_kafka_mock_broker_set_down(mc, id)
-                                     : rd_kafka_mock_broker_set_up(mc, id));
+        answer_err(argv[0][7] == 'd' ? rd_kafka_mock_broker_set_down(mc, id) : rd_kafka_mock_broker_set_up(mc, id));
         return 0;
     }
 
@@ -345,7 +369,8 @@ static int handle_line(rd_kafka_mock_cluster_t *mc, char *line) {
 }
 
 /* -t TOPIC[:PARTITIONS[:REPLICATION]]. Returns 0, 1 (mock refused) or 2 (bad syntax). */
-static int create_topic_arg(rd_kafka_mock_cluster_t *mc, const char *spec, long brokers) {
+static int create_topic_arg(rd_kafka_mock_cluster_t *mc, const char *spec, long brokers)
+{
     char name[512];
     char *c1, *c2;
     long parts = 1, rf = brokers < 3 ? brokers : 3;
@@ -376,7 +401,8 @@ static int create_topic_arg(rd_kafka_mock_cluster_t *mc, const char *spec, long 
 }
 
 /* Prints BOOTSTRAP, then answers stdin commands until quit, EOF or SIGTERM/SIGINT. */
-static void serve(rd_kafka_t *rk, rd_kafka_mock_cluster_t *mc) {
+static void serve(rd_kafka_t *rk, rd_kafka_mock_cluster_t *mc)
+{
     static char buf[LINE_MAX_LEN];
     size_t len = 0;
     int discarding = 0, quit = 0;
@@ -434,10 +460,10 @@ static void serve(rd_kafka_t *rk, rd_kafka_mock_cluster_t *mc) {
             len = 0;
         }
     }
-
 }
 
-static void usage(const char *prog) {
+static void usage(const char *prog)
+{
     fprintf(stderr,
             "usage: %s [-n BROKERS] [-t TOPIC:PARTITIONS[:REPLICATION]]... [-d DEBUG] "
             "[BROKERS]\n",
@@ -445,7 +471,8 @@ static void usage(const char *prog) {
     exit(2);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     long brokers = 3;
     const char *topics[MAX_TOPICS];
     int ntopics = 0, i, opt, rc = 0;
@@ -469,11 +496,8 @@ int main(int argc, char **argv) {
             }
             topics[ntopics++] = optarg;
             break;
-        case 'd':
-            debug = optarg;
-            break;
-        default:
-            usage(argv[0]);
+        case 'd': debug = optarg; break;
+        default: usage(argv[0]);
         }
     }
     if (optind < argc) {

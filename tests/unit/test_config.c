@@ -29,18 +29,20 @@ static void test_errors_with_positions(void **state)
         {TU_SOURCES "sinks:\n  - {name: x, type: stdout, batch: {max_events: -1}}\n", 12, 49, "out of range"},
         {TU_SOURCES "sinks:\n  - {name: x, type: stdout, filter: {severity_at_least: loud}}\n", 12, 57,
          "valid: info|warning|high|critical"},
-        {TU_SOURCES "sinks:\n  - {name: x, type: stdout, filter: {match: {decision.risk_score: {gtx: 1}}}}\n", 12,
-         68, "unknown comparison 'gtx'"},
+        {TU_SOURCES "sinks:\n  - {name: x, type: stdout, filter: {match: {decision.risk_score: {gtx: 1}}}}\n", 12, 68,
+         "unknown comparison 'gtx'"},
         {TU_SOURCES "sinks:\n  - {name: x, type: stdout}\n  - {name: x, type: stdout}\n", 13, 12, "used twice"},
         {TU_SOURCES "sinks:\n  - {name: x, type: file}\n", 12, 5, "missing required key 'path'"},
-        {"sources:\n  - name: a\n    path: /a\n    signature: {secrets: [\"${HF_TEST_UNSET}\"], header: X}\n"
-         TU_STDOUT_SINK, 4, 27, "environment variable HF_TEST_UNSET is not set"},
+        {"sources:\n  - name: a\n    path: /a\n    signature: {secrets: [\"${HF_TEST_UNSET}\"], header: "
+         "X}\n" TU_STDOUT_SINK,
+         4, 27, "environment variable HF_TEST_UNSET is not set"},
         {"sources:\n  - name: a\n    path: /a\n    signature: {secrets: [x]}\n" TU_STDOUT_SINK, 4, 16,
          "needs 'header'"},
         {"sources:\n  - name: a\n    path: a\n    signature: {secrets: [x], header: X}\n" TU_STDOUT_SINK, 3, 11,
          "must start with '/'"},
         {"sources:\n  - name: a\n    path: /a\n    signature: {secrets: [\"${HF_TEST_SECRET}\"], "
-         "scheme: standard-webhooks}\n" TU_STDOUT_SINK, 4, 27, "whsec_ followed by base64"},
+         "scheme: standard-webhooks}\n" TU_STDOUT_SINK,
+         4, 27, "whsec_ followed by base64"},
         {"sources: [\n", 2, 1, "YAML syntax error"},
         {"listen: {}\n", 1, 1, "missing required key 'sources'"},
         {"listen:\n  address: 127.0.0.1:1\n  address: 127.0.0.1:2\n" TU_SOURCES TU_STDOUT_SINK, 3, 3,
@@ -54,8 +56,10 @@ static void test_errors_with_positions(void **state)
             fail_msg("case %zu: accepted", i);
         char want[1200];
         snprintf(want, sizeof(want), "%s:%d:%d: ", path, cases[i].line, cases[i].col);
-        if (strncmp(err.msg, want, strlen(want)) || !strstr(err.msg, cases[i].needle))
-            { print_message("case %zu: expected '%s...%s', got '%s'\n", i, want, cases[i].needle, err.msg); bad++; }
+        if (strncmp(err.msg, want, strlen(want)) || !strstr(err.msg, cases[i].needle)) {
+            print_message("case %zu: expected '%s...%s', got '%s'\n", i, want, cases[i].needle, err.msg);
+            bad++;
+        }
         /* a secret never appears in an error */
         assert_null(strstr(err.msg, "s3cr3t!value"));
         unlink(path);
@@ -95,8 +99,9 @@ static struct hf_record *rec(const char *event, enum hf_severity sev, double ris
     struct hf_field *f = hf_rec_alloc(r, 2 * sizeof(*f));
     char num[32];
     int nl = snprintf(num, sizeof(num), "%g", risk);
-    f[0] = (struct hf_field){.key = "decision.risk_score",
-                             .v = {.type = HF_V_DOUBLE, .d = risk, .s = hf_rec_strndup(r, num, (size_t)nl), .len = (size_t)nl}};
+    f[0] = (struct hf_field){
+        .key = "decision.risk_score",
+        .v = {.type = HF_V_DOUBLE, .d = risk, .s = hf_rec_strndup(r, num, (size_t)nl), .len = (size_t)nl}};
     f[1] = (struct hf_field){.key = "gate_status", .v = {.type = HF_V_STRING, .s = outcome, .len = strlen(outcome)}};
     r->fields = f;
     r->nfields = 2;
@@ -107,12 +112,13 @@ static void test_filters(void **state)
 {
     (void)state;
     struct hf_cerr err = {{0}};
-    struct hf_config *c = tu_config(TU_SOURCES "sinks:\n  - name: s\n    type: stdout\n    filter:\n"
-                                    "      events: [\"decision.*\", \"scan.*\", \"!scan.skipped\", \"!decision.allowed\"]\n"
-                                    "      severity_at_least: warning\n"
-                                    "      match:\n        decision.risk_score: {gt: 0.8}\n"
-                                    "        gate_status: {in: [blocked, error]}\n",
-                                    &err);
+    struct hf_config *c =
+        tu_config(TU_SOURCES "sinks:\n  - name: s\n    type: stdout\n    filter:\n"
+                             "      events: [\"decision.*\", \"scan.*\", \"!scan.skipped\", \"!decision.allowed\"]\n"
+                             "      severity_at_least: warning\n"
+                             "      match:\n        decision.risk_score: {gt: 0.8}\n"
+                             "        gate_status: {in: [blocked, error]}\n",
+                  &err);
     if (!c)
         fail_msg("%s", err.msg);
     const struct hf_filter *f = &c->sinks[0].filter;
@@ -124,13 +130,13 @@ static void test_filters(void **state)
         bool want;
     } cases[] = {
         {"decision.blocked", HF_SEV_WARNING, 0.97, "blocked", true},
-        {"decision.blocked", HF_SEV_WARNING, 0.8, "blocked", false},  /* gt is strict */
-        {"decision.blocked", HF_SEV_INFO, 0.97, "blocked", false},    /* severity */
-        {"decision.allowed", HF_SEV_HIGH, 0.97, "blocked", false},    /* excluded */
-        {"scan.skipped", HF_SEV_HIGH, 0.97, "error", false},          /* excluded */
+        {"decision.blocked", HF_SEV_WARNING, 0.8, "blocked", false}, /* gt is strict */
+        {"decision.blocked", HF_SEV_INFO, 0.97, "blocked", false}, /* severity */
+        {"decision.allowed", HF_SEV_HIGH, 0.97, "blocked", false}, /* excluded */
+        {"scan.skipped", HF_SEV_HIGH, 0.97, "error", false}, /* excluded */
         {"scan.failed", HF_SEV_CRITICAL, 0.9, "error", true},
-        {"scan.failed", HF_SEV_CRITICAL, 0.9, "passed", false},       /* not in set */
-        {"quota.warning", HF_SEV_CRITICAL, 0.9, "error", false},      /* not included */
+        {"scan.failed", HF_SEV_CRITICAL, 0.9, "passed", false}, /* not in set */
+        {"quota.warning", HF_SEV_CRITICAL, 0.9, "error", false}, /* not included */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct hf_record *r = rec(cases[i].ev, cases[i].sev, cases[i].risk, cases[i].gate);

@@ -30,12 +30,12 @@ static void test_tag_normalization(void **state)
     check_tag("branch:feature/auth-2.x_y", "branch:feature/auth-2.x_y");
     check_tag("#test_starting_hash", "test_starting_hash");
     check_tag("Test Conversion Of Weird !@#$%^&**() Characters", "test_conversion_of_weird_characters");
-    check_tag("123:abc", "abc");                  /* must start with a letter */
-    check_tag("env:", "env");                     /* no trailing ':' */
+    check_tag("123:abc", "abc"); /* must start with a letter */
+    check_tag("env:", "env"); /* no trailing ':' */
     check_tag("key:value::", "key:value");
     check_tag("caf\xc3\xa9:au lait", "caf_:au_lait"); /* one '_' per multi-byte character */
     check_tag("scenario:Delete \"orders\" [x]", "scenario:delete_orders_x");
-    check_tag("::::", "");                        /* nothing left: dropped */
+    check_tag("::::", ""); /* nothing left: dropped */
     check_tag("", "");
     char long_tag[400];
     memset(long_tag, 'a', sizeof(long_tag) - 1);
@@ -82,7 +82,7 @@ static void test_point_key(void **state)
     struct hf_dd_tags sink = {0};
     hf_dd_tags_add(&sink, "Env:Prod");
     hf_dd_tags_add(&sink, "source:omega"); /* also on the point: counted once */
-    hf_dd_tags_add(&sink, "::");           /* dropped */
+    hf_dd_tags_add(&sink, "::"); /* dropped */
     assert_int_equal(sink.n, 2);
     const char *tags[] = {"outcome:BLOCK", "policy:destructive_action", "source:omega", "Zeta:1"};
     struct hf_point pt = {.name = "omega.decision.count", .type = HF_MT_COUNT, .value = 1, .tags = tags, .ntags = 4};
@@ -90,8 +90,8 @@ static void test_point_key(void **state)
     hf_buf_init(&scratch, 0);
     size_t name_len;
     size_t n = hf_dd_point_key("acme", &sink, &pt, &scratch, &name_len);
-    assert_string_equal(scratch.data,
-                        "acme.omega.decision.count|env:prod,outcome:block,policy:destructive_action,source:omega,zeta:1");
+    assert_string_equal(
+        scratch.data, "acme.omega.decision.count|env:prod,outcome:block,policy:destructive_action,source:omega,zeta:1");
     assert_int_equal(n, strlen(scratch.data));
     assert_int_equal(name_len, strlen("acme.omega.decision.count"));
     /* no tags at all */
@@ -196,8 +196,9 @@ static void test_aggregate_fixtures(void **state)
     assert_int_equal(s->n, 2);
     s = find(&b, "sentinelayer.scan.cost_usd|repo:acme/payments,source:sentinelayer", HF_MT_COUNT);
     assert_true(fabs(s->value - 0.0107) < 1e-12);
-    s = find(&b, "sentinelayer.scan.count|branch:main,event:scan.failed,gate_status:error,repo:acme/backend,"
-                 "source:sentinelayer",
+    s = find(&b,
+             "sentinelayer.scan.count|branch:main,event:scan.failed,gate_status:error,repo:acme/backend,"
+             "source:sentinelayer",
              HF_MT_COUNT);
     assert_true(s->value == 1.0);
     s = find(&b, "sentinelayer.scan.failed|error_code:2,repo:acme/backend,source:sentinelayer", HF_MT_COUNT);
@@ -215,8 +216,8 @@ static void test_aggregate_fixtures(void **state)
 
     /* distributions: count, sum, min, max per tag set */
     hf_dd_bucket_init(&b, 1795453200);
-    const char *om[] = {"omega/decision.escalated.json", "omega/decision.blocked.json",
-                        "omega/decision.allowed.json", "omega/decision.escalated.embedded.json"};
+    const char *om[] = {"omega/decision.escalated.json", "omega/decision.blocked.json", "omega/decision.allowed.json",
+                        "omega/decision.escalated.embedded.json"};
     for (size_t i = 0; i < 4; i++) {
         r = build("omega", om[i]);
         fold_record(&b, &none, r);
@@ -356,10 +357,7 @@ static yyjson_val *find_series(yyjson_val *arr, const char *metric, const char *
     return NULL;
 }
 
-static double value_of(yyjson_val *s)
-{
-    return yyjson_get_num(get(yyjson_arr_get(get(s, "points"), 0), "value"));
-}
+static double value_of(yyjson_val *s) { return yyjson_get_num(get(yyjson_arr_get(get(s, "points"), 0), "value")); }
 
 static void test_encode_schema(void **state)
 {

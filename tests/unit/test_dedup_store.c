@@ -74,8 +74,7 @@ static void exec(struct model *m, const struct hf_store_cmd *c, struct hf_store_
             i++;
             snprintf(num, sizeof(num), "%.*s", (int)c->argvlen[i], c->argv[i]);
             px = strtoll(num, NULL, 10);
-        }
-        else
+        } else
             fail_msg("unexpected SET argument");
     }
     assert_true(px > 0); /* every key the protocol writes expires */
@@ -135,10 +134,10 @@ static void test_two_agents_one_event(void **state)
 {
     (void)state;
     struct model m = {.now = 1000};
-    assert_int_equal(claim(&m, "omega", "dec_1:decision.blocked", HOUR), HF_CLAIM_NEW);      /* agent A */
+    assert_int_equal(claim(&m, "omega", "dec_1:decision.blocked", HOUR), HF_CLAIM_NEW); /* agent A */
     assert_int_equal(claim(&m, "omega", "dec_1:decision.blocked", HOUR), HF_CLAIM_IN_FLIGHT); /* B, meanwhile */
-    settle(&m, "omega", "dec_1:decision.blocked", HOUR, true);                                 /* A journaled it */
-    assert_int_equal(claim(&m, "omega", "dec_1:decision.blocked", HOUR), HF_CLAIM_DUPLICATE);  /* B's retry */
+    settle(&m, "omega", "dec_1:decision.blocked", HOUR, true); /* A journaled it */
+    assert_int_equal(claim(&m, "omega", "dec_1:decision.blocked", HOUR), HF_CLAIM_DUPLICATE); /* B's retry */
     m.now += HOUR - 1;
     assert_int_equal(claim(&m, "omega", "dec_1:decision.blocked", HOUR), HF_CLAIM_DUPLICATE);
     m.now += 2; /* the window is over */
@@ -221,7 +220,8 @@ static void test_replies(void **state)
     struct hf_store_reply ok = {.type = HF_SR_STATUS, .str = "OK", .len = 2};
     struct hf_store_reply nil = {.type = HF_SR_NIL};
     struct hf_store_reply err = {.type = HF_SR_ERROR, .str = "NOAUTH Authentication required.", .len = 30};
-    struct hf_store_reply readonly = {.type = HF_SR_ERROR, .str = "READONLY You can't write against a read only replica.", .len = 53};
+    struct hf_store_reply readonly = {
+        .type = HF_SR_ERROR, .str = "READONLY You can't write against a read only replica.", .len = 53};
     struct hf_store_reply one = {.type = HF_SR_STRING, .str = "1", .len = 1};
     struct hf_store_reply zero = {.type = HF_SR_STRING, .str = "0", .len = 1};
     struct hf_store_reply other = {.type = HF_SR_STRING, .str = "x", .len = 1};

@@ -34,8 +34,17 @@ static void ref_iso(int64_t ms, char *out, size_t outlen)
 static void test_iso_times(void **state)
 {
     (void)state;
-    const int64_t edges[] = {0, 999, 86399999, 86400000, 951782400000LL, 951868799999LL, 4107542400000LL,
-                             253402300799999LL, 253402300800000LL, -1, -86400001};
+    const int64_t edges[] = {0,
+                             999,
+                             86399999,
+                             86400000,
+                             951782400000LL,
+                             951868799999LL,
+                             4107542400000LL,
+                             253402300799999LL,
+                             253402300800000LL,
+                             -1,
+                             -86400001};
     char a[32], b[32];
     for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
         hf_format_iso_ms(edges[i], a, sizeof(a));
@@ -123,8 +132,12 @@ static void ref_json_str(struct hf_buf *b, const char *s, size_t n)
             continue;
         }
         hf_buf_append(b, s + run, i - run);
-        const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
-                          : c == '\t' ? "\\t" : NULL;
+        const char *esc = c == '"'    ? "\\\""
+                          : c == '\\' ? "\\\\"
+                          : c == '\n' ? "\\n"
+                          : c == '\r' ? "\\r"
+                          : c == '\t' ? "\\t"
+                                      : NULL;
         char u[7] = {'\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15], 0};
         hf_buf_puts(b, esc ? esc : c < 0x20 ? u : "\xef\xbf\xbd");
         run = ++i;
@@ -136,16 +149,18 @@ static void ref_json_str(struct hf_buf *b, const char *s, size_t n)
 static void test_json_strings(void **state)
 {
     (void)state;
-    static const unsigned char pool[] = {'a', 'Z', '0', ' ', '"', '\\', '\n', '\t', 0x01, 0x1f, 0x7f, 0x80, 0xc3,
-                                         0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0xff, 0xed, 0xa0, 0xc0};
+    static const unsigned char pool[] = {'a',  'Z',  '0',  ' ',  '"',  '\\', '\n', '\t', 0x01, 0x1f, 0x7f, 0x80,
+                                         0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0xff, 0xed, 0xa0, 0xc0};
     for (int it = 0; it < 200000; it++) {
         unsigned char s[64];
         size_t n = next() % 48;
         int mode = it % 3;
         for (size_t i = 0; i < n; i++) {
             uint64_t x = next();
-            s[i] = mode == 0 ? (unsigned char)x : mode == 1 ? pool[x % sizeof(pool)]
-                   : x % 16 ? (unsigned char)('a' + x % 26) : pool[(x >> 8) % sizeof(pool)];
+            s[i] = mode == 0   ? (unsigned char)x
+                   : mode == 1 ? pool[x % sizeof(pool)]
+                   : x % 16    ? (unsigned char)('a' + x % 26)
+                               : pool[(x >> 8) % sizeof(pool)];
         }
         struct hf_buf a, b;
         size_t cap = it % 5 == 0 ? 40 : 0; /* some near a buffer's cap */
@@ -183,8 +198,8 @@ static void test_value_text_and_join(void **state)
     for (size_t i = 0; i < 3; i++)
         for (size_t cap = 1; cap <= sizeof(a); cap++) {
             size_t got = hf_str_join3(a, cap, parts[i][0], parts[i][1], parts[i][2]);
-            int want = snprintf(b, cap, "%s%s%s", parts[i][0], parts[i][1] ? parts[i][1] : "",
-                                parts[i][2] ? parts[i][2] : "");
+            int want =
+                snprintf(b, cap, "%s%s%s", parts[i][0], parts[i][1] ? parts[i][1] : "", parts[i][2] ? parts[i][2] : "");
             assert_int_equal(got, want);
             assert_string_equal(a, b);
         }
@@ -222,8 +237,8 @@ static void test_snake_case_near_cap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iso_times),       cmocka_unit_test(test_integral_doubles),
-        cmocka_unit_test(test_json_strings),    cmocka_unit_test(test_value_text_and_join),
+        cmocka_unit_test(test_iso_times),           cmocka_unit_test(test_integral_doubles),
+        cmocka_unit_test(test_json_strings),        cmocka_unit_test(test_value_text_and_join),
         cmocka_unit_test(test_snake_case_near_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

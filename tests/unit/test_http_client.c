@@ -24,9 +24,9 @@ static struct {
     int fd, port;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int conns;                /* connections accepted */
+    int conns; /* connections accepted */
     int holding, max_holding; /* requests to /hold waiting, most at once */
-    int release;              /* /hold answers once this many wait */
+    int release; /* /hold answers once this many wait */
     char last_target[512];
     char last_headers[4096];
     char last_method[16];
@@ -167,7 +167,8 @@ static int setup(void **state)
 {
     (void)state;
     /* the environment of the test run must not route these requests */
-    const char *proxies[] = {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"};
+    const char *proxies[] = {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                             "ALL_PROXY",  "no_proxy",    "NO_PROXY"};
     for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
         unsetenv(proxies[i]);
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -231,7 +232,8 @@ static void run(struct hf_http_client *h)
 static struct hf_http_client *client(int64_t timeout_ms, int max_inflight, const struct hf_tls_conf *tls)
 {
     char why[200] = "";
-    struct hf_http_client_opts o = {.timeout_ms = timeout_ms, .max_inflight = max_inflight, .tls = tls, .max_response = 1000};
+    struct hf_http_client_opts o = {
+        .timeout_ms = timeout_ms, .max_inflight = max_inflight, .tls = tls, .max_response = 1000};
     struct hf_http_client *h = hf_http_client_new(&o, why, sizeof(why));
     if (!h)
         fail_msg("%s", why);
@@ -246,8 +248,13 @@ static void start(struct hf_http_client *h, const char *method, const char *path
     if (!strstr(path, "://"))
         snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", srv.port, path);
     memset(a, 0, sizeof(*a));
-    struct hf_http_request rq = {.method = method, .url = url, .headers = hdrs, .body = body,
-                                 .body_len = body ? strlen(body) : 0, .done = on_done, .arg = a};
+    struct hf_http_request rq = {.method = method,
+                                 .url = url,
+                                 .headers = hdrs,
+                                 .body = body,
+                                 .body_len = body ? strlen(body) : 0,
+                                 .done = on_done,
+                                 .arg = a};
     if (hf_http_client_send(h, &rq, why, sizeof(why)) < 0)
         fail_msg("start %s: %s", url, why);
 }
@@ -350,9 +357,9 @@ static void test_retry_after(void **state)
     assert_int_equal(hf_http_parse_retry_after("0", now), 0);
     assert_int_equal(hf_http_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now), 30000);
     assert_int_equal(hf_http_parse_retry_after("Wednesday, 21-Oct-15 07:28:00 GMT", now), 30000); /* RFC 850 */
-    assert_int_equal(hf_http_parse_retry_after("Wed Oct 21 07:28:00 2015", now), 30000);          /* asctime */
-    assert_int_equal(hf_http_parse_retry_after("Tue, 20 Oct 2015 07:28:00 GMT", now), 0);         /* past */
-    assert_int_equal(hf_http_parse_retry_after("99999999", now), 86400000);                      /* capped */
+    assert_int_equal(hf_http_parse_retry_after("Wed Oct 21 07:28:00 2015", now), 30000); /* asctime */
+    assert_int_equal(hf_http_parse_retry_after("Tue, 20 Oct 2015 07:28:00 GMT", now), 0); /* past */
+    assert_int_equal(hf_http_parse_retry_after("99999999", now), 86400000); /* capped */
     assert_int_equal(hf_http_parse_retry_after("soon", now), -1);
     assert_int_equal(hf_http_parse_retry_after("-5", now), -1);
     assert_int_equal(hf_http_parse_retry_after("", now), -1);
@@ -550,11 +557,16 @@ static void test_check_tls(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_keep_alive),          cmocka_unit_test(test_in_flight_and_queue),
-        cmocka_unit_test(test_timeout),             cmocka_unit_test(test_retry_after),
-        cmocka_unit_test(test_no_redirects_http_only), cmocka_unit_test(test_methods_headers_cap),
-        cmocka_unit_test(test_proxy_from_environment), cmocka_unit_test(test_server_name),
-        cmocka_unit_test(test_check_url),           cmocka_unit_test(test_check_tls),
+        cmocka_unit_test(test_keep_alive),
+        cmocka_unit_test(test_in_flight_and_queue),
+        cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_retry_after),
+        cmocka_unit_test(test_no_redirects_http_only),
+        cmocka_unit_test(test_methods_headers_cap),
+        cmocka_unit_test(test_proxy_from_environment),
+        cmocka_unit_test(test_server_name),
+        cmocka_unit_test(test_check_url),
+        cmocka_unit_test(test_check_tls),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -16,7 +16,7 @@
 
 struct outcome {
     int heads, dones, begins;
-    int status;               /* 0 unless HF_FRAME_ERROR */
+    int status; /* 0 unless HF_FRAME_ERROR */
     char path[64], host[64], sig[80];
     int64_t content_length;
     bool keepalive;
@@ -99,8 +99,9 @@ static void good_requests_whole_and_byte_by_byte(void **state)
 static void pipelined_requests_and_empty_lines(void **state)
 {
     (void)state;
-    const char *raw = HEAD "Content-Length: 2\r\n\r\n{}" "\r\n" HEAD "Content-Length: 0\r\n\r\n"
-                      "POST /p HTTP/1.0\r\nContent-Length: 1\r\n\r\n1";
+    const char *raw = HEAD "Content-Length: 2\r\n\r\n{}"
+                           "\r\n" HEAD "Content-Length: 0\r\n\r\n"
+                           "POST /p HTTP/1.0\r\nContent-Length: 1\r\n\r\n1";
     for (size_t step = 0; step <= 1; step++) {
         struct outcome o;
         run(raw, strlen(raw), step, 4096, 4096, &o);
@@ -137,7 +138,8 @@ static void strict_framing(void **state)
         {"Content-Length hex", HEAD "Content-Length: 0x2\r\n\r\n{}", 400, 0},
         {"two different Content-Length", HEAD "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400, 0},
         {"TE with CL", HEAD "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", 400, 0},
-        {"TE twice", HEAD "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", 400, 0},
+        {"TE twice", HEAD "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", 400,
+         0},
         {"TE chunked, chunked", HEAD "Transfer-Encoding: chunked, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", 400, 0},
         {"TE chunked not last", HEAD "Transfer-Encoding: chunked, identity\r\n\r\n{}", 400, 0},
         {"TE gzip only", HEAD "Transfer-Encoding: gzip\r\n\r\n{}", 400, 501},
@@ -151,7 +153,8 @@ static void strict_framing(void **state)
         {"chunk size 0x", HEAD "Transfer-Encoding: chunked\r\n\r\n0x2\r\n{}\r\n0\r\n\r\n", 400, 0},
         {"chunk size blank", HEAD "Transfer-Encoding: chunked\r\n\r\n2 \r\n{}\r\n0\r\n\r\n", 400, 0},
         {"chunk size negative", HEAD "Transfer-Encoding: chunked\r\n\r\n-2\r\n{}\r\n0\r\n\r\n", 400, 0},
-        {"chunk size overflow", HEAD "Transfer-Encoding: chunked\r\n\r\n10000000000000002\r\n{}\r\n0\r\n\r\n", 400, 413},
+        {"chunk size overflow", HEAD "Transfer-Encoding: chunked\r\n\r\n10000000000000002\r\n{}\r\n0\r\n\r\n", 400,
+         413},
         {"bare CR in chunk extension", HEAD "Transfer-Encoding: chunked\r\n\r\n2;a=b\rc\r\n{}\r\n0\r\n\r\n", 400, 0},
         {"bare LF in chunked body", HEAD "Transfer-Encoding: chunked\r\n\r\n2\n{}\n0\n\n", 400, 0},
         {"chunk data without CRLF", HEAD "Transfer-Encoding: chunked\r\n\r\n2\r\n{}x0\r\n\r\n", 400, 0},

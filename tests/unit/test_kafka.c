@@ -21,10 +21,9 @@ static int setup(void **state)
 {
     (void)state;
     struct hf_cerr err = {{0}};
-    cfg = tu_config(TU_SOURCES
-                    "  - name: other\n    path: /other\n    event_field: type\n    id_field: id\n"
-                    "    signature: {scheme: standard-webhooks, secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]}\n"
-                    TU_STDOUT_SINK,
+    cfg = tu_config(TU_SOURCES "  - name: other\n    path: /other\n    event_field: type\n    id_field: id\n"
+                               "    signature: {scheme: standard-webhooks, secrets: "
+                               "[whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]}\n" TU_STDOUT_SINK,
                     &err);
     if (!cfg)
         fail_msg("%s", err.msg);
@@ -213,20 +212,26 @@ static void test_classify(void **state)
     (void)state;
     assert_int_equal(hf_kafka_classify(RD_KAFKA_RESP_ERR_NO_ERROR), HF_OUT_DELIVERED);
     rd_kafka_resp_err_t permanent[] = {
-        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,        RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
-        RD_KAFKA_RESP_ERR_INVALID_MSG,               RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE,
-        RD_KAFKA_RESP_ERR_INVALID_RECORD,            RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC,
-        RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION,           RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED,
+        RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+        RD_KAFKA_RESP_ERR_INVALID_MSG,        RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE,
+        RD_KAFKA_RESP_ERR_INVALID_RECORD,     RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC,
+        RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION,    RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED,
     };
     for (size_t i = 0; i < sizeof(permanent) / sizeof(permanent[0]); i++)
         assert_int_equal(hf_kafka_classify(permanent[i]), HF_OUT_REJECTED);
     rd_kafka_resp_err_t transient[] = {
-        RD_KAFKA_RESP_ERR__MSG_TIMED_OUT,       RD_KAFKA_RESP_ERR__TRANSPORT,
-        RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-        RD_KAFKA_RESP_ERR__QUEUE_FULL,          RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-        RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,  RD_KAFKA_RESP_ERR__PURGE_INFLIGHT,
-        RD_KAFKA_RESP_ERR__PURGE_QUEUE,         RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE,
-        RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,    RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+        RD_KAFKA_RESP_ERR__MSG_TIMED_OUT,
+        RD_KAFKA_RESP_ERR__TRANSPORT,
+        RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+        RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+        RD_KAFKA_RESP_ERR__QUEUE_FULL,
+        RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+        RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+        RD_KAFKA_RESP_ERR__PURGE_INFLIGHT,
+        RD_KAFKA_RESP_ERR__PURGE_QUEUE,
+        RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE,
+        RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
+        RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
         RD_KAFKA_RESP_ERR__FATAL,
     };
     for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++)
@@ -239,7 +244,10 @@ static const char *load_sink(const char *sink)
 {
     static struct hf_cerr err;
     char text[4096];
-    snprintf(text, sizeof(text), "%s" "sinks:\n%s", TU_SOURCES, sink);
+    snprintf(text, sizeof(text),
+             "%s"
+             "sinks:\n%s",
+             TU_SOURCES, sink);
     memset(&err, 0, sizeof(err));
     struct hf_config *c = tu_config(text, &err);
     if (!c)
@@ -325,9 +333,8 @@ static void test_config_check(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_topic_templates), cmocka_unit_test(test_template_errors),
-        cmocka_unit_test(test_keys),            cmocka_unit_test(test_classify),
-        cmocka_unit_test(test_config_check),
+        cmocka_unit_test(test_topic_templates), cmocka_unit_test(test_template_errors), cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_classify),        cmocka_unit_test(test_config_check),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

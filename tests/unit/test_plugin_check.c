@@ -63,9 +63,11 @@ static void test_splunk_hec(void **state)
     (void)state;
     accepted(HEC "    url: https://splunk.example.com:8088\n");
     accepted(HEC "    url: http://127.0.0.1:8088/services/collector/event\n    tls: {verify: false}\n");
-    refused(HEC "    url: ftp://nowhere\n", "ftp://", "sink 'siem' (splunk_hec): url: the scheme must be https or http, not 'ftp'");
+    refused(HEC "    url: ftp://nowhere\n", "ftp://",
+            "sink 'siem' (splunk_hec): url: the scheme must be https or http, not 'ftp'");
     refused(HEC "    url: file:///etc/passwd\n", "file://", "url: the scheme must be https or http");
-    refused(HEC "    url: \"https://admin:hunter2@splunk.example.com\"\n", "\"https", "url: must not hold a user name or password");
+    refused(HEC "    url: \"https://admin:hunter2@splunk.example.com\"\n", "\"https",
+            "url: must not hold a user name or password");
     assert_null(strstr(msg, "hunter2"));
     refused(HEC "    url: \"https://splunk.example.com:8088/?token=x\"\n", "\"https", "url: must have no query string");
     refused(HEC "    url: \"not a url\"\n", "\"not", "url: not a URL");
@@ -96,10 +98,13 @@ static void test_datadog(void **state)
 {
     (void)state;
     accepted(DD);
-    accepted(DD "    url: http://127.0.0.1:8080\n    timeout: 5s\n    tls: {ca_file: /etc/ssl/certs/ca-certificates.crt}\n");
-    refused(DD "    url: file:///etc/passwd\n", "file://", "sink 'dd' (datadog): url: the scheme must be https or http, not 'file'");
+    accepted(
+        DD "    url: http://127.0.0.1:8080\n    timeout: 5s\n    tls: {ca_file: /etc/ssl/certs/ca-certificates.crt}\n");
+    refused(DD "    url: file:///etc/passwd\n", "file://",
+            "sink 'dd' (datadog): url: the scheme must be https or http, not 'file'");
     refused(DD "    url: gopher://127.0.0.1/\n", "gopher", "url: the scheme must be https or http");
-    refused(DD "    url: \"https://me:s3cr3t@api.datadoghq.com\"\n", "\"https", "url: must not hold a user name or password");
+    refused(DD "    url: \"https://me:s3cr3t@api.datadoghq.com\"\n", "\"https",
+            "url: must not hold a user name or password");
     assert_null(strstr(msg, "s3cr3t"));
     refused(DD "    takes: records\n", "records", "takes: the datadog sink takes metrics only");
     refused(DD "    interval: 1500ms\n", "1500ms", "interval: must be whole seconds");
@@ -117,7 +122,8 @@ static void test_dogstatsd(void **state)
     (void)state;
     accepted(DSD);
     accepted(DSD "    address: unix:///var/run/datadog/dsd.socket\n");
-    refused(DSD "    address: tcp://127.0.0.1:8125\n", "tcp://", "sink 'd' (dogstatsd): address: must be udp://host:port");
+    refused(DSD "    address: tcp://127.0.0.1:8125\n", "tcp://",
+            "sink 'd' (dogstatsd): address: must be udp://host:port");
     refused(DSD "    address: udp://127.0.0.1:0\n", "udp://", "address: needs a port from 1 to 65535");
     refused(DSD "    address: unix://relative.sock\n", "unix://", "address: must be udp://host:port or unix:///path");
     refused(DSD "    takes: records\n", "records", "takes: the dogstatsd sink takes metrics only");
@@ -183,8 +189,9 @@ static void test_slack(void **state)
     (void)state;
     refused("  - name: sl\n    type: slack\n    url: ftp://hooks.slack.com/x\n", "ftp://",
             "sink 'sl' (slack): url: the scheme must be http or https");
-    refused("  - name: sl\n    type: slack\n    url: https://hooks.slack.com/x\n    tls: {ca_file: /nonexistent/ca.pem}\n",
-            "/nonexistent", "tls.ca_file: cannot be read");
+    refused(
+        "  - name: sl\n    type: slack\n    url: https://hooks.slack.com/x\n    tls: {ca_file: /nonexistent/ca.pem}\n",
+        "/nonexistent", "tls.ca_file: cannot be read");
 }
 #endif
 
@@ -205,8 +212,7 @@ int main(void)
         cmocka_unit_test(test_splunk_hec),
 #endif
 #ifdef HF_WITH_DATADOG
-        cmocka_unit_test(test_datadog),
-        cmocka_unit_test(test_dogstatsd),
+        cmocka_unit_test(test_datadog),    cmocka_unit_test(test_dogstatsd),
 #endif
 #ifdef HF_WITH_SYSLOG
         cmocka_unit_test(test_syslog),

@@ -60,12 +60,12 @@ static const char *field_text(struct hf_record *r, const char *key, char *buf, s
     return buf;
 }
 
-#define ASSERT_FIELD(r, key, want)                                                                           \
-    do {                                                                                                     \
-        char _b[512];                                                                                        \
-        const char *_got = field_text(r, key, _b, sizeof(_b));                                               \
-        if (!_got || strcmp(_got, want))                                                                     \
-            fail_msg("field %s: expected %s, got %s", key, want, _got ? _got : "(absent)");                 \
+#define ASSERT_FIELD(r, key, want)                                                                                     \
+    do {                                                                                                               \
+        char _b[512];                                                                                                  \
+        const char *_got = field_text(r, key, _b, sizeof(_b));                                                         \
+        if (!_got || strcmp(_got, want))                                                                               \
+            fail_msg("field %s: expected %s, got %s", key, want, _got ? _got : "(absent)");                            \
     } while (0)
 
 /* The example record of INTERFACE.md, field by field. */
@@ -114,8 +114,8 @@ static void test_embedded_same_record(void **state)
     hf_verify(tu_source(cfg, "omega"), body, len, tu_header, NULL, hf_now_ms(), &vr);
     assert_int_equal(vr.status, HF_VERIFY_OK);
     char reason[200];
-    struct hf_record *a = hf_build_record(&pipe_, tu_source(cfg, "omega"), body, len, &vr, NULL, 1795453200123LL,
-                                          reason, sizeof(reason));
+    struct hf_record *a =
+        hf_build_record(&pipe_, tu_source(cfg, "omega"), body, len, &vr, NULL, 1795453200123LL, reason, sizeof(reason));
     struct hf_record *b = build("omega", "omega/decision.escalated.json");
     assert_non_null(a);
     /* no "signature" member in the data; otherwise the same record */
@@ -278,20 +278,30 @@ static void test_bad_bodies(void **state)
     for (int i = 0; i < 200; i++)
         deep[n++] = ']';
     deep[n] = '\0';
-    const char *bad[] = {"", "{", "{\"event\":\"x\"", "[]", "\"str\"", "{\"event\":1}", "{\"decision\":{}}",
-                         "{\"event\":\"a\"} trailing", "{\"event\":\"\xff\xfe\"}", deep,
+    const char *bad[] = {"",
+                         "{",
+                         "{\"event\":\"x\"",
+                         "[]",
+                         "\"str\"",
+                         "{\"event\":1}",
+                         "{\"decision\":{}}",
+                         "{\"event\":\"a\"} trailing",
+                         "{\"event\":\"\xff\xfe\"}",
+                         deep,
                          "{\"event\":\"a\",}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char reason[200] = "";
-        struct hf_record *r = hf_build_record(&pipe_, src, bad[i], strlen(bad[i]), &vr, NULL, 0, reason, sizeof(reason));
+        struct hf_record *r =
+            hf_build_record(&pipe_, src, bad[i], strlen(bad[i]), &vr, NULL, 0, reason, sizeof(reason));
         if (r)
             fail_msg("bad body %zu accepted", i);
         assert_true(reason[0] != '\0');
     }
     /* odd but valid: huge numbers (exact text kept), unicode */
-    const char *odd = "{\"event\":\"x.y\",\"n\":1e400,\"big\":123456789012345678901234567890,\"neg\":-9223372036854775809,"
-                      "\"max\":18446744073709551615,\"f\":0.10000000000000000555,\"k\":2,"
-                      "\"u\":\"caf\\u00e9 \xe2\x82\xac\",\"deep\":{\"a\":[{\"b\":1},{\"c\":[1,2]}]}}";
+    const char *odd =
+        "{\"event\":\"x.y\",\"n\":1e400,\"big\":123456789012345678901234567890,\"neg\":-9223372036854775809,"
+        "\"max\":18446744073709551615,\"f\":0.10000000000000000555,\"k\":2,"
+        "\"u\":\"caf\\u00e9 \xe2\x82\xac\",\"deep\":{\"a\":[{\"b\":1},{\"c\":[1,2]}]}}";
     char reason[200] = "";
     struct hf_record *r = hf_build_record(&pipe_, src, odd, strlen(odd), &vr, NULL, 0, reason, sizeof(reason));
     if (!r)
@@ -325,8 +335,8 @@ static void test_duplicates_and_depth(void **state)
                           "{\"event\":\"x\",\"a\":[{\"b\":1},{\"b\":1,\"b\":1}]}"};
     for (size_t i = 0; i < sizeof(dups) / sizeof(*dups); i++) {
         reason[0] = '\0';
-        struct hf_record *r = hf_build_record(&pipe_, src, dups[i], strlen(dups[i]), &vr, NULL, 0, reason,
-                                              sizeof(reason));
+        struct hf_record *r =
+            hf_build_record(&pipe_, src, dups[i], strlen(dups[i]), &vr, NULL, 0, reason, sizeof(reason));
         if (r)
             fail_msg("duplicate keys accepted: %s", dups[i]);
         assert_non_null(strstr(reason, "duplicate"));
@@ -383,8 +393,8 @@ static void test_generic_source(void **state)
     const char *body = "{\"type\":\"alert.raised\",\"id\":\"a1\",\"alertName\":\"CPUHigh\",\"HTTPStatus\":500}";
     char reason[200];
     struct hf_verify_result vr = {.status = HF_VERIFY_OK, .key_index = 0};
-    struct hf_record *r = hf_build_record(&pipe_, tu_source(cfg, "other"), body, strlen(body), &vr, "msg_1", 0,
-                                          reason, sizeof(reason));
+    struct hf_record *r =
+        hf_build_record(&pipe_, tu_source(cfg, "other"), body, strlen(body), &vr, "msg_1", 0, reason, sizeof(reason));
     assert_non_null(r);
     assert_string_equal(r->event_type, "alert.raised");
     assert_string_equal(r->event_id, "a1");
@@ -398,10 +408,10 @@ static void test_generic_source(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_omega_escalated),  cmocka_unit_test(test_embedded_same_record),
-        cmocka_unit_test(test_unseen_shapes),    cmocka_unit_test(test_sentinelayer),
-        cmocka_unit_test(test_omega_rules),      cmocka_unit_test(test_sentinelayer_rules),
-        cmocka_unit_test(test_bad_bodies),       cmocka_unit_test(test_duplicates_and_depth),
+        cmocka_unit_test(test_omega_escalated), cmocka_unit_test(test_embedded_same_record),
+        cmocka_unit_test(test_unseen_shapes),   cmocka_unit_test(test_sentinelayer),
+        cmocka_unit_test(test_omega_rules),     cmocka_unit_test(test_sentinelayer_rules),
+        cmocka_unit_test(test_bad_bodies),      cmocka_unit_test(test_duplicates_and_depth),
         cmocka_unit_test(test_generic_source),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

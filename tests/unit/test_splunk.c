@@ -11,12 +11,12 @@
 
 #define RECEIVED_MS 1795453200123LL
 
-#define SPLUNK_SINK(extra)                                                                                    \
-    "sinks:\n"                                                                                                \
-    "  - name: siem\n"                                                                                        \
-    "    type: splunk_hec\n"                                                                                  \
-    "    url: http://127.0.0.1:9/\n"                                                                          \
-    "    token: 11111111-2222-3333-4444-555555555555\n"                                                       \
+#define SPLUNK_SINK(extra)                                                                                             \
+    "sinks:\n"                                                                                                         \
+    "  - name: siem\n"                                                                                                 \
+    "    type: splunk_hec\n"                                                                                           \
+    "    url: http://127.0.0.1:9/\n"                                                                                   \
+    "    token: 11111111-2222-3333-4444-555555555555\n"                                                                \
     "    host: agent01\n" extra
 
 struct env {
@@ -31,8 +31,8 @@ static struct env *open_env(const char *sink_yaml)
     struct hf_cerr err = {{0}};
     char text[4096];
     snprintf(text, sizeof(text),
-             "%smetrics:\n  - {name: test.hosted, type: count, tags: [host=decision.outcome, event]}\n%s",
-             TU_SOURCES, sink_yaml);
+             "%smetrics:\n  - {name: test.hosted, type: count, tags: [host=decision.outcome, event]}\n%s", TU_SOURCES,
+             sink_yaml);
     e->cfg = tu_config(text, &err);
     if (!e->cfg)
         fail_msg("%s", err.msg);
@@ -439,8 +439,7 @@ static void test_option_errors(void **state)
     char msg[600];
     init_error("sinks:\n  - {name: s, type: splunk_hec, url: \"ftp://x\", token: abc}\n", msg, sizeof(msg));
     assert_non_null(strstr(msg, "scheme must be https or http"));
-    init_error("sinks:\n  - {name: s, type: splunk_hec, url: \"https://x?token=abc\", token: abc}\n", msg,
-               sizeof(msg));
+    init_error("sinks:\n  - {name: s, type: splunk_hec, url: \"https://x?token=abc\", token: abc}\n", msg, sizeof(msg));
     assert_non_null(strstr(msg, "query string"));
     init_error("sinks:\n  - {name: s, type: splunk_hec, url: \"https://x\", token: abc, channel: nope}\n", msg,
                sizeof(msg));

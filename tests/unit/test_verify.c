@@ -14,8 +14,8 @@ static int setup(void **state)
     struct hf_cerr err = {{0}};
     cfg = tu_config(TU_SOURCES
                     "  - name: std\n    path: /std\n    signature: {scheme: standard-webhooks, tolerance: 5m,\n"
-                    "      secrets: [whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA, whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]}\n"
-                    TU_STDOUT_SINK,
+                    "      secrets: [whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA, "
+                    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]}\n" TU_STDOUT_SINK,
                     &err);
     if (!cfg)
         fail_msg("%s", err.msg);
@@ -111,7 +111,8 @@ static void test_header_forms(void **state)
         if (vr.status != HF_VERIFY_OK)
             fail_msg("form %zu (%s) rejected", i, good[i]);
     }
-    const char *bad[] = {"", "sha256=", "sha256=zz", "sha256=3064651d76ec1e5bfa1c4466331cedcf58c16318198572e0fc5f2beda147edc0",
+    const char *bad[] = {"", "sha256=", "sha256=zz",
+                         "sha256=3064651d76ec1e5bfa1c4466331cedcf58c16318198572e0fc5f2beda147edc0",
                          "3064651d76ec1e5bfa1c4466331cedcf58c16318198572e0fc5f2beda147edc"};
     for (size_t i = 0; i < 5; i++) {
         const char *h[] = {"X-Omega-Signature", bad[i], NULL};
@@ -128,8 +129,13 @@ static void test_standard_webhooks_vector(void **state)
     (void)state;
     const struct hf_source *src = tu_source(cfg, "std");
     const char *body = "{\"test\": 2432232314}";
-    const char *h[] = {"webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp", "1614265330",
-                       "webhook-signature", "v1a,xxxx v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", NULL};
+    const char *h[] = {"webhook-id",
+                       "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                       "webhook-timestamp",
+                       "1614265330",
+                       "webhook-signature",
+                       "v1a,xxxx v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+                       NULL};
     struct hf_verify_result vr;
     hf_verify(src, body, strlen(body), tu_header, h, 1614265330LL * 1000, &vr);
     assert_int_equal(vr.status, HF_VERIFY_OK);
@@ -170,10 +176,8 @@ static void test_find_embedded_shapes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fixture_table),
-        cmocka_unit_test(test_embedded_cut),
-        cmocka_unit_test(test_header_forms),
-        cmocka_unit_test(test_standard_webhooks_vector),
+        cmocka_unit_test(test_fixture_table),        cmocka_unit_test(test_embedded_cut),
+        cmocka_unit_test(test_header_forms),         cmocka_unit_test(test_standard_webhooks_vector),
         cmocka_unit_test(test_find_embedded_shapes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

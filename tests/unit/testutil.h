@@ -69,16 +69,16 @@ static inline struct hf_config *tu_config(const char *text, struct hf_cerr *err)
     return c;
 }
 
-#define TU_SOURCES                                                                                           \
-    "sources:\n"                                                                                             \
-    "  - name: omega\n"                                                                                      \
-    "    path: /webhooks/omega\n"                                                                            \
-    "    profile: omegaengine\n"                                                                             \
-    "    signature: {scheme: hmac-sha256, header: X-Omega-Signature, embedded: signature,\n"                 \
-    "                secrets: [wrong_old_secret, whsec_your_signing_secret]}\n"                              \
-    "  - name: sentinelayer\n"                                                                               \
-    "    path: /webhooks/sentinelayer\n"                                                                     \
-    "    profile: sentinelayer\n"                                                                            \
+#define TU_SOURCES                                                                                                     \
+    "sources:\n"                                                                                                       \
+    "  - name: omega\n"                                                                                                \
+    "    path: /webhooks/omega\n"                                                                                      \
+    "    profile: omegaengine\n"                                                                                       \
+    "    signature: {scheme: hmac-sha256, header: X-Omega-Signature, embedded: signature,\n"                           \
+    "                secrets: [wrong_old_secret, whsec_your_signing_secret]}\n"                                        \
+    "  - name: sentinelayer\n"                                                                                         \
+    "    path: /webhooks/sentinelayer\n"                                                                               \
+    "    profile: sentinelayer\n"                                                                                      \
     "    signature: {scheme: hmac-sha256, header: X-Sentinelayer-Signature, secrets: [sl_live_3f9a2c71d04e]}\n"
 
 #define TU_STDOUT_SINK "sinks:\n  - {name: out, type: stdout}\n"
