@@ -432,16 +432,9 @@ static struct tracker *tracker_for(struct hf_journal *j, const char *name)
     struct tracker *t = hf_calloc(1, sizeof(*t));
     t->name = hf_strdup(name);
     pthread_mutex_init(&t->mu, NULL);
-    char path[4300];
-    snprintf(path, sizeof(path), "%s/%s.pos", j->dir, name);
-    FILE *f = fopen(path, "r");
-    unsigned long long pos = 0;
-    if (f) {
-        if (fscanf(f, "%llu", &pos) != 1)
-            pos = 0;
-        fclose(f);
-    }
-    t->pos = t->written = pos;
+    char file[600];
+    snprintf(file, sizeof(file), "%s.pos", name);
+    t->pos = t->written = saved_position(j, file, 0);
     j->trackers = hf_realloc(j->trackers, (j->ntrackers + 1) * sizeof(*j->trackers));
     j->trackers[j->ntrackers++] = t;
     pthread_mutex_unlock(&j->trk_mu);
