@@ -2,7 +2,7 @@
 /* The kafka sink's pure parts: topic and key templates on real records,
  * delivery-error classification, and the configuration check (unknown
  * librdkafka properties, owned properties, templates) with positions. */
-#include "testutil.h"
+#include "tu_sources.h"
 #include "verify.h"
 
 #ifndef HF_WITH_KAFKA
@@ -14,36 +14,12 @@ int main(void)
 #else
 #include "../../plugins/out_kafka/kafka.h"
 
-static struct hf_config *cfg;
-static struct hf_pipeline pipe_;
-
-static int setup(void **state)
-{
-    (void)state;
-    struct hf_cerr err = {{0}};
-    cfg = tu_config(TU_SOURCES "  - name: other\n    path: /other\n    event_field: type\n    id_field: id\n"
-                               "    signature: {scheme: standard-webhooks, secrets: "
-                               "[whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]}\n" TU_STDOUT_SINK,
-                    &err);
-    if (!cfg)
-        fail_msg("%s", err.msg);
-    pipe_.cfg = cfg;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    hf_config_free(cfg);
-    return 0;
-}
-
 static struct hf_record *build_body(const char *source, const char *body, size_t len)
 {
     struct hf_verify_result vr = {.status = HF_VERIFY_OK, .key_index = 0};
     char reason[200] = "";
-    struct hf_record *r =
-        hf_build_record(&pipe_, tu_source(cfg, source), body, len, &vr, NULL, 1795453200123LL, reason, sizeof(reason));
+    struct hf_record *r = hf_build_record(&tu_pipe, tu_source(tu_cfg, source), body, len, &vr, NULL, TU_RECEIVED_MS,
+                                          reason, sizeof(reason));
     if (!r)
         fail_msg("%s: %s", body, reason);
     return r;
@@ -336,6 +312,6 @@ int main(void)
         cmocka_unit_test(test_topic_templates), cmocka_unit_test(test_template_errors), cmocka_unit_test(test_keys),
         cmocka_unit_test(test_classify),        cmocka_unit_test(test_config_check),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tu_sources_setup, tu_sources_teardown);
 }
 #endif

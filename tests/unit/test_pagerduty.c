@@ -3,7 +3,7 @@
  * under configurations loaded as users write them (templates, severity
  * map, resolve rules), PagerDuty's limits, its answers classified, and
  * the configuration check. */
-#include "testutil.h"
+#include "tu_sources.h"
 #include "verify.h"
 
 #include "../../plugins/out_pagerduty/pagerduty.h"
@@ -11,46 +11,6 @@
 #include "json_test.h"
 
 #define KEY "0123456789abcdef0123456789abcdef"
-
-static struct hf_pipeline pipe_;
-static struct hf_config *base;
-
-static int setup(void **state)
-{
-    (void)state;
-    struct hf_cerr err = {{0}};
-    base = tu_config(TU_SOURCES "  - name: other\n    path: /other\n    event_field: type\n    id_field: id\n"
-                                "    signature: {scheme: standard-webhooks, secrets: "
-                                "[whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]}\n" TU_STDOUT_SINK,
-                     &err);
-    if (!base)
-        fail_msg("%s", err.msg);
-    pipe_.cfg = base;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    hf_config_free(base);
-    return 0;
-}
-
-static struct hf_record *build_body(const char *source, const char *body)
-{
-    struct hf_verify_result vr = {.status = HF_VERIFY_OK, .key_index = 0};
-    char reason[200] = "";
-    struct hf_record *r = hf_build_record(&pipe_, tu_source(base, source), body, strlen(body), &vr, NULL,
-                                          1795453200123LL, reason, sizeof(reason));
-    if (!r)
-        fail_msg("%s: %s", body, reason);
-    return r;
-}
-
-static struct hf_record *build(const char *source, const char *fixture)
-{
-    return tu_fixture_record(&pipe_, source, fixture, 0, 1795453200123LL);
-}
 
 static struct hf_config *cfg;
 
@@ -111,7 +71,7 @@ static void test_trigger(void **state)
 {
     (void)state;
     const struct hf_pd_conf *conf = load("");
-    struct hf_record *r = build("sentinelayer", "sentinelayer/scan.completed.json");
+    struct hf_record *r = tu_build("sentinelayer", "sentinelayer/scan.completed.json");
     yyjson_val *m = encode(conf, r, 0);
     assert_string_equal(str(m, "routing_key"), KEY);
     assert_string_equal(str(m, "event_action"), "trigger");
@@ -138,7 +98,7 @@ static void test_trigger(void **state)
 
     /* OmegaEngine: severity high is PagerDuty's error by default; the
      * source is the webhook source; arrays stay arrays */
-    r = build("omega", "omega/decision.escalated.json");
+    r = tu_build("omega", "omega/decision.escalated.json");
     m = encode(conf, r, 0);
     assert_string_equal(str(m, "payload/severity"), "error");
     assert_string_equal(str(m, "payload/source"), "omega");
@@ -176,7 +136,7 @@ static void test_limits(void **state)
     longv[3000] = '\0';
     char body[4000];
     snprintf(body, sizeof(body), "{\"type\":\"t\",\"id\":\"%s\",\"s\":\"%s\"}", "i1", longv);
-    struct hf_record *r = build_body("other", body);
+    struct hf_record *r = tu_build_body("other", body);
     const struct hf_pd_conf *conf = load("    summary: \"\xc3\xa9${data.s}\"\n    dedup_key: \"${data.s}\"\n");
     yyjson_val *m = encode(conf, r, 1);
     const char *s = str(m, "payload/summary");
@@ -208,7 +168,7 @@ static void test_limits(void **state)
         hf_buf_putc(&big, '"');
     }
     hf_buf_puts(&big, "}");
-    r = build_body("other", big.data);
+    r = tu_build_body("other", big.data);
     hf_buf_free(&big);
     conf = load("");
     struct hf_buf out;
@@ -232,11 +192,11 @@ static void test_resolve(void **state)
     const struct hf_pd_conf *conf = load("    dedup_key: \"scan/${data.repo}/${data.branch}\"\n"
                                          "    resolve:\n      events: [scan.completed]\n"
                                          "      match: {gate_status: {eq: passed}}\n");
-    struct hf_record *blocked = build("sentinelayer", "sentinelayer/scan.blocked.json");
-    struct hf_record *passed = build_body("sentinelayer", "{\"event_type\":\"scan.completed\",\"run_id\":\"r2\","
-                                                          "\"repo\":\"acme/payments\",\"branch\":\"fix/ledger\","
-                                                          "\"gate_status\":\"passed\",\"total_findings\":0}");
-    struct hf_record *still = build("sentinelayer", "sentinelayer/scan.completed.json"); /* gate blocked */
+    struct hf_record *blocked = tu_build("sentinelayer", "sentinelayer/scan.blocked.json");
+    struct hf_record *passed = tu_build_body("sentinelayer", "{\"event_type\":\"scan.completed\",\"run_id\":\"r2\","
+                                                             "\"repo\":\"acme/payments\",\"branch\":\"fix/ledger\","
+                                                             "\"gate_status\":\"passed\",\"total_findings\":0}");
+    struct hf_record *still = tu_build("sentinelayer", "sentinelayer/scan.completed.json"); /* gate blocked */
     assert_int_equal(hf_pd_action_of(conf, blocked), HF_PD_TRIGGER);
     assert_int_equal(hf_pd_action_of(conf, passed), HF_PD_RESOLVE);
     assert_int_equal(hf_pd_action_of(conf, still), HF_PD_TRIGGER);
@@ -362,5 +322,5 @@ int main(void)
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_config),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tu_sources_setup, tu_sources_teardown);
 }

@@ -3,52 +3,12 @@
  * records, escaping of hostile values, Slack's limits kept by cutting with
  * a marker, the summary message, pacing and the minute window, answers
  * classified, and the configuration check. */
-#include "testutil.h"
+#include "tu_sources.h"
 #include "verify.h"
 
 #include "../../plugins/out_slack/slack.h"
 
 #include "json_test.h"
-
-static struct hf_config *cfg;
-static struct hf_pipeline pipe_;
-
-static int setup(void **state)
-{
-    (void)state;
-    struct hf_cerr err = {{0}};
-    cfg = tu_config(TU_SOURCES "  - name: other\n    path: /other\n    event_field: type\n    id_field: id\n"
-                               "    signature: {scheme: standard-webhooks, secrets: "
-                               "[whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]}\n" TU_STDOUT_SINK,
-                    &err);
-    if (!cfg)
-        fail_msg("%s", err.msg);
-    pipe_.cfg = cfg;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    hf_config_free(cfg);
-    return 0;
-}
-
-static struct hf_record *build_body(const char *source, const char *body)
-{
-    struct hf_verify_result vr = {.status = HF_VERIFY_OK, .key_index = 0};
-    char reason[200] = "";
-    struct hf_record *r = hf_build_record(&pipe_, tu_source(cfg, source), body, strlen(body), &vr, NULL,
-                                          1795453200123LL, reason, sizeof(reason));
-    if (!r)
-        fail_msg("%s: %s", body, reason);
-    return r;
-}
-
-static struct hf_record *build(const char *source, const char *fixture)
-{
-    return tu_fixture_record(&pipe_, source, fixture, 0, 1795453200123LL);
-}
 
 /* Encodes r and parses the message; checks the limits every message must
  * keep whatever the record holds. */
@@ -162,7 +122,7 @@ static size_t nblocks(yyjson_val *m)
 static void test_omega(void **state)
 {
     (void)state;
-    struct hf_record *r = build("omega", "omega/decision.escalated.json");
+    struct hf_record *r = tu_build("omega", "omega/decision.escalated.json");
     int cuts = -1;
     yyjson_val *m = encode(r, NULL, true, &cuts);
     check_limits(m);
@@ -191,7 +151,7 @@ static void test_omega(void **state)
 static void test_sentinelayer(void **state)
 {
     (void)state;
-    struct hf_record *r = build("sentinelayer", "sentinelayer/scan.completed.json");
+    struct hf_record *r = tu_build("sentinelayer", "sentinelayer/scan.completed.json");
     yyjson_val *m = encode(r, NULL, true, NULL);
     check_limits(m);
     assert_string_equal(str(m, "text"), "scan.completed: acme/backend feature/auth gate blocked, 11 findings");
@@ -208,7 +168,7 @@ static void test_sentinelayer(void **state)
     tj_free_all();
     hf_record_unref(r);
 
-    r = build("sentinelayer", "sentinelayer/scan.failed.json");
+    r = tu_build("sentinelayer", "sentinelayer/scan.failed.json");
     m = encode(r, NULL, true, NULL);
     check_limits(m);
     assert_string_equal(block_text(m, 1), "*Error* `2`\nMissing required input: sentinelayer_token");
@@ -221,7 +181,7 @@ static void test_sentinelayer(void **state)
 static void test_escaping(void **state)
 {
     (void)state;
-    struct hf_record *r = build_body(
+    struct hf_record *r = tu_build_body(
         "other", "{\"type\":\"alert.x\",\"id\":\"a1\",\"note\":\"<!channel> & <@U024BE7LH> <https://evil.test|click>\","
                  "\"link\":\"https://ok.test/a?b=1&c=<2>|x\"}");
     yyjson_val *m = encode(r, "*${event_type}* <https://runbook.test|runbook>: ${data.note}", true, NULL);
@@ -264,7 +224,7 @@ static void test_limits(void **state)
                   "{\"event\":\"decision.blocked\",\"timestamp\":\"2026-01-14T12:01:07Z\",\"decision\":{\"id\":\"d1\","
                   "\"outcome\":\"%s\",\"riskScore\":0.9,\"scenario\":\"%s\"}}",
                   outcome, scen);
-    struct hf_record *r = build_body("omega", body.data);
+    struct hf_record *r = tu_build_body("omega", body.data);
     int cuts = 0;
     yyjson_val *m = encode(r, NULL, true, &cuts);
     check_limits(m);
@@ -296,7 +256,7 @@ static void test_limits(void **state)
     for (int i = 0; i < 30; i++)
         hf_buf_printf(&body, ",\"f%02d\":\"%s\"", i, big);
     hf_buf_puts(&body, "}");
-    r = build_body("other", body.data);
+    r = tu_build_body("other", body.data);
     m = encode(r, NULL, true, &cuts);
     check_limits(m);
     assert_true(cuts > 0);
@@ -306,8 +266,9 @@ static void test_limits(void **state)
     hf_buf_free(&body);
 
     /* a generic record with more fields than fit: ten, then a count */
-    r = build_body("other", "{\"type\":\"many\",\"id\":\"m1\",\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,"
-                            "\"h\":8,\"i\":9,\"j\":10,\"k\":11,\"l\":12}");
+    r = tu_build_body("other",
+                      "{\"type\":\"many\",\"id\":\"m1\",\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,"
+                      "\"h\":8,\"i\":9,\"j\":10,\"k\":11,\"l\":12}");
     m = encode(r, NULL, true, NULL);
     check_limits(m);
     assert_string_equal(field_text(m, 1, 0), "*id*\nm1");
@@ -323,8 +284,8 @@ static void test_summary(void **state)
 {
     (void)state;
     struct hf_slack_summary sm = {0};
-    struct hf_record *blocked = build("sentinelayer", "sentinelayer/scan.blocked.json");
-    struct hf_record *failed = build("sentinelayer", "sentinelayer/scan.failed.json");
+    struct hf_record *blocked = tu_build("sentinelayer", "sentinelayer/scan.blocked.json");
+    struct hf_record *failed = tu_build("sentinelayer", "sentinelayer/scan.failed.json");
     for (int i = 0; i < 16; i++)
         hf_slack_summary_add(&sm, blocked, 1000 + i);
     hf_slack_summary_add(&sm, failed, 2000);
@@ -351,7 +312,7 @@ static void test_summary(void **state)
     for (int i = 0; i < 11; i++) {
         char body[200];
         snprintf(body, sizeof(body), "{\"type\":\"t%d\",\"id\":\"x%d\"}", i, i);
-        struct hf_record *r = build_body("other", body);
+        struct hf_record *r = tu_build_body("other", body);
         hf_slack_summary_add(&sm, r, 5);
         hf_record_unref(r);
     }
@@ -487,5 +448,5 @@ int main(void)
         cmocka_unit_test(test_limits),   cmocka_unit_test(test_summary),      cmocka_unit_test(test_pace),
         cmocka_unit_test(test_classify), cmocka_unit_test(test_config),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tu_sources_setup, tu_sources_teardown);
 }

@@ -3,51 +3,11 @@
  * defaults, each escaping mode, cuts that never split a character or an
  * escape, compile errors with offsets, and binding from a configuration
  * (HF_OPT_TEMPLATE and HF_OPT_FILTER) with file:line:col. */
-#include "testutil.h"
+#include "tu_sources.h"
 #include "cnode.h"
 #include "route.h"
 #include "template.h"
 #include "verify.h"
-
-static struct hf_config *cfg;
-static struct hf_pipeline pipe_;
-
-static int setup(void **state)
-{
-    (void)state;
-    struct hf_cerr err = {{0}};
-    cfg = tu_config(TU_SOURCES "  - name: other\n    path: /other\n    event_field: type\n    id_field: id\n"
-                               "    signature: {scheme: standard-webhooks, secrets: "
-                               "[whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]}\n" TU_STDOUT_SINK,
-                    &err);
-    if (!cfg)
-        fail_msg("%s", err.msg);
-    pipe_.cfg = cfg;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    hf_config_free(cfg);
-    return 0;
-}
-
-static struct hf_record *build_body(const char *source, const char *body)
-{
-    struct hf_verify_result vr = {.status = HF_VERIFY_OK, .key_index = 0};
-    char reason[200] = "";
-    struct hf_record *r = hf_build_record(&pipe_, tu_source(cfg, source), body, strlen(body), &vr, NULL,
-                                          1795453200123LL, reason, sizeof(reason));
-    if (!r)
-        fail_msg("%s: %s", body, reason);
-    return r;
-}
-
-static struct hf_record *build(const char *source, const char *fixture)
-{
-    return tu_fixture_record(&pipe_, source, fixture, 0, 1795453200123LL);
-}
 
 static char out[2048];
 
@@ -74,7 +34,7 @@ static const char *expand(const char *text, const struct hf_record *r, unsigned 
 static void test_names(void **state)
 {
     (void)state;
-    struct hf_record *r = build("omega", "omega/decision.escalated.json");
+    struct hf_record *r = tu_build("omega", "omega/decision.escalated.json");
     assert_string_equal(expand("${source}", r, 0), "omega");
     assert_string_equal(expand("${event_type}", r, 0), "decision.escalated");
     assert_string_equal(expand("${severity}", r, 0), "high");
@@ -93,13 +53,13 @@ static void test_names(void **state)
     assert_string_equal(expand("cost $5 {a} ${event_type}!", r, 0), "cost $5 {a} decision.escalated!");
     hf_record_unref(r);
 
-    r = build("sentinelayer", "sentinelayer/scan.failed.json");
+    r = tu_build("sentinelayer", "sentinelayer/scan.failed.json");
     /* a null field counts as absent; numbers keep their text; bools read true/false */
     assert_string_equal(expand("PR ${data.pr_number:-none} code ${data.error_code}", r, 0), "PR none code 2");
     assert_string_equal(expand("${data.repo}@${data.branch}", r, 0), "acme/backend@main");
     hf_record_unref(r);
 
-    r = build_body("other", "{\"type\":\"x.y\",\"id\":\"i1\",\"ok\":true,\"empty\":[],\"n\":-1.5e3}");
+    r = tu_build_body("other", "{\"type\":\"x.y\",\"id\":\"i1\",\"ok\":true,\"empty\":[],\"n\":-1.5e3}");
     assert_string_equal(expand("${data.ok} ${data.empty:-none} ${data.n}", r, 0), "true none -1.5e3");
     /* no idempotency key on this source: the default */
     assert_string_equal(expand("${idempotency_key:-none} ${event_id}", r, 0), "i1 i1");
@@ -109,7 +69,7 @@ static void test_names(void **state)
 static void test_escaping(void **state)
 {
     (void)state;
-    struct hf_record *r = build_body(
+    struct hf_record *r = tu_build_body(
         "other", "{\"type\":\"t\",\"id\":\"i\",\"v\":\"<!channel> a&b \\\"q\\\" \\\\ line1\\r\\nline2\\t\\u0001\"}");
     /* Slack mrkdwn: only the value is escaped, the template's own markup stays */
     assert_string_equal(expand("*${data.v}* <https://x|y>", r, HF_ESC_MRKDWN),
@@ -146,7 +106,7 @@ static void test_escaping(void **state)
 static void test_cuts(void **state)
 {
     (void)state;
-    struct hf_record *r = build_body("other", "{\"type\":\"t\",\"id\":\"i\",\"v\":\"\xc3\xa9t\xc3\xa9 <b>\"}");
+    struct hf_record *r = tu_build_body("other", "{\"type\":\"t\",\"id\":\"i\",\"v\":\"\xc3\xa9t\xc3\xa9 <b>\"}");
     char why[200];
     struct hf_template *t = hf_template_compile("x${data.v}", NULL, why, sizeof(why));
     assert_non_null(t);
@@ -277,11 +237,11 @@ static void test_bind(void **state)
     assert_non_null(b.dflt);
     assert_non_null(b.resolve);
     assert_non_null(b.resolve_key);
-    struct hf_record *blocked = build("sentinelayer", "sentinelayer/scan.completed.json");
-    struct hf_record *skipped = build("sentinelayer", "sentinelayer/scan.skipped.json");
-    struct hf_record *passed = build_body("sentinelayer", "{\"event_type\":\"scan.completed\",\"run_id\":\"r9\","
-                                                          "\"repo\":\"acme/backend\",\"branch\":\"feature/auth\","
-                                                          "\"gate_status\":\"passed\"}");
+    struct hf_record *blocked = tu_build("sentinelayer", "sentinelayer/scan.completed.json");
+    struct hf_record *skipped = tu_build("sentinelayer", "sentinelayer/scan.skipped.json");
+    struct hf_record *passed = tu_build_body("sentinelayer", "{\"event_type\":\"scan.completed\",\"run_id\":\"r9\","
+                                                             "\"repo\":\"acme/backend\",\"branch\":\"feature/auth\","
+                                                             "\"gate_status\":\"passed\"}");
     assert_false(hf_filter_match(b.resolve, blocked));
     assert_false(hf_filter_match(b.resolve, skipped)); /* passed, but not scan.completed */
     assert_true(hf_filter_match(b.resolve, passed));
@@ -339,5 +299,5 @@ int main(void)
         cmocka_unit_test(test_names),          cmocka_unit_test(test_escaping), cmocka_unit_test(test_cuts),
         cmocka_unit_test(test_compile_errors), cmocka_unit_test(test_bind),     cmocka_unit_test(test_config_env),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tu_sources_setup, tu_sources_teardown);
 }
