@@ -26,7 +26,7 @@ from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
 sys.dont_write_bytecode = True  # keep the source tree clean under CTest
-from peer_common import (BodyError, OutFile, PeerHandler, TokenBucket,
+from peer_common import (BodyError, check_control_common, OutFile, PeerHandler, TokenBucket,
                          base_arg_parser, check_fault_transport, header_safe,
                          is_int, parse_control_body, serve, strict_loads)
 
@@ -352,17 +352,9 @@ def fault_error(entry):
 
 
 def control_error(obj):
-    unknown = set(obj) - CONTROL_KEYS
-    if unknown:
-        return "unknown control keys: %s" % sorted(unknown)
-    if "reset" in obj and not isinstance(obj["reset"], bool):
-        return "reset must be a boolean"
-    if not isinstance(obj.get("fail", []), list):
-        return "fail must be a list"
-    for entry in obj.get("fail", []):
-        err = fault_error(entry)
-        if err:
-            return err
+    err = check_control_common(obj, CONTROL_KEYS, fault_error)
+    if err:
+        return err
     rate = obj.get("rate_limit")
     if rate is not None:
         if not isinstance(rate, dict) or set(rate) - {"per_minute", "burst"} or \

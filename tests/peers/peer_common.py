@@ -243,6 +243,24 @@ def parse_control_body(body):
     return obj, None
 
 
+def check_control_common(obj, known_keys, fault_error):
+    """Validate the part of a /_control body every receiver shares: only
+    known_keys, reset a boolean, fail a list of entries each accepted by
+    fault_error (which returns an error or None). Returns an error or None."""
+    unknown = set(obj) - known_keys
+    if unknown:
+        return "unknown control keys: %s" % sorted(unknown)
+    if "reset" in obj and not isinstance(obj["reset"], bool):
+        return "reset must be a boolean"
+    if not isinstance(obj.get("fail", []), list):
+        return "fail must be a list"
+    for entry in obj.get("fail", []):
+        err = fault_error(entry)
+        if err:
+            return err
+    return None
+
+
 def check_fault_transport(entry):
     """Validate the keys shared by all fault entries; returns an error or None."""
     if "delay_ms" in entry and (not is_int(entry["delay_ms"]) or entry["delay_ms"] < 0):

@@ -23,7 +23,7 @@ from collections import deque
 from urllib.parse import parse_qs, urlsplit
 
 sys.dont_write_bytecode = True  # keep the source tree clean under CTest
-from peer_common import (BodyError, OutFile, PeerHandler, TokenBucket,
+from peer_common import (BodyError, check_control_common, OutFile, PeerHandler, TokenBucket,
                          base_arg_parser, check_fault_transport, header_safe,
                          is_int, is_number, parse_control_body, serve,
                          strict_loads)
@@ -446,17 +446,9 @@ def fault_errors(entry):
 
 
 def control_error(obj):
-    unknown = set(obj) - CONTROL_KEYS
-    if unknown:
-        return "unknown control keys: %s" % sorted(unknown)
-    if "reset" in obj and not isinstance(obj["reset"], bool):
-        return "reset must be a boolean"
-    if not isinstance(obj.get("fail", []), list):
-        return "fail must be a list"
-    for entry in obj.get("fail", []):
-        err = fault_errors(entry)
-        if err:
-            return err
+    err = check_control_common(obj, CONTROL_KEYS, fault_errors)
+    if err:
+        return err
     hooks = obj.get("hooks", {})
     if not isinstance(hooks, dict):
         return "hooks must be an object {path: error or null}"
