@@ -313,41 +313,36 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     rc_lost(rc, status == REDIS_OK ? "connection closed" : errstr(ac, "connection lost"));
 }
 
-/* AUTH and SELECT: an error reply ends the connection, with the reason. */
-static void on_handshake(redisAsyncContext *ac, void *reply, void *priv)
+/* A handshake step's reply (AUTH, SELECT, PING, named by what): a lost
+ * connection or an error reply ends the connection, with the reason.
+ * Returns the connection when the step succeeded, NULL otherwise. */
+static struct rconn *handshake_step(redisAsyncContext *ac, const redisReply *r, const char *what)
 {
     struct rconn *rc = ac->data;
-    const redisReply *r = reply;
     if (!rc || rc->ac != ac)
-        return;
+        return NULL;
     if (!r) {
         rc_lost(rc, errstr(ac, "connection lost"));
-        return;
+        return NULL;
     }
     if (r->type == REDIS_REPLY_ERROR) {
         char why[256];
-        snprintf(why, sizeof(why), "%s answered %.180s", (const char *)priv, r->str);
+        snprintf(why, sizeof(why), "%s answered %.180s", what, r->str);
         rc_fail(rc, why);
+        return NULL;
     }
+    return rc;
 }
 
+static void on_handshake(redisAsyncContext *ac, void *reply, void *priv) { handshake_step(ac, reply, priv); }
+
+/* The PING after the handshake: the connection is up. */
 static void on_ready(redisAsyncContext *ac, void *reply, void *priv)
 {
     (void)priv;
-    struct rconn *rc = ac->data;
-    const redisReply *r = reply;
-    if (!rc || rc->ac != ac)
+    struct rconn *rc = handshake_step(ac, reply, "PING");
+    if (!rc)
         return;
-    if (!r) {
-        rc_lost(rc, errstr(ac, "connection lost"));
-        return;
-    }
-    if (r->type == REDIS_REPLY_ERROR) {
-        char why[256];
-        snprintf(why, sizeof(why), "PING answered %.180s", r->str);
-        rc_fail(rc, why);
-        return;
-    }
     rc->state = RC_UP;
     rc->attempts = 0;
     outage_ends(rc->ep);
