@@ -371,7 +371,7 @@ static void idempotency_key(struct hf_record *r, const struct hf_source *src, co
 }
 
 struct hf_record *hf_flatten_event(const struct hf_source *src, const struct hf_metric_rule *rules, size_t nrules,
-                                   const char *body, size_t len, const struct hf_verify_result *vr,
+                                   bool points, const char *body, size_t len, const struct hf_verify_result *vr,
                                    const char *webhook_id, int64_t received_ms, char *reason, size_t reasonlen)
 {
     struct scratch *s = thread_scratch();
@@ -457,7 +457,8 @@ struct hf_record *hf_flatten_event(const struct hf_source *src, const struct hf_
     if (!r->event_id && src->id_field)
         r->event_id = field_text(r, src->id_field);
     idempotency_key(r, src, vr, webhook_id);
-    hf_rules_apply(r, src, rules, nrules);
+    if (points)
+        hf_rules_apply(r, src, rules, nrules);
     hf_record_seal(r);
     r = hf_record_pack(r); /* one block sized to the event */
 out:

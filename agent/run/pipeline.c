@@ -20,8 +20,8 @@ struct hf_record *hf_build_record(const struct hf_pipeline *p, const struct hf_s
                                   size_t len, const struct hf_verify_result *vr, const char *webhook_id,
                                   int64_t received_ms, char *reason, size_t reasonlen)
 {
-    return hf_flatten_event(src, p ? p->cfg->rules : NULL, p ? p->cfg->nrules : 0, body, len, vr, webhook_id,
-                            received_ms, reason, reasonlen);
+    return hf_flatten_event(src, p ? p->cfg->rules : NULL, p ? p->cfg->nrules : 0, !p || !p->no_points, body, len, vr,
+                            webhook_id, received_ms, reason, reasonlen);
 }
 
 /* ---- pipeline ---- */
@@ -79,6 +79,9 @@ struct hf_pipeline *hf_pipeline_new(struct hf_config *cfg, struct hf_pipeline *o
             return NULL;
         }
     }
+    p->no_points = true;
+    for (size_t i = 0; i < cfg->nsinks; i++)
+        p->no_points &= (cfg->sinks[i].takes & HF_TAKES_METRICS) == 0;
     for (size_t i = 0; i < cfg->nsinks; i++) {
         if (!p->sinks[i])
             p->sinks[i] = take_unchanged(old, cfg, &cfg->sinks[i]);

@@ -22,6 +22,7 @@ struct hf_pipeline {
     size_t nsinks;
     struct hf_dedup *dedup;
     struct hf_journal *journal;
+    bool no_points; /* no sink takes metrics: records are built without points */
     struct hf_source_stats *stats[HF_MAX_SOURCES];
     struct hf_store_stats *store_stats[HF_MAX_SOURCES]; /* sources with dedup.store: redis */
     atomic_int refs;

@@ -405,6 +405,45 @@ static void test_generic_source(void **state)
     hf_record_unref(r);
 }
 
+/* Points are built only when a sink takes metrics: a records-only
+ * pipeline carries none (and the same record JSON), one metrics sink
+ * among record sinks brings them back. */
+static struct hf_pipeline *pipeline_with(const char *sinks)
+{
+    struct hf_cerr err = {{0}};
+    char yaml[2048];
+    snprintf(yaml, sizeof(yaml), "%ssinks:\n%s", TU_SOURCES, sinks);
+    struct hf_config *c = tu_config(yaml, &err);
+    if (!c)
+        fail_msg("%s", err.msg);
+    struct hf_pipeline *p = hf_pipeline_new(c, NULL, &err);
+    if (!p)
+        fail_msg("%s", err.msg);
+    return p;
+}
+
+static void test_points_only_when_taken(void **state)
+{
+    (void)state;
+    struct hf_pipeline *rec_only = pipeline_with("  - {name: a, type: stdout, takes: records}\n"
+                                                 "  - {name: b, type: stdout, takes: records}\n");
+    struct hf_pipeline *mixed = pipeline_with("  - {name: a, type: stdout, takes: records}\n"
+                                              "  - {name: b, type: stdout, takes: metrics}\n");
+    assert_true(rec_only->no_points);
+    assert_false(mixed->no_points);
+    struct hf_record *a = tu_fixture_record(rec_only, "omega", "omega/decision.escalated.json", 0, 1795453200123LL);
+    struct hf_record *b = tu_fixture_record(mixed, "omega", "omega/decision.escalated.json", 0, 1795453200123LL);
+    assert_int_equal(a->npoints, 0);
+    assert_true(b->npoints > 0);
+    assert_int_equal(a->json_len, b->json_len);
+    assert_memory_equal(a->json, b->json, a->json_len);
+    assert_int_equal(a->nfields, b->nfields);
+    hf_record_unref(a);
+    hf_record_unref(b);
+    hf_pipeline_unref(rec_only);
+    hf_pipeline_unref(mixed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,7 +451,7 @@ int main(void)
         cmocka_unit_test(test_unseen_shapes),   cmocka_unit_test(test_sentinelayer),
         cmocka_unit_test(test_omega_rules),     cmocka_unit_test(test_sentinelayer_rules),
         cmocka_unit_test(test_bad_bodies),      cmocka_unit_test(test_duplicates_and_depth),
-        cmocka_unit_test(test_generic_source),
+        cmocka_unit_test(test_generic_source),  cmocka_unit_test(test_points_only_when_taken),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
