@@ -31,6 +31,7 @@
 
 #define OUT_HIGH_WATER (256 * 1024)
 #define LINGER_MS 1000
+#define READ_CHUNK 16384
 
 struct worker;
 
@@ -38,6 +39,7 @@ struct conn {
     struct conn *prev, *next; /* the worker's list, for shutdown */
     struct worker *w;
     struct bufferevent *bev;
+    struct event *rev; /* plain TCP: reads are ours, one recv each (the bufferevent asks FIONREAD first) */
     struct event *timer;
     struct hf_frame fr; /* llhttp and the request's header block and body */
     struct hf_http_req req;
@@ -103,6 +105,8 @@ static void conn_free(struct conn *c)
     atomic_fetch_sub(&c->w->srv->conns, 1);
     if (c->timer)
         event_free(c->timer);
+    if (c->rev)
+        event_free(c->rev); /* before the bufferevent closes the socket */
     if (c->bev) {
         SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
         if (ssl)
@@ -152,6 +156,18 @@ static void head_num(struct head *h, long long v)
     if (v < 0)
         *--q = '-';
     head_put(h, q);
+}
+
+static void read_enable(struct conn *c, bool on)
+{
+    if (c->rev && on)
+        event_add(c->rev, NULL);
+    else if (c->rev)
+        event_del(c->rev);
+    else if (on)
+        bufferevent_enable(c->bev, EV_READ);
+    else
+        bufferevent_disable(c->bev, EV_READ);
 }
 
 /* Sends what c->out holds: straight to the socket when nothing is queued
@@ -220,7 +236,7 @@ static void linger(struct conn *c)
     shutdown(fd, SHUT_WR);
     struct evbuffer *in = bufferevent_get_input(c->bev);
     evbuffer_drain(in, evbuffer_get_length(in));
-    bufferevent_enable(c->bev, EV_READ);
+    read_enable(c, true);
     struct timeval tv = {.tv_sec = LINGER_MS / 1000, .tv_usec = (LINGER_MS % 1000) * 1000};
     evtimer_add(c->timer, &tv);
 }
@@ -231,7 +247,7 @@ static void finish_close(struct conn *c, bool with_linger)
 {
     c->closing = true;
     c->linger_wanted = with_linger;
-    bufferevent_disable(c->bev, EV_READ);
+    read_enable(c, false);
     flush_out(c);
     /* sent: close on the next turn of the loop; else give a slow reader a
      * bounded time to take the answer */
@@ -384,11 +400,35 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         if (c->pending) {
             /* the answer is still coming; free the connection then */
             c->dead = true;
-            bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+            read_enable(c, false);
+            bufferevent_disable(c->bev, EV_WRITE);
             return;
         }
         conn_free(c);
     }
+}
+
+/* A plain TCP socket is readable: one recv into the input buffer's free
+ * space, then what bufferevent would have called. */
+static void on_sock_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    struct conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct evbuffer_iovec v;
+    if (evbuffer_reserve_space(in, READ_CHUNK, &v, 1) < 1)
+        return;
+    ssize_t n = recv(fd, v.iov_base, v.iov_len, 0);
+    if (n > 0) {
+        v.iov_len = (size_t)n;
+        evbuffer_commit_space(in, &v, 1);
+        on_read(c->bev, c);
+        return;
+    }
+    evbuffer_commit_space(in, &v, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    on_event(c->bev, BEV_EVENT_READING | (n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR), c);
 }
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
@@ -441,19 +481,23 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         c->bev = bufferevent_openssl_socket_new(w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
     } else {
         c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+        c->rev = c->bev ? event_new(w->base, fd, EV_READ | EV_PERSIST, on_sock_read, c) : NULL;
+        if (c->bev) /* the bufferevent keeps its input's end frozen but for its own reads */
+            evbuffer_unfreeze(bufferevent_get_input(c->bev), 0);
     }
     c->timer = evtimer_new(w->base, on_timeout, c);
     hf_buf_init(&c->resp.body, 0);
     hf_buf_init(&c->out, 0);
     hf_frame_init(&c->fr, s->lim.max_header, s->lim.max_body);
-    if (!c->bev || !c->timer) {
+    if (!c->bev || !c->timer || (!s->tls && !c->rev)) {
         if (!c->bev)
             close(fd);
         conn_free(c);
         return;
     }
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    bufferevent_enable(c->bev, c->rev ? EV_WRITE : EV_READ | EV_WRITE);
+    read_enable(c, true);
     arm_timer(c);
 }
 
