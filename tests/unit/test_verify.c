@@ -173,12 +173,50 @@ static void test_find_embedded_shapes(void **state)
     assert_int_equal(hf_find_embedded(truncated, strlen(truncated), "signature", &off, &cl, &v, &vl), -1);
 }
 
+/* RFC 4231 test cases 1, 2 and 6 (a key longer than a block is hashed
+ * first), each also fed in parts; a second secret in the same thread must
+ * not reuse the first one's pads. */
+static void test_hmac_rfc4231(void **state)
+{
+    (void)state;
+    unsigned char k1[20], k6[131];
+    memset(k1, 0x0b, sizeof(k1));
+    memset(k6, 0xaa, sizeof(k6));
+    static unsigned char jefe[] = "Jefe";
+    const struct {
+        struct hf_secret sec;
+        const char *msg, *want;
+    } cases[] = {
+        {{k1, sizeof(k1), 0x4231001}, "Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+        {{jefe, 4, 0x4231002},
+         "what do ya want for nothing?",
+         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+        {{k6, sizeof(k6), 0x4231006},
+         "Test Using Larger Than Block-Size Key - Hash Key First",
+         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+    };
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            size_t n = strlen(cases[i].msg), half = n / 2;
+            const void *one[] = {cases[i].msg}, *two[] = {cases[i].msg, cases[i].msg + half};
+            size_t l1[] = {n}, l2[] = {half, n - half};
+            unsigned char mac[32];
+            char hex[65];
+            assert_int_equal(hf_hmac_sha256(&cases[i].sec, one, l1, 1, mac), 0);
+            hf_hex(mac, 32, hex);
+            assert_string_equal(hex, cases[i].want);
+            assert_int_equal(hf_hmac_sha256(&cases[i].sec, two, l2, 2, mac), 0);
+            hf_hex(mac, 32, hex);
+            assert_string_equal(hex, cases[i].want);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixture_table),        cmocka_unit_test(test_embedded_cut),
         cmocka_unit_test(test_header_forms),         cmocka_unit_test(test_standard_webhooks_vector),
-        cmocka_unit_test(test_find_embedded_shapes),
+        cmocka_unit_test(test_find_embedded_shapes), cmocka_unit_test(test_hmac_rfc4231),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
