@@ -50,7 +50,7 @@ int hf_buf_reserve(struct hf_buf *b, size_t extra)
     return 0;
 }
 
-int hf_buf_append(struct hf_buf *b, const void *p, size_t n)
+int hf_buf_append_grow(struct hf_buf *b, const void *p, size_t n)
 {
     if (hf_buf_reserve(b, n) < 0)
         return -1;
@@ -61,8 +61,6 @@ int hf_buf_append(struct hf_buf *b, const void *p, size_t n)
     return 0;
 }
 
-int hf_buf_puts(struct hf_buf *b, const char *s) { return hf_buf_append(b, s, strlen(s)); }
-int hf_buf_putc(struct hf_buf *b, char c) { return hf_buf_append(b, &c, 1); }
 
 int hf_buf_printf(struct hf_buf *b, const char *fmt, ...)
 {
@@ -228,6 +226,31 @@ int hf_buf_json_double(struct hf_buf *b, double d)
             v /= 10;
         } while (v);
         if (signbit(d))
+            *--q = '-';
+        return hf_buf_append(b, q, (size_t)(e - q));
+    }
+    /* a value with at most 6 decimals (risk scores, costs): the double is
+     * then the nearest one to that decimal, which is what "%.15g" prints
+     * (no exponent from 1e-4 up), so it is written from the integer */
+    double m = nearbyint(d * 1e6), a = fabs(d);
+    if (a >= 1e-4 && fabs(m) < 1e15 && m / 1e6 == d) {
+        char tmp[40], *e = tmp + sizeof(tmp), *q = e;
+        uint64_t u = (uint64_t)fabs(m), frac = u % 1000000, ip = u / 1000000;
+        int w = 6;
+        while (frac % 10 == 0) { /* not 0: d is not an integer here */
+            frac /= 10;
+            w--;
+        }
+        while (w-- > 0) {
+            *--q = (char)('0' + frac % 10);
+            frac /= 10;
+        }
+        *--q = '.';
+        do {
+            *--q = (char)('0' + ip % 10);
+            ip /= 10;
+        } while (ip);
+        if (d < 0)
             *--q = '-';
         return hf_buf_append(b, q, (size_t)(e - q));
     }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* A growable byte buffer with a hard cap; appends past the cap fail and set
  * `overflow`, so callers check once at the end instead of after every append. */
@@ -25,9 +26,21 @@ void hf_buf_init(struct hf_buf *b, size_t limit);
 void hf_buf_free(struct hf_buf *b);
 void hf_buf_reset(struct hf_buf *b);
 int hf_buf_reserve(struct hf_buf *b, size_t extra);
-int hf_buf_append(struct hf_buf *b, const void *p, size_t n);
-int hf_buf_puts(struct hf_buf *b, const char *s);
-int hf_buf_putc(struct hf_buf *b, char c);
+/* The appends every encoder makes per field are inline: the usual case
+ * (room left) is a copy, and a literal's strlen is folded at compile time. */
+int hf_buf_append_grow(struct hf_buf *b, const void *p, size_t n);
+static inline int hf_buf_append(struct hf_buf *b, const void *p, size_t n)
+{
+    if (b->overflow || b->len + n >= b->cap)
+        return hf_buf_append_grow(b, p, n);
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+static inline int hf_buf_puts(struct hf_buf *b, const char *s) { return hf_buf_append(b, s, strlen(s)); }
+static inline int hf_buf_putc(struct hf_buf *b, char c) { return hf_buf_append(b, &c, 1); }
 int hf_buf_printf(struct hf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s as a JSON string literal, quotes included. Invalid UTF-8 bytes
  * become U+FFFD so the output is always valid JSON. */

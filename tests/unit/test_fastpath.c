@@ -82,6 +82,49 @@ static void test_integral_doubles(void **state)
     hf_buf_free(&b);
 }
 
+/* The shortest "%.*g" (15 to 17 digits) that reads back, as it was */
+static void ref_double(double d, char *out, size_t n)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, n, "%.*g", prec, d);
+        if (strtod(out, NULL) == d)
+            break;
+    }
+}
+
+/* Values with up to 6 decimals take the path without printf; the text
+ * must be what printf gave, around every edge (1e-4, 6 decimals, 1e9,
+ * signs), and any other double still goes through printf. */
+static void test_decimal_doubles(void **state)
+{
+    (void)state;
+    const double vals[] = {0.5,    -0.5,   0.97,      0.85,     0.0042,          0.0001,     -0.0001, 0.00012,
+                           0.0107, 0.001,  2.25,      123.456,  999999999.999999, 0.000123, 1e-5,    1.0000001,
+                           0.1,    0.3,    1.999999,  1e15 + 0.5, 0.1 + 0.2,     -1234.5678, 8.000001, 0.000099};
+    struct hf_buf b;
+    hf_buf_init(&b, 0);
+    char want[64];
+    for (int i = 0; i < 400000; i++) {
+        double d;
+        int nv = (int)(sizeof(vals) / sizeof(vals[0]));
+        if (i < nv)
+            d = vals[i];
+        else if (i % 3 == 0) /* k / 10^j, j up to 7, mostly exact decimals */
+            d = (double)((int64_t)(next() % 2000000000000ULL) - 1000000000000LL) / pow(10, (double)(next() % 8));
+        else if (i % 3 == 1)
+            d = (double)(next() % 1000000) / 1e6;
+        else
+            d = (double)(int64_t)(next() >> 1) / (double)(next() | 1); /* arbitrary */
+        if (d == floor(d))
+            continue;
+        hf_buf_reset(&b);
+        hf_buf_json_double(&b, d);
+        ref_double(d, want, sizeof(want));
+        assert_string_equal(b.data, want);
+    }
+    hf_buf_free(&b);
+}
+
 /* utf8_len from agent/util.c as it was */
 static size_t ref_utf8_len(const unsigned char *p, size_t n)
 {
@@ -237,7 +280,7 @@ static void test_snake_case_near_cap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iso_times),           cmocka_unit_test(test_integral_doubles),
+        cmocka_unit_test(test_iso_times),           cmocka_unit_test(test_integral_doubles), cmocka_unit_test(test_decimal_doubles),
         cmocka_unit_test(test_json_strings),        cmocka_unit_test(test_value_text_and_join),
         cmocka_unit_test(test_snake_case_near_cap),
     };
