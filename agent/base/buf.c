@@ -61,7 +61,6 @@ int hf_buf_append_grow(struct hf_buf *b, const void *p, size_t n)
     return 0;
 }
 
-
 int hf_buf_printf(struct hf_buf *b, const char *fmt, ...)
 {
     va_list ap;

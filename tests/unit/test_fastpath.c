@@ -98,9 +98,9 @@ static void ref_double(double d, char *out, size_t n)
 static void test_decimal_doubles(void **state)
 {
     (void)state;
-    const double vals[] = {0.5,    -0.5,   0.97,      0.85,     0.0042,          0.0001,     -0.0001, 0.00012,
-                           0.0107, 0.001,  2.25,      123.456,  999999999.999999, 0.000123, 1e-5,    1.0000001,
-                           0.1,    0.3,    1.999999,  1e15 + 0.5, 0.1 + 0.2,     -1234.5678, 8.000001, 0.000099};
+    const double vals[] = {0.5,    -0.5,  0.97,     0.85,       0.0042,           0.0001,     -0.0001,  0.00012,
+                           0.0107, 0.001, 2.25,     123.456,    999999999.999999, 0.000123,   1e-5,     1.0000001,
+                           0.1,    0.3,   1.999999, 1e15 + 0.5, 0.1 + 0.2,        -1234.5678, 8.000001, 0.000099};
     struct hf_buf b;
     hf_buf_init(&b, 0);
     char want[64];
@@ -280,9 +280,9 @@ static void test_snake_case_near_cap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iso_times),           cmocka_unit_test(test_integral_doubles), cmocka_unit_test(test_decimal_doubles),
-        cmocka_unit_test(test_json_strings),        cmocka_unit_test(test_value_text_and_join),
-        cmocka_unit_test(test_snake_case_near_cap),
+        cmocka_unit_test(test_iso_times),           cmocka_unit_test(test_integral_doubles),
+        cmocka_unit_test(test_decimal_doubles),     cmocka_unit_test(test_json_strings),
+        cmocka_unit_test(test_value_text_and_join), cmocka_unit_test(test_snake_case_near_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
