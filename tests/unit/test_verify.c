@@ -211,12 +211,34 @@ static void test_hmac_rfc4231(void **state)
         }
 }
 
+/* Hex digits of either case; anything else (a NUL, 'g', a space, bytes
+ * past 0x7f) and an odd length refuse the whole string. */
+static void test_unhex(void **state)
+{
+    (void)state;
+    unsigned char out[4];
+    assert_int_equal(hf_unhex("0aFf9B", 6, out, sizeof(out)), 3);
+    assert_int_equal(out[0], 0x0a);
+    assert_int_equal(out[1], 0xff);
+    assert_int_equal(out[2], 0x9b);
+    const char *bad[] = {"0g", "g0", " 0", "0\xff", "0/", "0:", "@0", "0G", "0`"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(hf_unhex(bad[i], 2, out, sizeof(out)), -1);
+    assert_int_equal(hf_unhex("0\0", 2, out, sizeof(out)), -1);
+    assert_int_equal(hf_unhex("abc", 3, out, sizeof(out)), -1);
+    assert_int_equal(hf_unhex("0011223344", 10, out, sizeof(out)), -1); /* longer than out */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fixture_table),        cmocka_unit_test(test_embedded_cut),
-        cmocka_unit_test(test_header_forms),         cmocka_unit_test(test_standard_webhooks_vector),
-        cmocka_unit_test(test_find_embedded_shapes), cmocka_unit_test(test_hmac_rfc4231),
+        cmocka_unit_test(test_fixture_table),
+        cmocka_unit_test(test_embedded_cut),
+        cmocka_unit_test(test_header_forms),
+        cmocka_unit_test(test_standard_webhooks_vector),
+        cmocka_unit_test(test_find_embedded_shapes),
+        cmocka_unit_test(test_hmac_rfc4231),
+        cmocka_unit_test(test_unhex),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
