@@ -426,8 +426,15 @@ void hf_record_seal(struct hf_record *r)
 
 void hf_point_json(struct hf_buf *b, const struct hf_record *r, const struct hf_point *pt)
 {
-    char ts[32];
-    hf_format_iso_ms(r->received_ms, ts, sizeof(ts));
+    /* a record's points share its receive time: formatted once */
+    static __thread int64_t ts_ms = INT64_MIN;
+    static __thread char ts[32];
+    static __thread size_t ts_len;
+    if (r->received_ms != ts_ms) {
+        hf_format_iso_ms(r->received_ms, ts, sizeof(ts));
+        ts_len = strlen(ts);
+        ts_ms = r->received_ms;
+    }
     hf_buf_puts(b, "{\"metric\":");
     hf_buf_json_str(b, pt->name, strlen(pt->name));
     hf_buf_puts(b, ",\"type\":\"");
@@ -435,7 +442,7 @@ void hf_point_json(struct hf_buf *b, const struct hf_record *r, const struct hf_
     hf_buf_puts(b, "\",\"value\":");
     hf_buf_json_double(b, pt->value);
     hf_buf_puts(b, ",\"timestamp\":\"");
-    hf_buf_puts(b, ts);
+    hf_buf_append(b, ts, ts_len);
     hf_buf_puts(b, "\",\"source\":");
     hf_buf_json_str(b, r->source, strlen(r->source));
     hf_buf_puts(b, ",\"tags\":[");
