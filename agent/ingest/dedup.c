@@ -9,6 +9,7 @@
 #include "dedup.h"
 #include "util.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +100,10 @@ static void unlink_chain(struct stripe *st, struct entry *e)
         *pp = e->chain;
 }
 
-static void drop_head(struct stripe *st, struct fifo *f)
+/* Takes the head of f out of the set; it is freed, or, with spare and
+ * none kept yet, kept in *spare for the key about to be inserted (a full
+ * set evicts one key per insert: its memory serves the new one). */
+static void drop_head(struct stripe *st, struct fifo *f, struct entry **spare)
 {
     struct entry *e = f->head;
     f->head = e->fifo_next;
@@ -108,7 +112,10 @@ static void drop_head(struct stripe *st, struct fifo *f)
     if (e->expires_ms != INT64_MIN) /* INT64_MIN: already removed from the chain */
         unlink_chain(st, e);
     st->count--;
-    free(e);
+    if (spare && !*spare)
+        *spare = e;
+    else
+        free(e);
 }
 
 /* Drops expired (and removed) keys: they are at the heads of the FIFOs. */
@@ -117,12 +124,12 @@ static void evict_expired(struct stripe *st, int64_t now_ms)
     for (size_t i = 0; i < st->nfifos; i++) {
         struct fifo *f = &st->fifos[i];
         while (f->head && f->head->expires_ms <= now_ms)
-            drop_head(st, f);
+            drop_head(st, f, NULL);
     }
 }
 
 /* Makes room for one key: drops the key nearest its expiry. */
-static void make_room(struct stripe *st)
+static void make_room(struct stripe *st, struct entry **spare)
 {
     while (st->count >= st->max) {
         struct fifo *victim = NULL;
@@ -131,7 +138,7 @@ static void make_room(struct stripe *st)
                 victim = &st->fifos[i];
         if (!victim)
             return;
-        drop_head(st, victim);
+        drop_head(st, victim, spare);
     }
 }
 
@@ -153,9 +160,16 @@ static struct entry *lookup(struct stripe *st, uint64_t h, const char *k)
     return NULL;
 }
 
-static void insert(struct stripe *st, uint64_t h, const char *k, size_t kl, int64_t window_ms, int64_t expires_ms)
+static void insert(struct stripe *st, uint64_t h, const char *k, size_t kl, int64_t window_ms, int64_t expires_ms,
+                   struct entry *spare)
 {
-    struct entry *e = malloc(sizeof(*e) + kl + 1);
+    struct entry *e = spare;
+    if (e && malloc_usable_size(e) < sizeof(*e) + kl + 1) {
+        free(e);
+        e = NULL;
+    }
+    if (!e)
+        e = malloc(sizeof(*e) + kl + 1);
     if (!e)
         return;
     e->hash = h;
@@ -214,8 +228,9 @@ int hf_dedup_check_insert(struct hf_dedup *d, const char *scope, const char *key
             retire(p.st, e);
         /* room is made only to insert: a full stripe still answers for
          * every key it holds, the oldest included */
-        make_room(p.st);
-        insert(p.st, p.h, p.k, p.kl, window_ms, now_ms + window_ms);
+        struct entry *spare = NULL;
+        make_room(p.st, &spare);
+        insert(p.st, p.h, p.k, p.kl, window_ms, now_ms + window_ms, spare);
     }
     pthread_mutex_unlock(&p.st->mu);
     return dup;
@@ -229,7 +244,7 @@ void hf_dedup_restore(struct hf_dedup *d, const char *scope, const char *key, in
     if (e)
         e->expires_ms = expires_ms;
     else
-        insert(p.st, p.h, p.k, p.kl, RESTORED, expires_ms);
+        insert(p.st, p.h, p.k, p.kl, RESTORED, expires_ms, NULL);
     pthread_mutex_unlock(&p.st->mu);
 }
 
