@@ -92,6 +92,21 @@ $sinks
 YAML
 }
 
+# agent_state: what a stuck or vanished agent was doing (its state and
+# wait channel, and every thread's stack when gdb is there), for the log.
+agent_state() {
+    if ! kill -0 "$AGENT_PID" 2>/dev/null; then
+        wait "$AGENT_PID" 2>/dev/null
+        echo "(the agent had exited with status $?)"
+        return 0
+    fi
+    echo "(the agent is still running: $(grep '^State' /proc/"$AGENT_PID"/status 2>/dev/null)," \
+        "waiting in $(cat /proc/"$AGENT_PID"/wchan 2>/dev/null))"
+    command -v gdb >/dev/null &&
+        timeout 30 gdb -batch -p "$AGENT_PID" -ex "thread apply all bt 12" 2>/dev/null | grep -E '^(Thread|#)'
+    return 0
+}
+
 # start_agent CONFIG: runs the agent in the background, waits for /healthz.
 start_agent() {
     "$HOOKFWD_BIN" run -c "$1" >"$WORK/agent.out" 2>>"$WORK/agent.err" &
@@ -99,6 +114,7 @@ start_agent() {
     if ! wait_for 20 curl -sf "http://127.0.0.1:$ADMIN_PORT/healthz"; then
         echo "agent did not come up:"
         cat "$WORK/agent.err"
+        agent_state
         return 1
     fi
 }
