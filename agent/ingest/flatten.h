@@ -19,9 +19,10 @@
 /* Builds the record for src from body (the embedded signature, if vr says
  * where, cut out first). rules (may be NULL) are the user's metric rules,
  * added to the profile's; with points false no metric point is built (no
- * sink takes them: they would only be carried and freed). NULL with reason set when the body is not valid
- * JSON, nests deeper than HF_MAX_DEPTH, repeats a key, lacks the event
- * type, or has more than HF_MAX_FIELDS fields. */
+ * sink takes them: they would only be carried and freed). NULL with reason
+ * set when the body is not valid JSON, nests deeper than HF_MAX_DEPTH,
+ * repeats a key, lacks the event type, or has more than HF_MAX_FIELDS
+ * fields. */
 struct hf_record *hf_flatten_event(const struct hf_source *src, const struct hf_metric_rule *rules, size_t nrules,
                                    bool points, const char *body, size_t len, const struct hf_verify_result *vr,
                                    const char *webhook_id, int64_t received_ms, char *reason, size_t reasonlen);

@@ -481,9 +481,11 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         c->bev = bufferevent_openssl_socket_new(w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
     } else {
         c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-        c->rev = c->bev ? event_new(w->base, fd, EV_READ | EV_PERSIST, on_sock_read, c) : NULL;
-        if (c->bev) /* the bufferevent keeps its input's end frozen but for its own reads */
+        if (c->bev) {
+            c->rev = event_new(w->base, fd, EV_READ | EV_PERSIST, on_sock_read, c);
+            /* the bufferevent keeps its input's end frozen but for its own reads */
             evbuffer_unfreeze(bufferevent_get_input(c->bev), 0);
+        }
     }
     c->timer = evtimer_new(w->base, on_timeout, c);
     hf_buf_init(&c->resp.body, 0);
