@@ -20,11 +20,16 @@ void hf_dedup_free(struct hf_dedup *d);
 int hf_dedup_check_insert(struct hf_dedup *d, const char *scope, const char *key, int64_t window_ms, int64_t now_ms);
 /* Forgets a key (the event it belonged to was not accepted after all). */
 void hf_dedup_remove(struct hf_dedup *d, const char *scope, const char *key);
-/* Inserts without checking, with an explicit expiry (state restored at start). */
+/* Inserts without checking, with an explicit expiry (state restored at
+ * start). A restored key keeps its text until hf_dedup_foreach_restored. */
 void hf_dedup_restore(struct hf_dedup *d, const char *scope, const char *key, int64_t expires_ms);
 size_t hf_dedup_size(struct hf_dedup *d);
-/* Calls fn for every key held (in no particular order). */
-void hf_dedup_foreach(struct hf_dedup *d, void (*fn)(void *arg, const char *scope, const char *key, int64_t expires_ms),
-                      void *arg);
+/* Calls fn for every restored key still held (in no particular order) and
+ * lets go of their text: the set holds keys as fingerprints, and only
+ * restored keys keep their text, until this has seen them (once, after
+ * start-up). */
+void hf_dedup_foreach_restored(struct hf_dedup *d,
+                               void (*fn)(void *arg, const char *scope, const char *key, int64_t expires_ms),
+                               void *arg);
 
 #endif

@@ -165,7 +165,7 @@ static void collect_recent(void *arg, const char *scope, const char *key, int64_
 void hf_ingest_store_mark_recent(struct hf_pipeline *p)
 {
     struct recent rc = {.p = p, .now = hf_now_ms()};
-    hf_dedup_foreach(p->dedup, collect_recent, &rc);
+    hf_dedup_foreach_restored(p->dedup, collect_recent, &rc);
     for (size_t i = 0; i < p->cfg->nsources; i++) {
         const struct hf_source *src = &p->cfg->sources[i];
         if (!src->dedup_redis)

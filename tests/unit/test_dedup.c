@@ -170,6 +170,79 @@ static void test_keys_spread(void **state)
     hf_dedup_free(d);
 }
 
+struct seen {
+    char lines[8][64];
+    int n;
+};
+
+static void note_key(void *arg, const char *scope, const char *key, int64_t expires_ms)
+{
+    struct seen *s = arg;
+    assert_true(s->n < 8);
+    snprintf(s->lines[s->n++], sizeof(s->lines[0]), "%s/%s/%lld", scope, key, (long long)expires_ms);
+}
+
+static int by_text(const void *a, const void *b) { return strcmp(a, b); }
+
+/* Restored keys keep their text for one walk after start-up (Redis sources
+ * mark them accepted): a key removed since is left out, a key inserted
+ * (not restored) has no text, and the keys stay held after the walk. */
+static void test_foreach_restored(void **state)
+{
+    (void)state;
+    struct hf_dedup *d = hf_dedup_new(1000);
+    hf_dedup_restore(d, "omega", "a", 5000);
+    hf_dedup_restore(d, "sentinelayer", "run-7", 6000);
+    hf_dedup_restore(d, "omega", "gone", 7000);
+    hf_dedup_restore(d, "omega", "a", 5500); /* its expiry moves */
+    hf_dedup_remove(d, "omega", "gone");
+    assert_int_equal(hf_dedup_check_insert(d, "omega", "fresh", 60000, 1000), 0);
+    struct seen s = {0};
+    hf_dedup_foreach_restored(d, note_key, &s);
+    assert_int_equal(s.n, 2);
+    qsort(s.lines, (size_t)s.n, sizeof(s.lines[0]), by_text);
+    assert_string_equal(s.lines[0], "omega/a/5500");
+    assert_string_equal(s.lines[1], "sentinelayer/run-7/6000");
+    /* once only */
+    s.n = 0;
+    hf_dedup_foreach_restored(d, note_key, &s);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(hf_dedup_check_insert(d, "omega", "a", 60000, 1001), 1);
+    assert_int_equal(hf_dedup_check_insert(d, "sentinelayer", "run-7", 60000, 1001), 1);
+    assert_int_equal(hf_dedup_check_insert(d, "omega", "fresh", 60000, 1001), 1);
+    assert_int_equal(hf_dedup_check_insert(d, "omega", "gone", 60000, 1001), 0);
+    hf_dedup_free(d);
+}
+
+/* Keys that differ in one byte anywhere, scopes that differ only in where
+ * the separator falls, and long keys (many 8-byte words, a partial
+ * last one) are all told apart. */
+static void test_similar_keys_distinct(void **state)
+{
+    (void)state;
+    struct hf_dedup *d = hf_dedup_new(HF_DEDUP_MAX_KEYS);
+    char k[600];
+    memset(k, 'x', sizeof(k) - 1);
+    k[sizeof(k) - 1] = '\0';
+    int inserted = 0;
+    for (int len = 1; len <= 40; len++)
+        for (int pos = 0; pos < len; pos++) {
+            char key[64];
+            memset(key, 'x', (size_t)len);
+            key[len] = '\0';
+            key[pos] = 'y';
+            assert_int_equal(hf_dedup_check_insert(d, "s", key, 60000, 1000), 0);
+            inserted++;
+        }
+    assert_int_equal(hf_dedup_check_insert(d, "ab", "c", 60000, 1000), 0);
+    assert_int_equal(hf_dedup_check_insert(d, "a", "bc", 60000, 1000), 0);
+    assert_int_equal(hf_dedup_check_insert(d, "s", k + 100, 60000, 1000), 0); /* 499 bytes */
+    assert_int_equal(hf_dedup_check_insert(d, "s", k + 101, 60000, 1000), 0);
+    assert_int_equal(hf_dedup_size(d), (size_t)inserted + 4);
+    assert_int_equal(hf_dedup_check_insert(d, "s", k + 100, 60000, 1001), 1);
+    hf_dedup_free(d);
+}
+
 #define NTHREADS 4
 #define NKEYS 20000
 
@@ -249,6 +322,8 @@ int main(void)
         cmocka_unit_test(test_full_set_keeps_what_it_holds),
         cmocka_unit_test(test_evicts_expired_first),
         cmocka_unit_test(test_keys_spread),
+        cmocka_unit_test(test_foreach_restored),
+        cmocka_unit_test(test_similar_keys_distinct),
         cmocka_unit_test(test_concurrent_inserts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
