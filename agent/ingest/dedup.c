@@ -150,7 +150,10 @@ static uint32_t alloc_slot(struct stripe *st)
         return i;
     }
     if (st->nslots == st->cap) {
-        uint32_t cap = st->cap ? st->cap * 2 : 16;
+        /* at once the stripe's share (untouched pages take no memory, and
+         * doubling left the outgrown arrays as holes in the heap); more
+         * only for keys restored past it */
+        uint32_t cap = st->cap ? st->cap * 2 : (uint32_t)st->max;
         st->slots = hf_realloc(st->slots, cap * sizeof(*st->slots));
         if (st->texts) {
             st->texts = hf_realloc(st->texts, cap * sizeof(*st->texts));
