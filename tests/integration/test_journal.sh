@@ -114,8 +114,9 @@ start_agent "$WORK/hookfwd.yaml" || exit 1
 python3 "$HERE/sender.py" --port "$PORT" --count 20 --start 200000 --concurrency 1 --acked "$WORK/acked3.txt" >/dev/null
 stop_agent KILL
 seg=$(ls "$WORK"/data/journal/*.seg | tail -1)
-size_before=$(stat -c %s "$seg")
-printf '\x48\x46\x4a\x31\xff\x00\x00\x00garbage' >>"$seg" # a torn entry header
+size_before=$(($(stat -c %s "$seg") - 20)) # the entries; the end mark (20 zero bytes) follows
+truncate -s "$size_before" "$seg"
+printf '\x48\x46\x4a\x31\xff\x00\x00\x00garbage' >>"$seg" # a torn entry header where the next would go
 head -c 4096 /dev/zero >>"$seg"                         # a zero-filled block after it
 start_agent "$WORK/hookfwd.yaml" || exit 1
 check "start logs the damaged offset" grep -q "damaged entry at byte $size_before" "$WORK/agent.err"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The write-ahead journal (store/journal.c), each test in a directory of
- * its own: the on-disk entry format, group commit, a torn tail and a
- * zero-filled block cut at open, per-sink positions persisted and read
+ * its own: the on-disk entry format and its end mark, group commit, a
+ * torn tail cut at open, zeros read as the end, per-sink positions persisted and read
  * back (replay from them), segments deleted once every sink is past them,
  * dedup.log compacted at open and while running, and storage.max_size. */
 #define _GNU_SOURCE
@@ -190,7 +190,8 @@ static void test_append_format(void **state)
     for (int i = 0; i < 3; i++)
         assert_int_equal(t->seq[i], (uint64_t)i + 1);
 
-    /* the segment is exactly the three entries, in order */
+    /* the segment is exactly the three entries, in order, and the end
+     * mark (the next commit writes over it) */
     char path[600];
     seg_path(t, 1, path, sizeof(path));
     size_t len;
@@ -209,14 +210,16 @@ static void test_append_format(void **state)
         assert_memory_equal(seg + off + HDR_LEN, recs[i]->json, recs[i]->json_len);
         off += HDR_LEN + recs[i]->json_len;
     }
-    assert_int_equal(off, len);
-    assert_int_equal(hf_journal_bytes(t->j), len);
+    static const unsigned char zeros[HDR_LEN];
+    assert_int_equal(off + HDR_LEN, len);
+    assert_memory_equal(seg + off, zeros, HDR_LEN);
+    assert_int_equal(hf_journal_bytes(t->j), off);
     free(seg);
     hf_journal_close(t->j);
 
     /* reopened: the entries are kept, sequences go on */
     jopen(t, 1 << 30);
-    assert_int_equal(hf_journal_bytes(t->j), len);
+    assert_int_equal(hf_journal_bytes(t->j), off);
     assert_int_equal(next_seq(t), 4);
     hf_journal_close(t->j);
     for (int i = 0; i < 3; i++)
@@ -275,7 +278,7 @@ static void test_torn_tail(void **state)
     write_entries(t, 4, ends);
     char path[600];
     seg_path(t, 1, path, sizeof(path));
-    assert_int_equal(tu_file_size(path), ends[3]);
+    assert_int_equal(tu_file_size(path), ends[3] + HDR_LEN); /* and the end mark */
 
     /* power lost in the middle of the last entry's payload */
     assert_int_equal(truncate(path, ends[3] - 5), 0);
@@ -295,6 +298,11 @@ static void test_torn_tail(void **state)
     hf_journal_close(t->j);
 }
 
+/* Zeros where an entry would start are the end as written (the end mark;
+ * a recycled segment's old entries may follow it): the entries before
+ * them are kept and the file is left as it is. A crash that left the
+ * last commit's blocks unwritten (zeros) reads the same way: that commit
+ * was never acknowledged. */
 static void test_zero_filled_block(void **state)
 {
     struct jt *t = *state;
@@ -315,9 +323,23 @@ static void test_zero_filled_block(void **state)
     assert_int_equal(tu_file_size(path), end);
 
     jopen(t, 1 << 30);
-    assert_int_equal(tu_file_size(path), ends[1]);
+    assert_int_equal(tu_file_size(path), end);
     assert_int_equal(hf_journal_bytes(t->j), ends[1]);
     assert_int_equal(next_seq(t), 3);
+    hf_journal_close(t->j);
+
+    /* an intact entry past the end mark (a recycled segment's past) is
+     * not read: the end mark is where the segment ends */
+    wipe(t);
+    write_entries(t, 3, ends);
+    fd = open(path, O_WRONLY);
+    unsigned char mark[HDR_LEN] = {0};
+    assert_int_equal(pwrite(fd, mark, HDR_LEN, ends[0]), HDR_LEN);
+    close(fd);
+    jopen(t, 1 << 30);
+    assert_int_equal(hf_journal_bytes(t->j), ends[0]);
+    assert_int_equal(tu_file_size(path), ends[2] + HDR_LEN); /* not cut: no damage */
+    assert_int_equal(next_seq(t), 2);
     hf_journal_close(t->j);
 
     /* a flipped bit in a payload is damage too (the CRC says so) */
@@ -571,17 +593,48 @@ static void test_segment_deletion(void **state)
     assert_true(tu_exists(first));
     assert_int_equal(hf_journal_bytes(t->j), before);
 
-    /* b catches up: the first segment goes, the active one stays */
+    /* b catches up: the first segment goes (kept as the spare), the
+     * active one stays */
     gate_set(1, true);
     assert_true(TU_POLL(!tu_exists(first), 20000));
     assert_true(tu_exists(second));
-    /* (the count drops just after the unlink) */
-    if (!TU_POLL((long long)hf_journal_bytes(t->j) == tu_file_size(second), 10000))
+    char spare[600];
+    snprintf(spare, sizeof(spare), "%s/segment.spare", t->jdir);
+    assert_true(tu_exists(spare));
+    /* its old entries are behind an end mark, on disk before the rename */
+    size_t slen;
+    char *head = tu_read_file(spare, &slen);
+    static const char zeros[HDR_LEN];
+    assert_true(slen >= SEG_MAX);
+    assert_memory_equal(head, zeros, HDR_LEN);
+    free(head);
+    /* (the count drops just after the rename; the file has the end mark) */
+    if (!TU_POLL((long long)hf_journal_bytes(t->j) + HDR_LEN == tu_file_size(second), 10000))
         fail_msg("journal bytes %llu, the active segment has %lld", (unsigned long long)hf_journal_bytes(t->j),
                  tu_file_size(second));
     assert_true(TU_POLL(read_pos(t, "b") == 17, 10000));
     assert_true(tu_exists(second));
+
+    /* the third segment is the spare, written over: the spare is gone
+     * and, once the second segment is delivered, that one is the spare */
+    for (int i = 18; i <= 33; i++) {
+        append(t, i, blob);
+        hf_journal_wait_idle(t->j);
+    }
+    char third[600];
+    seg_path(t, 33, third, sizeof(third));
+    assert_true(tu_exists(third));
+    assert_true(TU_POLL(!tu_exists(second), 20000));
+    assert_true(tu_exists(spare));
     rig_down(t, &g);
+    /* reopened: the third segment holds one entry; the first segment's
+     * entries past its end mark are never read again */
+    jopen(t, 1 << 30);
+    uint64_t kept = hf_journal_bytes(t->j);
+    if (kept < blob || kept > blob + 4096)
+        fail_msg("%llu bytes kept at open, not the one entry of the third segment", (unsigned long long)kept);
+    hf_journal_close(t->j);
+    t->j = NULL;
 }
 
 /* ---- dedup.log ---- */
