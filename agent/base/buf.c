@@ -212,23 +212,13 @@ int hf_buf_json_str(struct hf_buf *b, const char *s, size_t n)
     return hf_buf_putc(b, '"');
 }
 
-/* Writes v's decimal digits backwards, ending before q; returns the first. */
-static char *digits_before(char *q, uint64_t v)
-{
-    do {
-        *--q = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return q;
-}
-
 int hf_buf_json_double(struct hf_buf *b, double d)
 {
     if (!isfinite(d))
         return hf_buf_puts(b, "null");
     if (d == floor(d) && fabs(d) < 1e15) {
         /* what "%.0f" prints, without printf: counts and gauges are integers */
-        char tmp[24], *e = tmp + sizeof(tmp), *q = digits_before(e, (uint64_t)(d < 0 ? -d : d));
+        char tmp[24], *e = tmp + sizeof(tmp), *q = hf_digits_before(e, (uint64_t)(d < 0 ? -d : d));
         if (signbit(d))
             *--q = '-';
         return hf_buf_append(b, q, (size_t)(e - q));
@@ -250,7 +240,7 @@ int hf_buf_json_double(struct hf_buf *b, double d)
             frac /= 10;
         }
         *--q = '.';
-        q = digits_before(q, ip);
+        q = hf_digits_before(q, ip);
         if (d < 0)
             *--q = '-';
         return hf_buf_append(b, q, (size_t)(e - q));

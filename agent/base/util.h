@@ -75,6 +75,16 @@ int hf_b64_decode(const char *s, size_t n, unsigned char *out, size_t outcap);
 size_t hf_b64_encode(const unsigned char *in, size_t n, char *out /* 4*ceil(n/3)+1 */);
 
 uint64_t hf_hash64(const void *p, size_t n);
+/* Writes v's decimal digits backwards, ending before end; returns the
+ * first (printf-free number writing on hot paths). */
+static inline char *hf_digits_before(char *end, uint64_t v)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
 uint64_t hf_random64(void);
 
 /* snprintf(dst, cap, "%s%s%s", a, b, c) without printf, for the per-event

@@ -2,6 +2,7 @@
 /* The shared dedup protocol: commands and the meaning of their replies
  * (the comment in dedup_claim.h has the whole exchange). */
 #include "dedup_claim.h"
+#include "util.h"
 
 #include <string.h>
 
@@ -29,20 +30,10 @@ static void arg(struct hf_store_cmd *cmd, const char *s, size_t len)
 
 static void arg_str(struct hf_store_cmd *cmd, const char *s) { arg(cmd, s, strlen(s)); }
 
-/* decimal digits of v into the end of buf; returns where they start */
-static char *digits(char *end, uint64_t v)
-{
-    do {
-        *--end = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return end;
-}
-
 static void arg_num(struct hf_store_cmd *cmd, int64_t v)
 {
     char *end = cmd->num + sizeof(cmd->num);
-    char *p = digits(end, (uint64_t)(v > 0 ? v : 1));
+    char *p = hf_digits_before(end, (uint64_t)(v > 0 ? v : 1));
     arg(cmd, p, (size_t)(end - p));
 }
 
@@ -83,7 +74,7 @@ void hf_claim_release_cmd(struct hf_store_cmd *cmd, const char *key, size_t klen
 
 static char *put_len(char *p, char *end, char kind, size_t n)
 {
-    char tmp[24], *t = digits(tmp + sizeof(tmp), n);
+    char tmp[24], *t = hf_digits_before(tmp + sizeof(tmp), n);
     size_t tl = (size_t)(tmp + sizeof(tmp) - t);
     if ((size_t)(end - p) < tl + 3)
         return NULL;

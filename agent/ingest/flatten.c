@@ -257,12 +257,7 @@ static void walk_member(struct flat *f, const char *k, size_t kl, yyjson_val *v,
             /* arrays holding objects: one key per index, a.0.b */
             yyjson_arr_foreach(v, idx, max, it)
             {
-                char num[24], *e = num + sizeof(num), *q = e;
-                size_t u = idx;
-                do {
-                    *--q = (char)('0' + u % 10);
-                    u /= 10;
-                } while (u);
+                char num[24], *e = num + sizeof(num), *q = hf_digits_before(e, idx);
                 walk_member(f, q, (size_t)(e - q), it, depth + 1);
                 if (f->error)
                     break;

@@ -146,13 +146,9 @@ static void head_put(struct head *h, const char *s)
 
 static void head_num(struct head *h, long long v)
 {
-    char t[24], *e = t + sizeof(t) - 1, *q = e;
-    unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+    char t[24], *e = t + sizeof(t) - 1;
     *e = '\0';
-    do {
-        *--q = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    char *q = hf_digits_before(e, v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v);
     if (v < 0)
         *--q = '-';
     head_put(h, q);

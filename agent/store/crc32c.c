@@ -68,4 +68,3 @@ uint32_t hf_crc32c(uint32_t crc, const void *p, size_t n)
 #endif
     return ~crc_sliced(~crc, p, n);
 }
-

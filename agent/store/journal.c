@@ -703,12 +703,8 @@ int hf_journal_append(struct hf_journal *j, struct hf_record *r, const char *ded
     if (dedup_scope && r->idempotency_key) {
         /* "<expires ms>\t<scope>\t<key>\n", built without printf: this
          * runs on the ingest thread for every event */
-        char num[24], *e = num + sizeof(num), *q = e;
-        uint64_t u = dedup_expires_ms > 0 ? (uint64_t)dedup_expires_ms : 0;
-        do {
-            *--q = (char)('0' + u % 10);
-            u /= 10;
-        } while (u);
+        char num[24], *e = num + sizeof(num);
+        char *q = hf_digits_before(e, dedup_expires_ms > 0 ? (uint64_t)dedup_expires_ms : 0);
         size_t nl = (size_t)(e - q), sl = strlen(dedup_scope), kl = strlen(r->idempotency_key);
         char *line = hf_calloc(1, nl + sl + kl + 4);
         memcpy(line, q, nl);
