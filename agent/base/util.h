@@ -86,6 +86,9 @@ static inline char *hf_digits_before(char *end, uint64_t v)
     return end;
 }
 uint64_t hf_random64(void);
+/* The allocator's settings for a long-running agent (see mem.c); called
+ * first thing by the agent and by the benchmarks. */
+void hf_mem_tune(void);
 
 /* snprintf(dst, cap, "%s%s%s", a, b, c) without printf, for the per-event
  * path; a NULL part is skipped. Returns the untruncated length. */

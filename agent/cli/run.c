@@ -2,5 +2,10 @@
 /* `hookfwd run`: the agent in the foreground. */
 #include "cli.h"
 #include "agent.h"
+#include "util.h"
 
-int hf_cmd_run(const struct hf_args *a) { return hf_agent_run(a->config); }
+int hf_cmd_run(const struct hf_args *a)
+{
+    hf_mem_tune();
+    return hf_agent_run(a->config);
+}

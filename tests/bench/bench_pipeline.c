@@ -389,6 +389,7 @@ int main(int argc, char **argv)
     int bad_every = 0, opt;
     bool per_fixture = false;
     const char *golden_path = NULL;
+    hf_mem_tune(); /* as the agent runs */
     while ((opt = getopt(argc, argv, "s:n:r:b:pg:")) != -1) {
         switch (opt) {
         case 'g': golden_path = optarg; break;
