@@ -89,6 +89,9 @@ uint64_t hf_random64(void);
 /* The allocator's settings for a long-running agent (see mem.c); called
  * first thing by the agent and by the benchmarks. */
 void hf_mem_tune(void);
+/* Names the calling thread (what top -H, ps -L and gdb show), cut to the
+ * 15 characters Linux keeps. */
+void hf_thread_name(const char *prefix, const char *name);
 
 /* snprintf(dst, cap, "%s%s%s", a, b, c) without printf, for the per-event
  * path; a NULL part is skipped. Returns the untruncated length. */

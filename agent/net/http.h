@@ -67,6 +67,8 @@ struct hf_http_ops {
     void (*on_request)(void *arg, struct hf_http_req *req, struct hf_http_resp *resp);
     /* Called on each server thread as it exits (per-thread caches); optional. */
     void (*on_thread_exit)(void);
+    /* The server threads' name, followed by their number ("ingest:0"). */
+    const char *thread_name;
 };
 
 struct hf_http_limits {

@@ -174,6 +174,7 @@ static const struct hf_http_ops ingest_ops = {
     .on_headers = ingest_headers,
     .on_request = ingest_request,
     .on_thread_exit = hf_verify_thread_cleanup,
+    .thread_name = "ingest",
 };
 
 /* ---- admin ---- */
@@ -211,7 +212,8 @@ static void admin_request(void *arg, struct hf_http_req *req, struct hf_http_res
     }
 }
 
-static const struct hf_http_ops admin_ops = {.on_headers = admin_headers, .on_request = admin_request};
+static const struct hf_http_ops admin_ops = {
+    .on_headers = admin_headers, .on_request = admin_request, .thread_name = "admin"};
 
 /* The health snapshot a sink may forward (the datadog sink's agent_metrics). */
 static size_t health_snapshot(void *arg, struct hf_health_sample *out, size_t cap)

@@ -367,6 +367,7 @@ static bool drain_finished(struct hf_sink *s, int64_t now)
 static void *worker(void *arg)
 {
     struct hf_sink *s = arg;
+    hf_thread_name("sink:", s->name);
     int max_inflight = s->plugin->max_inflight > 0 ? s->plugin->max_inflight : 1;
     for (;;) {
         settle_done(s);

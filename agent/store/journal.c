@@ -645,6 +645,7 @@ static void commit(struct hf_journal *j, struct pending *list)
 static void *commit_main(void *arg)
 {
     struct hf_journal *j = arg;
+    hf_thread_name("journal", "");
     int64_t last_persist = 0;
     for (;;) {
         pthread_mutex_lock(&j->mu);
