@@ -102,6 +102,7 @@ void hf_batch_done(struct hf_batch *b, enum hf_outcome o, int64_t retry_after_ms
     if (b->held) {
         b->held = false;
         list_remove(&s->held, b);
+        atomic_fetch_sub(&s->held_records, b->n);
     } else {
         list_remove(&s->inflight, b);
         s->ninflight--;
@@ -118,6 +119,7 @@ void hf_batch_hold(struct hf_batch *b)
     s->ninflight--;
     b->held = true;
     list_append(&s->held, b);
+    atomic_fetch_add(&s->held_records, b->n);
 }
 
 void hf_batch_mark(struct hf_batch *b, size_t i, enum hf_outcome o, const char *reason)
@@ -458,7 +460,7 @@ int hf_sink_reserve(struct hf_sink *s)
 {
     int rc = -1;
     pthread_mutex_lock(&s->mu);
-    if (!s->stopping && s->count + atomic_load(&s->reserved) < s->cap) {
+    if (!s->stopping && s->count + atomic_load(&s->reserved) + atomic_load(&s->held_records) < s->cap) {
         atomic_fetch_add(&s->reserved, 1);
         rc = 0;
     }
@@ -514,7 +516,7 @@ size_t hf_sink_queue_len(struct hf_sink *s)
 bool hf_sink_full(struct hf_sink *s)
 {
     pthread_mutex_lock(&s->mu);
-    bool full = s->count + atomic_load(&s->reserved) >= s->cap;
+    bool full = s->count + atomic_load(&s->reserved) + atomic_load(&s->held_records) >= s->cap;
     pthread_mutex_unlock(&s->mu);
     return full;
 }

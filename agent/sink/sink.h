@@ -51,6 +51,9 @@ struct hf_sink {
     struct hf_batch *waiting; /* batches waiting for their retry time */
     struct hf_batch *done; /* completed, to be settled */
     struct hf_batch *held; /* kept by the plugin past send() (hf_batch_hold) */
+    /* records in held batches: they count against queue.max_events, or an
+     * e-mail digest would keep a whole period's records beyond it */
+    atomic_size_t held_records;
     int64_t held_poll_ms; /* next poll() for a sink that only holds batches */
     bool held_drained;
     int64_t auth_log_mono_ms;

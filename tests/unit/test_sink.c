@@ -518,8 +518,9 @@ static int hd_get(int *field)
     return v;
 }
 
-/* A sink "s" run by the holding plugin, one record per batch. */
-static struct st *held_up(void **state, const char *mode)
+/* A sink "s" run by the holding plugin, one record per batch, a queue of
+ * queue_max records. */
+static struct st *held_up_queue(void **state, const char *mode, int queue_max)
 {
     struct st *t = calloc(1, sizeof(*t));
     *state = t;
@@ -527,8 +528,9 @@ static struct st *held_up(void **state, const char *mode)
     char yaml[2048];
     snprintf(yaml, sizeof(yaml),
              "storage: {mode: %s, path: %s}\n" TU_SOURCES
-             "sinks:\n  - {name: s, type: stdout, takes: records, batch: {max_events: 1, flush_interval: 1ms}}\n",
-             mode, t->dir);
+             "sinks:\n  - {name: s, type: stdout, takes: records, batch: {max_events: 1, flush_interval: 1ms},\n"
+             "     queue: {max_events: %d}}\n",
+             mode, t->dir, queue_max);
     struct hf_cerr err = {{0}};
     t->cfg = tu_config(yaml, &err);
     if (!t->cfg)
@@ -546,6 +548,8 @@ static struct st *held_up(void **state, const char *mode)
     t->s->on_settle = on_settle;
     return t;
 }
+
+static struct st *held_up(void **state, const char *mode) { return held_up_queue(state, mode, 20000); }
 
 /* Held batches take no delivery slot (max_inflight is 1, yet all three
  * batches are sent), are looked at by poll() with nothing in flight, and
@@ -566,6 +570,26 @@ static void test_hold_release(void **state)
         assert_int_equal(sc.settled_as[i], HF_OUT_DELIVERED);
     }
     assert_int_equal(hd_get(&hd.ndrains), 0);
+}
+
+/* Held records count against queue.max_events: a digest holding a whole
+ * period's records is a full queue for the senders (503), not memory
+ * beyond the bound; room comes back as the held batches settle. */
+static void test_hold_counts_against_queue(void **state)
+{
+    struct st *t = held_up_queue(state, "memory", 3);
+    push_and_start(t, 1, 3);
+    assert_true(TU_POLL(hd_get(&hd.nsent) == 3, 5000));
+    assert_int_equal(hf_sink_queue_len(t->s), 0);
+    assert_true(hf_sink_full(t->s));
+    assert_int_equal(hf_sink_reserve(t->s), -1);
+    pthread_mutex_lock(&hd.mu);
+    hd.release = true;
+    pthread_mutex_unlock(&hd.mu);
+    assert_true(TU_POLL(nsettled() == 3, 3000));
+    assert_false(hf_sink_full(t->s));
+    assert_int_equal(hf_sink_reserve(t->s), 0);
+    hf_sink_unreserve(t->s);
 }
 
 /* Memory storage: a stopping sink lets the plugin finish what it holds. */
@@ -605,6 +629,7 @@ int main(void)
         cmocka_unit_test_teardown(test_mark_retry, teardown),
         cmocka_unit_test_teardown(test_mark_retry_gives_up, teardown),
         cmocka_unit_test_teardown(test_hold_release, teardown),
+        cmocka_unit_test_teardown(test_hold_counts_against_queue, teardown),
         cmocka_unit_test_teardown(test_hold_drained_at_stop_in_memory, teardown),
         cmocka_unit_test_teardown(test_hold_kept_at_stop_on_disk, teardown),
     };
