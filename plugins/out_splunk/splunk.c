@@ -116,7 +116,7 @@ static void job_send_window(struct splunk_ctx *c, struct splunk_job *job)
             job->pos = job->end;
             continue;
         }
-        if (c->conf.gzip && hf_splunk_gzip(req->body.data, req->body.len, &req->wire) < 0) {
+        if (c->conf.gzip && hf_splunk_gzip_with(c->zip, req->body.data, req->body.len, &req->wire) < 0) {
             hf_splunk_req_put(c, req);
             job_finish(c, job, HF_OUT_RETRY, 0, "gzip failed");
             return;
@@ -433,6 +433,7 @@ static void splunk_destroy(struct hf_sink *s)
         free(j);
     }
     hf_splunk_req_free(c->ack_req);
+    hf_splunk_zip_free(c->zip);
     hf_splunk_conf_free(&c->conf);
     free(c);
     hf_sink_set_state(s, NULL);
@@ -445,6 +446,11 @@ static int splunk_init(struct hf_sink *s, struct hf_cerr *err)
     hf_sink_set_state(s, c);
     if (hf_splunk_conf_read(s, &c->conf, err) < 0)
         return -1; /* hf_sink_new frees through destroy */
+    if (c->conf.gzip && !(c->zip = hf_splunk_zip_new())) {
+        snprintf(err->msg, sizeof(err->msg), "%s: sink '%s': cannot set up gzip", hf_sink_config_file(s),
+                 hf_sink_name(s));
+        return -1;
+    }
     char why[200];
     if (hf_splunk_http_init(c, hf_sink_conf(s), why, sizeof(why)) < 0) {
         snprintf(err->msg, sizeof(err->msg), "%s: sink '%s': %s", hf_sink_config_file(s), hf_sink_name(s), why);

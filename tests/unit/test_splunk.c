@@ -323,6 +323,37 @@ static void test_gzip_framing(void **state)
     close_env(gz_env);
 }
 
+/* The sink's kept compressor writes what a fresh one does, request after
+ * request, whatever the previous request was. */
+static void test_gzip_reused(void **state)
+{
+    (void)state;
+    struct env *e = open_env(SPLUNK_SINK("    gzip: false\n"));
+    struct hf_record *recs[2] = {build(e, "omega", "omega/decision.escalated.json"),
+                                 build(e, "sentinelayer", "sentinelayer/scan.blocked.json")};
+    size_t len;
+    char *plain = encode(e, recs, 2, &len);
+    const size_t sizes[] = {len, len / 3, 0, len, 1};
+    struct hf_splunk_zip *zip = hf_splunk_zip_new();
+    assert_non_null(zip);
+    struct hf_buf kept, fresh;
+    hf_buf_init(&kept, 0);
+    hf_buf_init(&fresh, 0);
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        assert_int_equal(hf_splunk_gzip_with(zip, plain, sizes[i], &kept), 0);
+        assert_int_equal(hf_splunk_gzip(plain, sizes[i], &fresh), 0);
+        assert_int_equal(kept.len, fresh.len);
+        assert_memory_equal(kept.data, fresh.data, fresh.len);
+    }
+    hf_buf_free(&kept);
+    hf_buf_free(&fresh);
+    hf_splunk_zip_free(zip);
+    free(plain);
+    for (int i = 0; i < 2; i++)
+        hf_record_unref(recs[i]);
+    close_env(e);
+}
+
 static enum hf_splunk_class classify(long status, const char *body, struct hf_splunk_reply *r)
 {
     hf_splunk_parse_reply(status, body, body ? strlen(body) : 0, r);
@@ -468,9 +499,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_event_envelope), cmocka_unit_test(test_time_and_overrides),
         cmocka_unit_test(test_metric_events),  cmocka_unit_test(test_both_in_order),
-        cmocka_unit_test(test_gzip_framing),   cmocka_unit_test(test_replies),
-        cmocka_unit_test(test_acks),           cmocka_unit_test(test_endpoints),
-        cmocka_unit_test(test_option_errors),
+        cmocka_unit_test(test_gzip_framing),   cmocka_unit_test(test_gzip_reused),
+        cmocka_unit_test(test_replies),        cmocka_unit_test(test_acks),
+        cmocka_unit_test(test_endpoints),      cmocka_unit_test(test_option_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
