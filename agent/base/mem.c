@@ -4,7 +4,6 @@
 #include "util.h"
 
 #include <malloc.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,11 +101,4 @@ void hf_mem_tune(void)
         return;
     mallopt(M_TRIM_THRESHOLD, 4 << 20);
     mallopt(M_MMAP_THRESHOLD, 1 << 20);
-}
-
-void hf_thread_name(const char *prefix, const char *name)
-{
-    char n[16];
-    snprintf(n, sizeof(n), "%s%s", prefix, name);
-    pthread_setname_np(pthread_self(), n);
 }

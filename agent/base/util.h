@@ -92,6 +92,12 @@ void hf_mem_tune(void);
 /* Names the calling thread (what top -H, ps -L and gdb show), cut to the
  * 15 characters Linux keeps. */
 void hf_thread_name(const char *prefix, const char *name);
+/* Puts the calling thread among those that never preempt another when
+ * woken (SCHED_BATCH): sink workers and the journal's commit. On a core
+ * shared with an ingest thread they run once it has taken every ready
+ * request, so one fdatasync covers all of those, and a sender waits less
+ * behind work nobody waits on. */
+void hf_thread_background(void);
 
 /* snprintf(dst, cap, "%s%s%s", a, b, c) without printf, for the per-event
  * path; a NULL part is skipped. Returns the untruncated length. */

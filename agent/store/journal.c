@@ -646,6 +646,7 @@ static void *commit_main(void *arg)
 {
     struct hf_journal *j = arg;
     hf_thread_name("journal", "");
+    hf_thread_background();
     int64_t last_persist = 0;
     for (;;) {
         pthread_mutex_lock(&j->mu);
