@@ -93,10 +93,11 @@ void hf_mem_tune(void);
  * 15 characters Linux keeps. */
 void hf_thread_name(const char *prefix, const char *name);
 /* Puts the calling thread among those that never preempt another when
- * woken (SCHED_BATCH): sink workers and the journal's commit. On a core
- * shared with an ingest thread they run once it has taken every ready
- * request, so one fdatasync covers all of those, and a sender waits less
- * behind work nobody waits on. */
+ * woken (SCHED_BATCH): the journal's commit. On a core shared with an
+ * ingest thread it runs once that has taken every ready request, so one
+ * fdatasync covers all of them. Not for sink workers: at saturation the
+ * ingest thread is never idle, and a sink waking from each fdatasync only
+ * at the end of its slice drained fewer records than were accepted. */
 void hf_thread_background(void);
 
 /* snprintf(dst, cap, "%s%s%s", a, b, c) without printf, for the per-event

@@ -370,7 +370,6 @@ static void *worker(void *arg)
 {
     struct hf_sink *s = arg;
     hf_thread_name("sink:", s->name);
-    hf_thread_background();
     int max_inflight = s->plugin->max_inflight > 0 ? s->plugin->max_inflight : 1;
     for (;;) {
         settle_done(s);
