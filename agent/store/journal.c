@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Write-ahead journal: segments of length-prefixed, CRC-32C-checked
- * entries, group commit, per-sink positions, torn-tail recovery.
+ * entries, group commit, per-sink positions, replay (what an open finds
+ * on disk, torn tails cut: journal_load.c).
  *
  * Each commit writes its entries and, after them, an end mark (HDR_LEN
  * zero bytes) that the next commit writes over: a reader stops there
@@ -12,14 +13,13 @@
  * us of CPU and 210-290 us per fdatasync of 8 KiB, against 35 and 110-140
  * written over). */
 #define _GNU_SOURCE
-#include "journal.h"
+#include "journal_int.h"
 #include "decode.h"
 #include "dedup.h"
 #include "route.h"
 #include "sink.h"
 #include "util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -30,292 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAGIC 0x314a4648u /* "HFJ1" */
-#define HDR_LEN 20
-#define SEG_MAX (16u << 20)
-#define MAX_ENTRY (64u << 20)
-#define SPARE "segment.spare" /* a delivered segment kept for reuse */
-
-static const unsigned char end_mark[HDR_LEN];
-
-struct pending {
-    struct pending *next;
-    struct hf_record *r;
-    char *dedup_line;
-    hf_journal_done_fn done;
-    void *arg;
-};
-
-struct segment {
-    uint64_t first, last;
-    uint64_t bytes;
-};
-
-struct tracker {
-    char *name;
-    pthread_mutex_t mu;
-    uint64_t *seqs; /* in push order, increasing */
-    bool *settled;
-    size_t head, count, cap;
-    uint64_t pos; /* persisted watermark */
-    uint64_t written; /* what the pos file says */
-};
-
-struct loaded {
-    uint64_t seq;
-    char *json;
-    size_t len;
-};
-
-struct hf_journal {
-    char *dir;
-    int64_t max_size;
-    int fd; /* active segment */
-    bool spare; /* SPARE is in the directory */
-    int dedup_fd;
-    bool dedup_unsynced; /* dedup.log lines written since its last fsync */
-    pthread_mutex_t dedup_mu; /* dpend, and dedup.log's writes */
-    struct hf_buf dpend; /* keys of durable entries not yet in dedup.log */
-    struct hf_buf cbuf, dbuf; /* the commit thread's entry and dedup-line buffers */
-    size_t dedup_bytes; /* dedup.log's size since the last compaction */
-    struct segment *segs;
-    size_t nsegs;
-    uint64_t next_seq, committed;
-    atomic_ullong bytes;
-    atomic_ullong queued_bytes;
-    atomic_ullong commits;
-    pthread_mutex_t mu;
-    pthread_cond_t cv, idle_cv;
-    struct pending *head, *tail;
-    bool busy, stop, started;
-    pthread_t thread;
-    struct tracker **trackers;
-    size_t ntrackers;
-    pthread_mutex_t trk_mu;
-    struct loaded *loaded; /* entries found at open, for the first attach */
-    size_t nloaded;
-    char **dedup_lines; /* unexpired keys found at open */
-    size_t ndedup;
-};
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t get64(const unsigned char *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
-
-static uint32_t entry_crc(uint64_t seq, const void *payload, size_t len)
-{
-    unsigned char s[8];
-    put64(s, seq);
-    return hf_crc32c(hf_crc32c(0, s, 8), payload, len);
-}
-
-static void seg_path(const struct hf_journal *j, uint64_t first, char *out, size_t n)
-{
-    snprintf(out, n, "%s/%020llu.seg", j->dir, (unsigned long long)first);
-}
-
-/* ---- opening: scan, verify, truncate a torn tail ---- */
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void keep_loaded(struct hf_journal *j, uint64_t seq, const unsigned char *payload, size_t len)
-{
-    /* doubling: a journal kept from before may hold a million entries */
-    if ((j->nloaded & (j->nloaded - 1)) == 0)
-        j->loaded = hf_realloc(j->loaded, (j->nloaded ? 2 * j->nloaded : 1) * sizeof(*j->loaded));
-    j->loaded[j->nloaded++] = (struct loaded){.seq = seq, .json = hf_strndup((const char *)payload, len), .len = len};
-}
-
-/* Reads one segment; returns the byte offset of its valid end. */
-static off_t scan_segment(struct hf_journal *j, const char *path, struct segment *seg, bool *corrupt)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    *corrupt = false;
-    if (fd < 0)
-        return 0;
-    struct stat st;
-    fstat(fd, &st);
-    unsigned char *buf = st.st_size ? malloc((size_t)st.st_size) : NULL;
-    size_t len = 0;
-    while (buf && len < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-    }
-    close(fd);
-    size_t off = 0;
-    while (off < len) {
-        if (len - off >= HDR_LEN && !memcmp(buf + off, end_mark, HDR_LEN))
-            break; /* the end as written (what follows is a recycled segment's past) */
-        if (len - off < HDR_LEN) {
-            *corrupt = true;
-            break;
-        }
-        uint32_t magic = get32(buf + off), plen = get32(buf + off + 4), crc = get32(buf + off + 16);
-        uint64_t seq = get64(buf + off + 8);
-        if (magic != MAGIC || plen > MAX_ENTRY || len - off - HDR_LEN < plen ||
-            entry_crc(seq, buf + off + HDR_LEN, plen) != crc) {
-            *corrupt = true;
-            break;
-        }
-        if (seg->first == 0)
-            seg->first = seq;
-        seg->last = seq;
-        keep_loaded(j, seq, buf + off + HDR_LEN, plen);
-        if (seq >= j->next_seq)
-            j->next_seq = seq + 1;
-        off += HDR_LEN + plen;
-    }
-    free(buf);
-    seg->bytes = off;
-    return (off_t)off;
-}
-
-/* The larger of max and the position saved in the file NAME. */
-static uint64_t saved_position(const struct hf_journal *j, const char *name, uint64_t max)
-{
-    char path[4300];
-    snprintf(path, sizeof(path), "%s/%s", j->dir, name);
-    FILE *f = fopen(path, "r");
-    unsigned long long pos = 0;
-    if (f) {
-        if (fscanf(f, "%llu", &pos) != 1)
-            pos = 0;
-        fclose(f);
-    }
-    return pos > max ? pos : max;
-}
-
-static int load_segments(struct hf_journal *j, struct hf_cerr *err)
-{
-    DIR *d = opendir(j->dir);
-    if (!d) {
-        snprintf(err->msg, sizeof(err->msg), "storage: cannot open %s: %s", j->dir, strerror(errno));
-        return -1;
-    }
-    uint64_t *firsts = NULL;
-    size_t n = 0;
-    struct dirent *de;
-    uint64_t max_pos = 0;
-    while ((de = readdir(d))) {
-        char *end;
-        unsigned long long v = strtoull(de->d_name, &end, 10);
-        if (end != de->d_name && !strcmp(end, ".seg")) {
-            firsts = hf_realloc(firsts, (n + 1) * sizeof(*firsts));
-            firsts[n++] = v;
-        }
-        size_t nl = strlen(de->d_name);
-        if (nl > 4 && !strcmp(de->d_name + nl - 4, ".pos"))
-            max_pos = saved_position(j, de->d_name, max_pos);
-        if (!strcmp(de->d_name, SPARE))
-            j->spare = true;
-    }
-    closedir(d);
-    /* new entries must number above every sink's saved position, even when
-     * every segment was delivered and deleted: one at or below it would be
-     * taken as delivered by the next start */
-    if (max_pos >= j->next_seq)
-        j->next_seq = max_pos + 1;
-    if (n)
-        qsort(firsts, n, sizeof(*firsts), cmp_u64);
-    for (size_t i = 0; i < n; i++) {
-        char path[4200];
-        seg_path(j, firsts[i], path, sizeof(path));
-        struct segment seg = {0};
-        bool corrupt;
-        off_t valid = scan_segment(j, path, &seg, &corrupt);
-        if (corrupt) {
-            /* a torn write (power loss) or a zero-filled block: keep what is intact */
-            hf_log_warn("journal",
-                        "%s: damaged entry at byte %lld; truncating the segment there, %llu entries before "
-                        "it are kept",
-                        path, (long long)valid, (unsigned long long)(seg.first ? seg.last - seg.first + 1 : 0));
-            if (truncate(path, valid) < 0)
-                hf_log_error("journal", "cannot truncate %s: %s", path, strerror(errno));
-        }
-        if (seg.first == 0) {
-            unlink(path);
-            continue;
-        }
-        j->segs = hf_realloc(j->segs, (j->nsegs + 1) * sizeof(*j->segs));
-        j->segs[j->nsegs++] = seg;
-        atomic_fetch_add(&j->bytes, seg.bytes);
-    }
-    free(firsts);
-    return 0;
-}
-
-/* Compaction keeps the newest lines the dedup set can hold. */
-#define DEDUP_KEEP HF_DEDUP_MAX_KEYS
-#define DEDUP_COMPACT_BYTES (32u << 20)
-
-/* Rewrites dedup.log with its newest unexpired lines (at start, and when it
- * has grown past DEDUP_COMPACT_BYTES). With `restore`, the kept lines are
- * also remembered for hf_journal_attach. */
-static void compact_dedup(struct hf_journal *j, bool restore)
-{
-    char path[4200], tmp[4300];
-    snprintf(path, sizeof(path), "%s/dedup.log", j->dir);
-    snprintf(tmp, sizeof(tmp), "%s/dedup.log.tmp", j->dir);
-    char **ring = hf_calloc(DEDUP_KEEP, sizeof(char *));
-    size_t n = 0;
-    FILE *f = fopen(path, "r");
-    int64_t now = hf_now_ms();
-    char *line = NULL;
-    size_t cap = 0;
-    while (f && getline(&line, &cap, f) > 0) {
-        long long exp = strtoll(line, NULL, 10);
-        if (exp <= now || !strchr(line, '\n'))
-            continue; /* expired, or a torn last line */
-        free(ring[n % DEDUP_KEEP]);
-        ring[n % DEDUP_KEEP] = hf_strdup(line);
-        n++;
-    }
-    free(line);
-    if (f)
-        fclose(f);
-    size_t first = n > DEDUP_KEEP ? n - DEDUP_KEEP : 0, written = 0;
-    FILE *o = fopen(tmp, "w");
-    if (restore)
-        j->dedup_lines = hf_calloc(n - first + 1, sizeof(char *));
-    for (size_t i = first; o && i < n; i++) {
-        char *l = ring[i % DEDUP_KEEP];
-        fputs(l, o);
-        written += strlen(l);
-        if (restore) {
-            j->dedup_lines[j->ndedup++] = l;
-            ring[i % DEDUP_KEEP] = NULL;
-        }
-    }
-    for (size_t i = 0; i < DEDUP_KEEP; i++)
-        free(ring[i]);
-    free(ring);
-    if (o && fflush(o) == 0 && fsync(fileno(o)) == 0 && fclose(o) == 0)
-        rename(tmp, path);
-    else if (o)
-        fclose(o);
-    if (j->dedup_fd >= 0)
-        close(j->dedup_fd);
-    j->dedup_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    j->dedup_bytes = written;
-}
+const unsigned char hf_journal_end_mark[HDR_LEN]; /* zeros */
 
 static void spare_path(const struct hf_journal *j, char *out, size_t n) { snprintf(out, n, "%s/" SPARE, j->dir); }
 
@@ -337,7 +52,7 @@ static int open_active(struct hf_journal *j)
     if (j->fd >= 0)
         close(j->fd);
     j->fd = -1;
-    seg_path(j, j->next_seq, path, sizeof(path));
+    hf_journal_seg_path(j, j->next_seq, path, sizeof(path));
     if (j->spare) {
         j->spare = false;
         spare_path(j, spare, sizeof(spare));
@@ -385,12 +100,12 @@ struct hf_journal *hf_journal_open(const char *path, int64_t max_size, struct hf
         hf_journal_close(j);
         return NULL;
     }
-    if (load_segments(j, err) < 0) {
+    if (hf_journal_load(j, err) < 0) {
         hf_journal_close(j);
         return NULL;
     }
     j->committed = j->next_seq - 1;
-    compact_dedup(j, true);
+    hf_journal_compact_dedup(j, true);
     if (open_active(j) < 0) {
         snprintf(err->msg, sizeof(err->msg), "storage: cannot write in %s: %s", j->dir, strerror(errno));
         hf_journal_close(j);
@@ -416,7 +131,7 @@ static struct tracker *tracker_for(struct hf_journal *j, const char *name)
     pthread_mutex_init(&t->mu, NULL);
     char file[600];
     snprintf(file, sizeof(file), "%s.pos", name);
-    t->pos = t->written = saved_position(j, file, 0);
+    t->pos = t->written = hf_journal_saved_position(j, file, 0);
     j->trackers = hf_realloc(j->trackers, (j->ntrackers + 1) * sizeof(*j->trackers));
     j->trackers[j->ntrackers++] = t;
     pthread_mutex_unlock(&j->trk_mu);
@@ -495,7 +210,7 @@ static void flush_dedup(struct hf_journal *j)
         j->dedup_unsynced = true;
         j->dedup_bytes += j->dpend.len;
         if (j->dedup_bytes > DEDUP_COMPACT_BYTES)
-            compact_dedup(j, false);
+            hf_journal_compact_dedup(j, false);
     }
     hf_buf_reset(&j->dpend);
     if (j->dpend.cap > (1u << 20))
@@ -511,7 +226,7 @@ static bool make_spare(struct hf_journal *j, const char *path)
     char spare[4200];
     spare_path(j, spare, sizeof(spare));
     int fd = open(path, O_WRONLY | O_CLOEXEC);
-    bool ok = fd >= 0 && pwrite(fd, end_mark, HDR_LEN, 0) == HDR_LEN && fdatasync(fd) == 0;
+    bool ok = fd >= 0 && pwrite(fd, hf_journal_end_mark, HDR_LEN, 0) == HDR_LEN && fdatasync(fd) == 0;
     if (fd >= 0)
         close(fd);
     j->spare = ok && rename(path, spare) == 0;
@@ -558,7 +273,7 @@ static void persist_positions(struct hf_journal *j)
         struct segment *s = &j->segs[i];
         if (may_delete && i + 1 < j->nsegs && s->last && s->last <= low) {
             char path[4200];
-            seg_path(j, s->first, path, sizeof(path));
+            hf_journal_seg_path(j, s->first, path, sizeof(path));
             /* a full segment is kept for reuse, one at most */
             if (j->spare || s->bytes < SEG_MAX || !make_spare(j, path))
                 unlink(path);
@@ -584,13 +299,13 @@ static void commit(struct hf_journal *j, struct pending *list)
         put32(h, MAGIC);
         put32(h + 4, (uint32_t)p->r->json_len);
         put64(h + 8, p->r->seq);
-        put32(h + 16, entry_crc(p->r->seq, p->r->json, p->r->json_len));
+        put32(h + 16, hf_journal_entry_crc(p->r->seq, p->r->json, p->r->json_len));
         hf_buf_append(bp, h, HDR_LEN);
         hf_buf_append(bp, p->r->json, p->r->json_len);
         if (p->dedup_line)
             hf_buf_puts(dp, p->dedup_line);
     }
-    hf_buf_append(bp, end_mark, HDR_LEN);
+    hf_buf_append(bp, hf_journal_end_mark, HDR_LEN);
     struct segment *s = &j->segs[j->nsegs - 1];
     bool ok = true;
     size_t off = 0;
