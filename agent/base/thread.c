@@ -5,12 +5,16 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 
-void hf_thread_name(const char *prefix, const char *name)
+void hf_thread_name(const char *fmt, ...)
 {
     char n[16];
-    snprintf(n, sizeof(n), "%s%s", prefix, name);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(n, sizeof(n), fmt, ap);
+    va_end(ap);
     pthread_setname_np(pthread_self(), n);
 }
 

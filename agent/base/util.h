@@ -91,7 +91,7 @@ uint64_t hf_random64(void);
 void hf_mem_tune(void);
 /* Names the calling thread (what top -H, ps -L and gdb show), cut to the
  * 15 characters Linux keeps. */
-void hf_thread_name(const char *prefix, const char *name);
+void hf_thread_name(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Puts the calling thread among those that never preempt another when
  * woken (SCHED_BATCH): the journal's commit. On a core shared with an
  * ingest thread it runs once that has taken every ready request, so one

@@ -625,10 +625,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    char name[16];
-    snprintf(name, sizeof(name), "%s:%d", w->srv->ops->thread_name ? w->srv->ops->thread_name : "http",
-             (int)(w - w->srv->workers));
-    hf_thread_name(name, "");
+    hf_thread_name("%s:%d", w->srv->ops->thread_name ? w->srv->ops->thread_name : "http", (int)(w - w->srv->workers));
     event_base_dispatch(w->base);
     if (w->srv->ops->on_thread_exit)
         w->srv->ops->on_thread_exit();

@@ -369,7 +369,7 @@ static bool drain_finished(struct hf_sink *s, int64_t now)
 static void *worker(void *arg)
 {
     struct hf_sink *s = arg;
-    hf_thread_name("sink:", s->name);
+    hf_thread_name("sink:%s", s->name);
     int max_inflight = s->plugin->max_inflight > 0 ? s->plugin->max_inflight : 1;
     for (;;) {
         settle_done(s);
@@ -456,11 +456,15 @@ int hf_sink_start(struct hf_sink *s)
     return 0;
 }
 
+/* Slots of queue.max_events in use: queued, reserved for a push, or held
+ * by the plugin (hf_batch_hold). Called with s->mu held. */
+static size_t taken(struct hf_sink *s) { return s->count + atomic_load(&s->reserved) + atomic_load(&s->held_records); }
+
 int hf_sink_reserve(struct hf_sink *s)
 {
     int rc = -1;
     pthread_mutex_lock(&s->mu);
-    if (!s->stopping && s->count + atomic_load(&s->reserved) + atomic_load(&s->held_records) < s->cap) {
+    if (!s->stopping && taken(s) < s->cap) {
         atomic_fetch_add(&s->reserved, 1);
         rc = 0;
     }
@@ -516,7 +520,7 @@ size_t hf_sink_queue_len(struct hf_sink *s)
 bool hf_sink_full(struct hf_sink *s)
 {
     pthread_mutex_lock(&s->mu);
-    bool full = s->count + atomic_load(&s->reserved) + atomic_load(&s->held_records) >= s->cap;
+    bool full = taken(s) >= s->cap;
     pthread_mutex_unlock(&s->mu);
     return full;
 }

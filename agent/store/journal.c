@@ -360,7 +360,7 @@ static void commit(struct hf_journal *j, struct pending *list)
 static void *commit_main(void *arg)
 {
     struct hf_journal *j = arg;
-    hf_thread_name("journal", "");
+    hf_thread_name("journal");
     hf_thread_background();
     int64_t last_persist = 0;
     for (;;) {
