@@ -8,7 +8,9 @@
  * the last. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "dedup_redis.h"
 #include "health.h"
+#include "sink.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -25,6 +27,8 @@
 
 #define MAX_SERIES 4096
 #define MAX_ROWS 64
+#define BATCH_TOP hf_lat_bounds[HF_LAT_BUCKETS - 1]
+#define STORE_TOP hf_store_rtt_bounds[HF_STORE_RTT_BUCKETS - 1]
 
 struct series {
     char key[256]; /* name{labels} as printed */
@@ -163,16 +167,19 @@ static void line(struct hf_buf *out, const struct view *v, const char *fmt, ...)
     hf_buf_puts(out, v->redraw ? "\033[K\r\n" : "\n");
 }
 
-static double bucket_quantile(const struct scrape *sc, const char *sink, double q)
+/* The upper bound of the bucket quantile q of histogram family's series
+ * whose first label is label="value" falls in (what the agent knows, no
+ * interpolation); -1 without observations, INFINITY past the last finite
+ * bound. */
+static double bucket_quantile(const struct scrape *sc, const char *family, const char *label, const char *value_,
+                              double q)
 {
-    /* the histogram's cumulative buckets; the upper bound of the bucket
-     * the quantile falls in (what the agent knows, no interpolation) */
     char key[256];
-    snprintf(key, sizeof(key), "%s_count{sink=\"%s\"}", fam(HF_H_SINK_BATCH_SECONDS)->prom, sink);
+    snprintf(key, sizeof(key), "%s_count{%s=\"%s\"}", family, label, value_);
     double total = value(sc, key, NULL);
     if (total <= 0)
         return -1;
-    snprintf(key, sizeof(key), "%s_bucket{sink=\"%s\",le=\"", fam(HF_H_SINK_BATCH_SECONDS)->prom, sink);
+    snprintf(key, sizeof(key), "%s_bucket{%s=\"%s\",le=\"", family, label, value_);
     size_t kl = strlen(key);
     for (size_t i = 0; i < sc->n; i++)
         if (!strncmp(sc->s[i].key, key, kl) && sc->s[i].value >= q * total)
@@ -180,16 +187,65 @@ static double bucket_quantile(const struct scrape *sc, const char *sink, double 
     return INFINITY;
 }
 
-static void fmt_latency(double s, char *out, size_t len)
+static void fmt_seconds(double s, char *out, size_t len)
 {
-    if (s < 0)
-        snprintf(out, len, "-");
-    else if (isinf(s))
-        snprintf(out, len, ">5s");
-    else if (s < 1)
+    if (s < 1)
         snprintf(out, len, "%gms", s * 1000);
     else
         snprintf(out, len, "%gs", s);
+}
+
+/* A bucket_quantile result; past the last bound, ">" that bound (top). */
+static void fmt_latency(double s, double top, char *out, size_t len)
+{
+    char t[24];
+    if (s < 0) {
+        snprintf(out, len, "-");
+    } else if (isinf(s)) {
+        fmt_seconds(top, t, sizeof(t));
+        snprintf(out, len, ">%s", t);
+    } else {
+        fmt_seconds(s, out, len);
+    }
+}
+
+/* Sources that share their dedup set in Redis (dedup.store: redis): claims
+ * by answer, errors, decisions taken without Redis, the round trip. Absent
+ * when no source uses it. */
+static void render_store(struct hf_buf *out, const struct view *v, const struct scrape *cur,
+                         const struct scrape *prev)
+{
+    static const char claims[] = "hookfwd_dedup_store_claims_total";
+    static const char *const results[] = {"new", "duplicate", "in_flight", "unavailable"};
+    char key[512], names_[MAX_ROWS][64];
+    size_t n = names(cur, claims, "source", names_, MAX_ROWS);
+    if (n == 0)
+        return;
+    line(out, v, "%s", "");
+    line(out, v, "%-16s %8s %10s %10s %10s %10s %8s %8s %8s  %s", "DEDUP (REDIS)", "CLAIMS/S", "NEW", "DUPLICATE",
+         "IN_FLIGHT", "UNAVAIL", "ERRORS", "LOCAL", "REJECT", "RTT p50/p99");
+    for (size_t i = 0; i < n; i++) {
+        const char *src = names_[i];
+        double r = 0, tot[4];
+        for (int k = 0; k < 4; k++) {
+            snprintf(key, sizeof(key), "%s{source=\"%s\",result=\"%s\"}", claims, src, results[k]);
+            r += rate(cur, prev, key);
+            tot[k] = value(cur, key, NULL);
+        }
+        snprintf(key, sizeof(key), "hookfwd_dedup_store_errors_total{source=\"%s\"}", src);
+        double errors = value(cur, key, NULL);
+        snprintf(key, sizeof(key), "hookfwd_dedup_store_fallback_total{source=\"%s\",decision=\"local\"}", src);
+        double local = value(cur, key, NULL);
+        snprintf(key, sizeof(key), "hookfwd_dedup_store_fallback_total{source=\"%s\",decision=\"reject\"}", src);
+        double reject = value(cur, key, NULL);
+        char p50[32], p99[32];
+        fmt_latency(bucket_quantile(cur, "hookfwd_dedup_store_seconds", "source", src, 0.5), STORE_TOP, p50,
+                    sizeof(p50));
+        fmt_latency(bucket_quantile(cur, "hookfwd_dedup_store_seconds", "source", src, 0.99), STORE_TOP, p99,
+                    sizeof(p99));
+        line(out, v, "%-16.16s %8.1f %10.0f %10.0f %10.0f %10.0f %8.0f %8.0f %8.0f  %s/%s", src, r, tot[0], tot[1],
+             tot[2], tot[3], errors, local, reject, p50, p99);
+    }
 }
 
 static void render(struct hf_buf *out, const struct view *v, const struct scrape *cur, const struct scrape *prev,
@@ -260,12 +316,15 @@ static void render(struct hf_buf *out, const struct view *v, const struct scrape
         }
         snprintf(key, sizeof(key), "%s{sink=\"%s\"}", fam(HF_H_SINK_QUEUE)->prom, sink);
         double queue = value(cur, key, NULL);
-        char p50[16], p95[16];
-        fmt_latency(bucket_quantile(cur, sink, 0.5), p50, sizeof(p50));
-        fmt_latency(bucket_quantile(cur, sink, 0.95), p95, sizeof(p95));
+        char p50[32], p95[32];
+        fmt_latency(bucket_quantile(cur, fam(HF_H_SINK_BATCH_SECONDS)->prom, "sink", sink, 0.5), BATCH_TOP, p50,
+                    sizeof(p50));
+        fmt_latency(bucket_quantile(cur, fam(HF_H_SINK_BATCH_SECONDS)->prom, "sink", sink, 0.95), BATCH_TOP, p95,
+                    sizeof(p95));
         line(out, v, "%-16.16s %8.1f %8.1f %8.1f %8.0f %10.0f %10.0f %8.0f  %s/%s", sink, r[0], r[1], r[2], queue,
              tot[0], tot[1], tot[2], p50, p95);
     }
+    render_store(out, v, cur, prev);
     if (v->redraw)
         hf_buf_puts(out, "\033[J");
     else

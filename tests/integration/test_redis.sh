@@ -87,6 +87,19 @@ check_eq "once that agent has accepted it: duplicate" "200 -" "$(status 1 2)"
 check_eq "the in-flight answer was counted" "1" \
     "$(ha_metric 1 'hookfwd_dedup_store_claims_total{source="omega",result="in_flight"}')"
 
+# hookfwd top shows the shared dedup store per source, as /metrics counts it
+"$HOOKFWD_BIN" top --admin "127.0.0.1:${HA_ADMIN[1]}" </dev/null >"$WORK/top.out" 2>&1
+want=""
+for r in new duplicate in_flight unavailable; do
+    want="$want $(ha_metric 1 "hookfwd_dedup_store_claims_total{source=\"omega\",result=\"$r\"}")"
+done
+want="${want# } $(ha_metric 1 'hookfwd_dedup_store_errors_total{source="omega"}')"
+check_eq "top: the DEDUP (REDIS) row of omega has its claims by answer and errors" "$want" \
+    "$(awk '/^DEDUP \(REDIS\)/ {on = 1; next} on && $1 == "omega" {print $3, $4, $5, $6, $7; exit}' "$WORK/top.out")"
+rtt=$(awk '/^DEDUP \(REDIS\)/ {on = 1; next} on && $1 == "omega" {print $NF; exit}' "$WORK/top.out")
+check "top: the claim round trip p50/p99 is shown ($rtt)" grep -Eq '^[0-9.]+m?s/>?[0-9.]+m?s$' <<<"$rtt"
+sed 's/^/#   /' "$WORK/top.out"
+
 # an agent that died between claim and journal: its claim holds the event
 # for a short time only, never for the window
 rcli -n $DB set "$(key 3)" 0 PX 1500 >/dev/null
