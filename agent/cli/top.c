@@ -212,8 +212,7 @@ static void fmt_latency(double s, double top, char *out, size_t len)
 /* Sources that share their dedup set in Redis (dedup.store: redis): claims
  * by answer, errors, decisions taken without Redis, the round trip. Absent
  * when no source uses it. */
-static void render_store(struct hf_buf *out, const struct view *v, const struct scrape *cur,
-                         const struct scrape *prev)
+static void render_store(struct hf_buf *out, const struct view *v, const struct scrape *cur, const struct scrape *prev)
 {
     static const char claims[] = "hookfwd_dedup_store_claims_total";
     static const char *const results[] = {"new", "duplicate", "in_flight", "unavailable"};
