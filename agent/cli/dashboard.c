@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "cnode.h"
 #include "dashboard.h"
+#include "dedup_redis.h"
 #include "health.h"
 #include "hf_dashboards.h"
 #include "plugin.h"
@@ -187,6 +188,9 @@ static void dash_free(struct hf_dash *d)
     free(d->sourcetypes);
 }
 
+/* the title of the shipped Grafana dashboard's row of the shared dedup store */
+#define GRAFANA_STORE_ROW "Shared dedup (Redis)"
+
 /* ---- --metrics -------------------------------------------------------------- */
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -297,6 +301,16 @@ static void sink_lines(struct lines *l, const struct hf_config *cfg, bool dsd, c
     }
 }
 
+/* A source of cfg shares its dedup set in Redis (cfg NULL: as shipped,
+ * which shows everything). */
+static bool uses_store(const struct hf_config *cfg)
+{
+    for (size_t i = 0; cfg && i < cfg->nsources; i++)
+        if (cfg->sources[i].dedup_redis)
+            return true;
+    return !cfg;
+}
+
 static int print_metrics(const struct hf_config *cfg)
 {
     struct lines l = {0};
@@ -321,6 +335,12 @@ static int print_metrics(const struct hf_config *cfg)
         snprintf(labels, sizeof(labels), "%s%s%s", fam->labels[0] ? fam->labels[0] : "", fam->labels[1] ? "," : "",
                  fam->labels[1] ? fam->labels[1] : "");
         line_add(&l, "prometheus", "", fam->prom, "", types[fam->kind], labels);
+    }
+    if (uses_store(cfg)) {
+        line_add(&l, "prometheus", "", HF_STORE_ERRORS, "", "counter", "source");
+        line_add(&l, "prometheus", "", HF_STORE_CLAIMS, "", "counter", "source,result");
+        line_add(&l, "prometheus", "", HF_STORE_FALLBACK, "", "counter", "source,decision");
+        line_add(&l, "prometheus", "", HF_STORE_SECONDS, "", "histogram", "source");
     }
     qsort(l.v, l.n, sizeof(*l.v), cmp_str);
     for (size_t i = 0; i < l.n; i++) {
@@ -473,6 +493,27 @@ static int splunk_view(const struct hf_dash *d, const char *text, const char *ma
 /* ---- Grafana ------------------------------------------------------------------ */
 
 /* The source variable starts on the configured sources. */
+/* The panels of the shared dedup store (a target names HF_STORE_*) and
+ * their row, for a configuration where no source uses it. */
+static void drop_store_panels(yyjson_mut_val *panels)
+{
+    for (size_t i = 0; i < yyjson_mut_arr_size(panels);) {
+        yyjson_mut_val *p = yyjson_mut_arr_get(panels, i);
+        const char *title = yyjson_mut_get_str(yyjson_mut_obj_get(p, "title"));
+        bool store = title && !strcmp(title, GRAFANA_STORE_ROW);
+        yyjson_mut_val *t, *targets = yyjson_mut_obj_get(p, "targets");
+        yyjson_mut_arr_iter it = yyjson_mut_arr_iter_with(targets);
+        while (!store && (t = yyjson_mut_arr_iter_next(&it))) {
+            const char *expr = yyjson_mut_get_str(yyjson_mut_obj_get(t, "expr"));
+            store = expr && strstr(expr, "hookfwd_dedup_store_");
+        }
+        if (store)
+            yyjson_mut_arr_remove(panels, i);
+        else
+            i++;
+    }
+}
+
 static int grafana(const struct hf_dash *d, const char *text, size_t len, struct hf_buf *out)
 {
     yyjson_doc *idoc = yyjson_read(text, len, 0);
@@ -496,6 +537,8 @@ static int grafana(const struct hf_dash *d, const char *text, size_t len, struct
         yyjson_mut_obj_add_val(doc, cur, "value", val);
         yyjson_mut_obj_put(v, yyjson_mut_strcpy(doc, "current"), cur);
     }
+    if (!uses_store(d->cfg))
+        drop_store_panels(yyjson_mut_obj_get(yyjson_mut_doc_get_root(doc), "panels"));
     size_t wlen;
     char *json = yyjson_mut_write(doc, YYJSON_WRITE_PRETTY_TWO_SPACES, &wlen);
     yyjson_mut_doc_free(doc);

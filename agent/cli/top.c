@@ -214,10 +214,9 @@ static void fmt_latency(double s, double top, char *out, size_t len)
  * when no source uses it. */
 static void render_store(struct hf_buf *out, const struct view *v, const struct scrape *cur, const struct scrape *prev)
 {
-    static const char claims[] = "hookfwd_dedup_store_claims_total";
     static const char *const results[] = {"new", "duplicate", "in_flight", "unavailable"};
     char key[512], names_[MAX_ROWS][64];
-    size_t n = names(cur, claims, "source", names_, MAX_ROWS);
+    size_t n = names(cur, HF_STORE_CLAIMS, "source", names_, MAX_ROWS);
     if (n == 0)
         return;
     line(out, v, "%s", "");
@@ -227,20 +226,20 @@ static void render_store(struct hf_buf *out, const struct view *v, const struct 
         const char *src = names_[i];
         double r = 0, tot[4];
         for (int k = 0; k < 4; k++) {
-            snprintf(key, sizeof(key), "%s{source=\"%s\",result=\"%s\"}", claims, src, results[k]);
+            snprintf(key, sizeof(key), "%s{source=\"%s\",result=\"%s\"}", HF_STORE_CLAIMS, src, results[k]);
             r += rate(cur, prev, key);
             tot[k] = value(cur, key, NULL);
         }
-        snprintf(key, sizeof(key), "hookfwd_dedup_store_errors_total{source=\"%s\"}", src);
+        snprintf(key, sizeof(key), HF_STORE_ERRORS "{source=\"%s\"}", src);
         double errors = value(cur, key, NULL);
-        snprintf(key, sizeof(key), "hookfwd_dedup_store_fallback_total{source=\"%s\",decision=\"local\"}", src);
+        snprintf(key, sizeof(key), HF_STORE_FALLBACK "{source=\"%s\",decision=\"local\"}", src);
         double local = value(cur, key, NULL);
-        snprintf(key, sizeof(key), "hookfwd_dedup_store_fallback_total{source=\"%s\",decision=\"reject\"}", src);
+        snprintf(key, sizeof(key), HF_STORE_FALLBACK "{source=\"%s\",decision=\"reject\"}", src);
         double reject = value(cur, key, NULL);
         char p50[32], p99[32];
-        fmt_latency(bucket_quantile(cur, "hookfwd_dedup_store_seconds", "source", src, 0.5), STORE_TOP, p50,
+        fmt_latency(bucket_quantile(cur, HF_STORE_SECONDS, "source", src, 0.5), STORE_TOP, p50,
                     sizeof(p50));
-        fmt_latency(bucket_quantile(cur, "hookfwd_dedup_store_seconds", "source", src, 0.99), STORE_TOP, p99,
+        fmt_latency(bucket_quantile(cur, HF_STORE_SECONDS, "source", src, 0.99), STORE_TOP, p99,
                     sizeof(p99));
         line(out, v, "%-16.16s %8.1f %10.0f %10.0f %10.0f %10.0f %8.0f %8.0f %8.0f  %s/%s", src, r, tot[0], tot[1],
              tot[2], tot[3], errors, local, reject, p50, p99);

@@ -21,6 +21,13 @@
 
 struct event_base;
 
+/* The /metrics families of the shared dedup store, per source (labels
+ * after source: claims by result, fallback by decision). */
+#define HF_STORE_ERRORS "hookfwd_dedup_store_errors_total"
+#define HF_STORE_CLAIMS "hookfwd_dedup_store_claims_total"
+#define HF_STORE_FALLBACK "hookfwd_dedup_store_fallback_total"
+#define HF_STORE_SECONDS "hookfwd_dedup_store_seconds"
+
 /* Round-trip buckets, seconds (upper bounds; one more for +Inf). */
 #define HF_STORE_RTT_BUCKETS 12
 extern const double hf_store_rtt_bounds[HF_STORE_RTT_BUCKETS];

@@ -25,30 +25,30 @@ void hf_admin_store_metrics(struct hf_pipeline *p, struct hf_buf *b)
     if (n == 0)
         return;
     static const char *const results[HF_CLAIM_RESULTS] = {"new", "duplicate", "in_flight", "unavailable"};
-    hf_buf_puts(b, "# HELP hookfwd_dedup_store_errors_total Shared dedup operations Redis did not complete "
+    hf_buf_puts(b, "# HELP " HF_STORE_ERRORS " Shared dedup operations Redis did not complete "
                    "(unreachable, slower than redis.timeout, error replies).\n"
-                   "# TYPE hookfwd_dedup_store_errors_total counter\n");
+                   "# TYPE " HF_STORE_ERRORS " counter\n");
     for (size_t i = 0; i < n; i++)
-        series(b, "hookfwd_dedup_store_errors_total", list[i]->source, "", atomic_load(&list[i]->errors));
-    hf_buf_puts(b, "# HELP hookfwd_dedup_store_claims_total Events asked of the shared dedup store, by what it "
-                   "answered.\n# TYPE hookfwd_dedup_store_claims_total counter\n");
+        series(b, HF_STORE_ERRORS, list[i]->source, "", atomic_load(&list[i]->errors));
+    hf_buf_puts(b, "# HELP " HF_STORE_CLAIMS " Events asked of the shared dedup store, by what it "
+                   "answered.\n# TYPE " HF_STORE_CLAIMS " counter\n");
     for (size_t i = 0; i < n; i++)
         for (int k = 0; k < HF_CLAIM_RESULTS; k++) {
             char extra[40];
             snprintf(extra, sizeof(extra), ",result=\"%s\"", results[k]);
-            series(b, "hookfwd_dedup_store_claims_total", list[i]->source, extra, atomic_load(&list[i]->claims[k]));
+            series(b, HF_STORE_CLAIMS, list[i]->source, extra, atomic_load(&list[i]->claims[k]));
         }
-    hf_buf_puts(b, "# HELP hookfwd_dedup_store_fallback_total Events decided without Redis, by on_unavailable: "
+    hf_buf_puts(b, "# HELP " HF_STORE_FALLBACK " Events decided without Redis, by on_unavailable: "
                    "local (deduplicated by this agent alone) or reject (answered 503).\n"
-                   "# TYPE hookfwd_dedup_store_fallback_total counter\n");
+                   "# TYPE " HF_STORE_FALLBACK " counter\n");
     for (size_t i = 0; i < n; i++) {
-        series(b, "hookfwd_dedup_store_fallback_total", list[i]->source, ",decision=\"local\"",
+        series(b, HF_STORE_FALLBACK, list[i]->source, ",decision=\"local\"",
                atomic_load(&list[i]->fallback_local));
-        series(b, "hookfwd_dedup_store_fallback_total", list[i]->source, ",decision=\"reject\"",
+        series(b, HF_STORE_FALLBACK, list[i]->source, ",decision=\"reject\"",
                atomic_load(&list[i]->fallback_reject));
     }
-    hf_buf_puts(b, "# HELP hookfwd_dedup_store_seconds Round trip of a claim (SET NX) to Redis.\n"
-                   "# TYPE hookfwd_dedup_store_seconds histogram\n");
+    hf_buf_puts(b, "# HELP " HF_STORE_SECONDS " Round trip of a claim (SET NX) to Redis.\n"
+                   "# TYPE " HF_STORE_SECONDS " histogram\n");
     for (size_t i = 0; i < n; i++) {
         unsigned long long cum = 0;
         for (int k = 0; k <= HF_STORE_RTT_BUCKETS; k++) {
@@ -58,11 +58,11 @@ void hf_admin_store_metrics(struct hf_pipeline *p, struct hf_buf *b)
                 snprintf(extra, sizeof(extra), ",le=\"%g\"", hf_store_rtt_bounds[k]);
             else
                 snprintf(extra, sizeof(extra), ",le=\"+Inf\"");
-            series(b, "hookfwd_dedup_store_seconds_bucket", list[i]->source, extra, cum);
+            series(b, HF_STORE_SECONDS "_bucket", list[i]->source, extra, cum);
         }
-        hf_buf_puts(b, "hookfwd_dedup_store_seconds_sum{source=\"");
+        hf_buf_puts(b, HF_STORE_SECONDS "_sum{source=\"");
         hf_admin_label(b, list[i]->source);
         hf_buf_printf(b, "\"} %.6f\n", (double)atomic_load(&list[i]->rtt_sum_us) / 1e6);
-        series(b, "hookfwd_dedup_store_seconds_count", list[i]->source, "", cum);
+        series(b, HF_STORE_SECONDS "_count", list[i]->source, "", cum);
     }
 }

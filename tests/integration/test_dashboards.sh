@@ -13,13 +13,16 @@
 #     models (npm @datadog/datadog-api-client, installed into the build
 #     directory), monitors too;
 #   - the Grafana PromQL, parsed with Prometheus' grammar (npm
-#     @prometheus-io/lezer-promql), names only series of the live /metrics;
+#     @prometheus-io/lezer-promql), names only series of the live /metrics
+#     (the omega source shares its dedup set in Redis, so the shared dedup
+#     row has its series; adapted to a config without Redis, it is left out);
 #   - the Splunk app has the layout Splunk loads and its searches read only
 #     fields the records the HEC peer received have;
 #   - the binary holds the shipped files byte for byte, and the .tgz holds
 #     the app.
 # Exit 77 only when the npm registry cannot be reached.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_redis.sh"
 
 CHECKS="$SOURCE_DIR/tests/integration/dashboards"
 DASH="$SOURCE_DIR/dashboards"
@@ -112,6 +115,10 @@ $(dd_sink dd_acme "$DD_ACME_URL" "    agent_metrics: true
     takes: records
     batch: {flush_interval: 100ms}"
 write_config "$WORK/hookfwd.yaml" "$SINKS"
+redis_start || exit 1
+# omega shares its dedup set in Redis: the dedup store's series for Grafana
+sed -i "/header: X-Omega-Signature/a\\    dedup: {window: 24h, store: redis, redis: {url: \"$REDIS_URL\"}}" "$WORK/hookfwd.yaml"
+check_eq "the test config's omega source uses the shared dedup store" 1 "$(grep -c 'store: redis' "$WORK/hookfwd.yaml")"
 start_agent "$WORK/hookfwd.yaml" || exit 1
 
 # ---- every fixture, a repeat and a forged one -----------------------------------
@@ -261,6 +268,16 @@ grafana_check() {
 grafana_check "shipped Grafana dashboard" "$DASH/grafana/hookfwd-agent.json"
 "$HOOKFWD_BIN" dashboard grafana -c "$WORK/hookfwd.yaml" >"$WORK/grafana.json"
 grafana_check "Grafana adapted to the test config" "$WORK/grafana.json"
+check "the shipped and the adapted Grafana dashboards have the shared dedup row" \
+    grep -q 'hookfwd_dedup_store_claims_total' "$DASH/grafana/hookfwd-agent.json" "$WORK/grafana.json"
+grep -v 'store: redis' "$WORK/hookfwd.yaml" >"$WORK/local-dedup.yaml"
+"$HOOKFWD_BIN" dashboard grafana -c "$WORK/local-dedup.yaml" >"$WORK/grafana-local.json"
+check_eq "adapted to a config without Redis: no shared dedup row or panels, the others kept" \
+    "0 $(($(jq '.panels | length' "$DASH/grafana/hookfwd-agent.json") - 4))" \
+    "$(grep -c 'hookfwd_dedup_store\|Shared dedup' "$WORK/grafana-local.json") $(jq '.panels | length' "$WORK/grafana-local.json")"
+grafana_check "Grafana adapted to a config without Redis" "$WORK/grafana-local.json"
+check_eq "--metrics of a config without Redis: no dedup store families" 0 \
+    "$("$HOOKFWD_BIN" dashboard --metrics -c "$WORK/local-dedup.yaml" | grep -c dedup_store)"
 sed 's/hookfwd_sink_queue_events{/hookfwd_sink_queue_depth{/' "$DASH/grafana/hookfwd-agent.json" >"$WORK/gbad.json"
 check "the PromQL check refuses a series /metrics does not have" sh -c \
     "! python3 '$CHECKS/check_grafana.py' --metrics '$WORK/live.prom' --promql '$PROMQL' '$WORK/gbad.json' >/dev/null"
