@@ -237,10 +237,8 @@ static void render_store(struct hf_buf *out, const struct view *v, const struct 
         snprintf(key, sizeof(key), HF_STORE_FALLBACK "{source=\"%s\",decision=\"reject\"}", src);
         double reject = value(cur, key, NULL);
         char p50[32], p99[32];
-        fmt_latency(bucket_quantile(cur, HF_STORE_SECONDS, "source", src, 0.5), STORE_TOP, p50,
-                    sizeof(p50));
-        fmt_latency(bucket_quantile(cur, HF_STORE_SECONDS, "source", src, 0.99), STORE_TOP, p99,
-                    sizeof(p99));
+        fmt_latency(bucket_quantile(cur, HF_STORE_SECONDS, "source", src, 0.5), STORE_TOP, p50, sizeof(p50));
+        fmt_latency(bucket_quantile(cur, HF_STORE_SECONDS, "source", src, 0.99), STORE_TOP, p99, sizeof(p99));
         line(out, v, "%-16.16s %8.1f %10.0f %10.0f %10.0f %10.0f %8.0f %8.0f %8.0f  %s/%s", src, r, tot[0], tot[1],
              tot[2], tot[3], errors, local, reject, p50, p99);
     }

@@ -42,10 +42,8 @@ void hf_admin_store_metrics(struct hf_pipeline *p, struct hf_buf *b)
                    "local (deduplicated by this agent alone) or reject (answered 503).\n"
                    "# TYPE " HF_STORE_FALLBACK " counter\n");
     for (size_t i = 0; i < n; i++) {
-        series(b, HF_STORE_FALLBACK, list[i]->source, ",decision=\"local\"",
-               atomic_load(&list[i]->fallback_local));
-        series(b, HF_STORE_FALLBACK, list[i]->source, ",decision=\"reject\"",
-               atomic_load(&list[i]->fallback_reject));
+        series(b, HF_STORE_FALLBACK, list[i]->source, ",decision=\"local\"", atomic_load(&list[i]->fallback_local));
+        series(b, HF_STORE_FALLBACK, list[i]->source, ",decision=\"reject\"", atomic_load(&list[i]->fallback_reject));
     }
     hf_buf_puts(b, "# HELP " HF_STORE_SECONDS " Round trip of a claim (SET NX) to Redis.\n"
                    "# TYPE " HF_STORE_SECONDS " histogram\n");
