@@ -492,7 +492,6 @@ static int splunk_view(const struct hf_dash *d, const char *text, const char *ma
 
 /* ---- Grafana ------------------------------------------------------------------ */
 
-/* The source variable starts on the configured sources. */
 /* The panels of the shared dedup store (a target names HF_STORE_*) and
  * their row, for a configuration where no source uses it. */
 static void drop_store_panels(yyjson_mut_val *panels)
@@ -514,6 +513,8 @@ static void drop_store_panels(yyjson_mut_val *panels)
     }
 }
 
+/* The source variable starts on the configured sources; the shared dedup
+ * row stays only where a source uses Redis. */
 static int grafana(const struct hf_dash *d, const char *text, size_t len, struct hf_buf *out)
 {
     yyjson_doc *idoc = yyjson_read(text, len, 0);
