@@ -167,9 +167,10 @@ struct hf_splunk_zip *hf_splunk_zip_new(void)
     struct hf_splunk_zip *zip = hf_calloc(1, sizeof(*zip));
     /* 15 + 16: a gzip header and trailer, which is what Content-Encoding:
      * gzip means (raw zlib framing is "deflate", which HEC refuses). Level
-     * 1: batches of near-identical JSON envelopes shrink ~40x at level 1 and
-     * ~50x at 6, measured here, but level 6 costs over twice the CPU. */
-    if (deflateInit2(&zip->z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+     * 2: 500-event batches of real records (380 KB) shrink 17x at level 2
+     * and 15x at level 1 for the same CPU (1.38 against 1.40 us per event,
+     * zlib 1.2.13, measured here); level 6 costs over twice the CPU. */
+    if (deflateInit2(&zip->z, 2, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
         free(zip);
         return NULL;
     }
