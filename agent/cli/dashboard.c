@@ -504,7 +504,7 @@ static void drop_store_panels(yyjson_mut_val *panels)
         yyjson_mut_arr_iter it = yyjson_mut_arr_iter_with(targets);
         while (!store && (t = yyjson_mut_arr_iter_next(&it))) {
             const char *expr = yyjson_mut_get_str(yyjson_mut_obj_get(t, "expr"));
-            store = expr && strstr(expr, "hookfwd_dedup_store_");
+            store = expr && strstr(expr, HF_STORE_PREFIX);
         }
         if (store)
             yyjson_mut_arr_remove(panels, i);

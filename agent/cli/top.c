@@ -214,7 +214,6 @@ static void fmt_latency(double s, double top, char *out, size_t len)
  * when no source uses it. */
 static void render_store(struct hf_buf *out, const struct view *v, const struct scrape *cur, const struct scrape *prev)
 {
-    static const char *const results[] = {"new", "duplicate", "in_flight", "unavailable"};
     char key[512], names_[MAX_ROWS][64];
     size_t n = names(cur, HF_STORE_CLAIMS, "source", names_, MAX_ROWS);
     if (n == 0)
@@ -224,9 +223,10 @@ static void render_store(struct hf_buf *out, const struct view *v, const struct 
          "IN_FLIGHT", "UNAVAIL", "ERRORS", "LOCAL", "REJECT", "RTT p50/p99");
     for (size_t i = 0; i < n; i++) {
         const char *src = names_[i];
-        double r = 0, tot[4];
-        for (int k = 0; k < 4; k++) {
-            snprintf(key, sizeof(key), "%s{source=\"%s\",result=\"%s\"}", HF_STORE_CLAIMS, src, results[k]);
+        double r = 0, tot[HF_CLAIM_RESULTS];
+        for (int k = 0; k < HF_CLAIM_RESULTS; k++) {
+            snprintf(key, sizeof(key), "%s{source=\"%s\",result=\"%s\"}", HF_STORE_CLAIMS, src,
+                     hf_claim_result_names[k]);
             r += rate(cur, prev, key);
             tot[k] = value(cur, key, NULL);
         }
@@ -239,8 +239,9 @@ static void render_store(struct hf_buf *out, const struct view *v, const struct 
         char p50[32], p99[32];
         fmt_latency(bucket_quantile(cur, HF_STORE_SECONDS, "source", src, 0.5), STORE_TOP, p50, sizeof(p50));
         fmt_latency(bucket_quantile(cur, HF_STORE_SECONDS, "source", src, 0.99), STORE_TOP, p99, sizeof(p99));
-        line(out, v, "%-16.16s %8.1f %10.0f %10.0f %10.0f %10.0f %8.0f %8.0f %8.0f  %s/%s", src, r, tot[0], tot[1],
-             tot[2], tot[3], errors, local, reject, p50, p99);
+        line(out, v, "%-16.16s %8.1f %10.0f %10.0f %10.0f %10.0f %8.0f %8.0f %8.0f  %s/%s", src, r, tot[HF_CLAIM_NEW],
+             tot[HF_CLAIM_DUPLICATE], tot[HF_CLAIM_IN_FLIGHT], tot[HF_CLAIM_UNAVAILABLE], errors, local, reject, p50,
+             p99);
     }
 }
 

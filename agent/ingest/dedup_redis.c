@@ -35,6 +35,8 @@
 #define MAX_STATS 64
 #define MAX_ENDPOINTS 32
 
+const char *const hf_claim_result_names[HF_CLAIM_RESULTS] = {"new", "duplicate", "in_flight", "unavailable"};
+
 const double hf_store_rtt_bounds[HF_STORE_RTT_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                                           0.01,   0.025,   0.05,   0.1,   0.25,   1};
 

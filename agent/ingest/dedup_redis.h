@@ -23,10 +23,13 @@ struct event_base;
 
 /* The /metrics families of the shared dedup store, per source (labels
  * after source: claims by result, fallback by decision). */
-#define HF_STORE_ERRORS "hookfwd_dedup_store_errors_total"
-#define HF_STORE_CLAIMS "hookfwd_dedup_store_claims_total"
-#define HF_STORE_FALLBACK "hookfwd_dedup_store_fallback_total"
-#define HF_STORE_SECONDS "hookfwd_dedup_store_seconds"
+#define HF_STORE_PREFIX "hookfwd_dedup_store_"
+#define HF_STORE_ERRORS HF_STORE_PREFIX "errors_total"
+#define HF_STORE_CLAIMS HF_STORE_PREFIX "claims_total"
+#define HF_STORE_FALLBACK HF_STORE_PREFIX "fallback_total"
+#define HF_STORE_SECONDS HF_STORE_PREFIX "seconds"
+/* The result label of HF_STORE_CLAIMS, by enum hf_claim_result. */
+extern const char *const hf_claim_result_names[HF_CLAIM_RESULTS];
 
 /* Round-trip buckets, seconds (upper bounds; one more for +Inf). */
 #define HF_STORE_RTT_BUCKETS 12

@@ -24,7 +24,6 @@ void hf_admin_store_metrics(struct hf_pipeline *p, struct hf_buf *b)
             list[n++] = p->store_stats[i];
     if (n == 0)
         return;
-    static const char *const results[HF_CLAIM_RESULTS] = {"new", "duplicate", "in_flight", "unavailable"};
     hf_buf_puts(b, "# HELP " HF_STORE_ERRORS " Shared dedup operations Redis did not complete "
                    "(unreachable, slower than redis.timeout, error replies).\n"
                    "# TYPE " HF_STORE_ERRORS " counter\n");
@@ -35,7 +34,7 @@ void hf_admin_store_metrics(struct hf_pipeline *p, struct hf_buf *b)
     for (size_t i = 0; i < n; i++)
         for (int k = 0; k < HF_CLAIM_RESULTS; k++) {
             char extra[40];
-            snprintf(extra, sizeof(extra), ",result=\"%s\"", results[k]);
+            snprintf(extra, sizeof(extra), ",result=\"%s\"", hf_claim_result_names[k]);
             series(b, HF_STORE_CLAIMS, list[i]->source, extra, atomic_load(&list[i]->claims[k]));
         }
     hf_buf_puts(b, "# HELP " HF_STORE_FALLBACK " Events decided without Redis, by on_unavailable: "
