@@ -55,6 +55,18 @@ static void refused(const char *sinks, const char *at, const char *needle)
 /* A readable regular file that is not PEM. */
 #define NOT_PEM SOURCE_DIR "/CMakeLists.txt"
 
+/* The built-in sinks, there in every build (also one without plugins). */
+static void test_file_stdout(void **state)
+{
+    (void)state;
+    accepted("  - name: out\n    type: file\n    path: /var/log/hookfwd/out.jsonl\n");
+    accepted("  - name: out\n    type: stdout\n");
+    refused("  - name: out\n    type: file\n    path: /tmp/x\n    format: xml\n", "xml",
+            "sink 'out' (file): 'xml' is not a valid format (valid: json)");
+    refused("  - name: out\n    type: stdout\n    format: csv\n", "csv", "'csv' is not a valid format (valid: json)");
+    refused("  - name: out\n    type: file\n", "name", "sink 'out' (file): missing required key 'path'");
+}
+
 #ifdef HF_WITH_SPLUNK
 #define HEC "  - name: siem\n    type: splunk_hec\n    token: 11111111-2222-3333-4444-555555555555\n"
 
@@ -208,11 +220,12 @@ static void test_pagerduty(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_file_stdout),
 #ifdef HF_WITH_SPLUNK
         cmocka_unit_test(test_splunk_hec),
 #endif
 #ifdef HF_WITH_DATADOG
-        cmocka_unit_test(test_datadog),    cmocka_unit_test(test_dogstatsd),
+        cmocka_unit_test(test_datadog),     cmocka_unit_test(test_dogstatsd),
 #endif
 #ifdef HF_WITH_SYSLOG
         cmocka_unit_test(test_syslog),
