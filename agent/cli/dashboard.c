@@ -66,14 +66,36 @@ enum hf_dash_metric hf_dash_metric_kind(const struct hf_dash *d, const char *nam
     return HF_DASH_UNKNOWN;
 }
 
+/* A source of cfg shares its dedup set in Redis (cfg NULL: as shipped,
+ * which shows everything). */
+static bool uses_store(const struct hf_config *cfg)
+{
+    for (size_t i = 0; cfg && i < cfg->nsources; i++)
+        if (cfg->sources[i].dedup_redis)
+            return true;
+    return !cfg;
+}
+
+/* A health family of cfg's agent: the shared dedup store's only when a
+ * source uses it. */
+static bool family_sent(const struct hf_health_family *fam, const struct hf_config *cfg)
+{
+    return !fam->store_only || uses_store(cfg);
+}
+
 bool hf_dash_metric_sent(const struct hf_dash *d, const char *name, size_t len)
 {
     size_t base_len;
     enum hf_dash_metric k = hf_dash_metric_kind(d, name, len, &base_len);
     if (!d->cfg || k == HF_DASH_UNKNOWN)
         return true;
-    if (k == HF_DASH_AGENT)
-        return d->agent_metrics;
+    if (k == HF_DASH_AGENT) {
+        for (int f = 0; f < HF_H_NFAMILIES; f++) {
+            const char *dd = hf_health_families[f].dd;
+            if (dd && strlen(dd) == len && !memcmp(dd, name, len))
+                return d->agent_metrics && family_sent(&hf_health_families[f], d->cfg);
+        }
+    }
     for (size_t r = 0; r < d->cfg->nrules; r++)
         if (strlen(d->cfg->rules[r].name) == base_len && !memcmp(d->cfg->rules[r].name, name, base_len))
             return true;
@@ -278,7 +300,7 @@ static void sink_lines(struct lines *l, const struct hf_config *cfg, bool dsd, c
         rule_lines(l, &cfg->rules[r], dsd, prefix, sink_tags);
     for (int f = 0; agent && f < HF_H_NFAMILIES; f++) {
         const struct hf_health_family *fam = &hf_health_families[f];
-        if (!fam->dd)
+        if (!fam->dd || !family_sent(fam, cfg))
             continue;
         struct hf_metric_tag t[2];
         struct hf_metric_rule r = {.name = (char *)fam->dd, .tags = t};
@@ -301,16 +323,6 @@ static void sink_lines(struct lines *l, const struct hf_config *cfg, bool dsd, c
     }
 }
 
-/* A source of cfg shares its dedup set in Redis (cfg NULL: as shipped,
- * which shows everything). */
-static bool uses_store(const struct hf_config *cfg)
-{
-    for (size_t i = 0; cfg && i < cfg->nsources; i++)
-        if (cfg->sources[i].dedup_redis)
-            return true;
-    return !cfg;
-}
-
 static int print_metrics(const struct hf_config *cfg)
 {
     struct lines l = {0};
@@ -331,17 +343,15 @@ static int print_metrics(const struct hf_config *cfg)
     static const char *const types[] = {"counter", "gauge", "histogram"};
     for (int f = 0; f < HF_H_NFAMILIES; f++) {
         const struct hf_health_family *fam = &hf_health_families[f];
+        if (!family_sent(fam, cfg))
+            continue;
         char labels[128] = "";
         snprintf(labels, sizeof(labels), "%s%s%s", fam->labels[0] ? fam->labels[0] : "", fam->labels[1] ? "," : "",
                  fam->labels[1] ? fam->labels[1] : "");
         line_add(&l, "prometheus", "", fam->prom, "", types[fam->kind], labels);
     }
-    if (uses_store(cfg)) {
-        line_add(&l, "prometheus", "", HF_STORE_ERRORS, "", "counter", "source");
-        line_add(&l, "prometheus", "", HF_STORE_CLAIMS, "", "counter", "source,result");
-        line_add(&l, "prometheus", "", HF_STORE_FALLBACK, "", "counter", "source,decision");
+    if (uses_store(cfg)) /* the claim round trip, outside the table (per source) */
         line_add(&l, "prometheus", "", HF_STORE_SECONDS, "", "histogram", "source");
-    }
     qsort(l.v, l.n, sizeof(*l.v), cmp_str);
     for (size_t i = 0; i < l.n; i++) {
         puts(l.v[i]);

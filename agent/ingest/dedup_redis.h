@@ -13,6 +13,7 @@
 #define HF_DEDUP_REDIS_H
 
 #include "dedup_claim.h"
+#include "health.h"
 #include "redis_conf.h"
 
 #include <stdatomic.h>
@@ -21,13 +22,6 @@
 
 struct event_base;
 
-/* The /metrics families of the shared dedup store, per source (labels
- * after source: claims by result, fallback by decision). */
-#define HF_STORE_PREFIX "hookfwd_dedup_store_"
-#define HF_STORE_ERRORS HF_STORE_PREFIX "errors_total"
-#define HF_STORE_CLAIMS HF_STORE_PREFIX "claims_total"
-#define HF_STORE_FALLBACK HF_STORE_PREFIX "fallback_total"
-#define HF_STORE_SECONDS HF_STORE_PREFIX "seconds"
 /* The result label of HF_STORE_CLAIMS, by enum hf_claim_result. */
 extern const char *const hf_claim_result_names[HF_CLAIM_RESULTS];
 

@@ -3,6 +3,7 @@
  * the Prometheus text format (version 0.0.4) for the admin /metrics and
  * forwarded by the datadog sink's agent_metrics. */
 #include "admin.h"
+#include "dedup_redis.h"
 #include "journal.h"
 
 #include <stdio.h>
@@ -60,6 +61,20 @@ size_t hf_pipeline_health(struct hf_pipeline *p, struct hf_health_sample *out, s
     for (size_t i = 0; i < p->nsinks; i++)
         put(&f, HF_H_SINK_TRUNCATED, p->sinks[i]->name, NULL, atomic_load(&p->sinks[i]->stats.truncated));
     put(&f, HF_H_STORAGE_BYTES, NULL, NULL, (unsigned long long)hf_journal_bytes(p->journal));
+    for (size_t i = 0; i < ns; i++)
+        if (p->store_stats[i])
+            put(&f, HF_H_STORE_ERRORS, p->store_stats[i]->source, NULL, atomic_load(&p->store_stats[i]->errors));
+    for (size_t i = 0; i < ns; i++)
+        for (int k = 0; p->store_stats[i] && k < HF_CLAIM_RESULTS; k++)
+            put(&f, HF_H_STORE_CLAIMS, p->store_stats[i]->source, hf_claim_result_names[k],
+                atomic_load(&p->store_stats[i]->claims[k]));
+    for (size_t i = 0; i < ns; i++)
+        if (p->store_stats[i]) {
+            put(&f, HF_H_STORE_FALLBACK, p->store_stats[i]->source, "local",
+                atomic_load(&p->store_stats[i]->fallback_local));
+            put(&f, HF_H_STORE_FALLBACK, p->store_stats[i]->source, "reject",
+                atomic_load(&p->store_stats[i]->fallback_reject));
+        }
     return f.n;
 }
 
@@ -125,7 +140,7 @@ static void histogram(struct hf_pipeline *p, struct hf_buf *b, const struct hf_h
     }
 }
 
-#define MAX_SAMPLES (HF_MAX_SOURCES * 20 + HF_MAX_SINKS * 6 + 8)
+#define MAX_SAMPLES (HF_MAX_SOURCES * (20 + 3 + HF_CLAIM_RESULTS) + HF_MAX_SINKS * 6 + 8)
 
 void hf_admin_metrics(struct hf_pipeline *p, struct hf_buf *b)
 {
@@ -137,6 +152,8 @@ void hf_admin_metrics(struct hf_pipeline *p, struct hf_buf *b)
     size_t at = 0;
     for (int f = 0; f < HF_H_NFAMILIES; f++) {
         const struct hf_health_family *fam = &hf_health_families[f];
+        if (fam->store_only && (at >= n || smp[at].family != (enum hf_health_id)f))
+            continue; /* no source shares its dedup set */
         hf_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", fam->prom, fam->help, fam->prom, types[fam->kind]);
         if (fam->kind == HF_HEALTH_HISTOGRAM) {
             histogram(p, b, fam);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* /metrics for the shared dedup store (dedup.store: redis), per source:
- * round trips, claim outcomes, errors and the decisions taken without
- * Redis. Sources that dedup locally have no series here. */
+ * the claim round trip. Its counters (claim outcomes, errors, decisions
+ * taken without Redis) are health families (health.h), also forwarded by
+ * agent_metrics. Sources that dedup locally have no series here. */
 #include "admin.h"
 #include "dedup_redis.h"
 
@@ -24,26 +25,6 @@ void hf_admin_store_metrics(struct hf_pipeline *p, struct hf_buf *b)
             list[n++] = p->store_stats[i];
     if (n == 0)
         return;
-    hf_buf_puts(b, "# HELP " HF_STORE_ERRORS " Shared dedup operations Redis did not complete "
-                   "(unreachable, slower than redis.timeout, error replies).\n"
-                   "# TYPE " HF_STORE_ERRORS " counter\n");
-    for (size_t i = 0; i < n; i++)
-        series(b, HF_STORE_ERRORS, list[i]->source, "", atomic_load(&list[i]->errors));
-    hf_buf_puts(b, "# HELP " HF_STORE_CLAIMS " Events asked of the shared dedup store, by what it "
-                   "answered.\n# TYPE " HF_STORE_CLAIMS " counter\n");
-    for (size_t i = 0; i < n; i++)
-        for (int k = 0; k < HF_CLAIM_RESULTS; k++) {
-            char extra[40];
-            snprintf(extra, sizeof(extra), ",result=\"%s\"", hf_claim_result_names[k]);
-            series(b, HF_STORE_CLAIMS, list[i]->source, extra, atomic_load(&list[i]->claims[k]));
-        }
-    hf_buf_puts(b, "# HELP " HF_STORE_FALLBACK " Events decided without Redis, by on_unavailable: "
-                   "local (deduplicated by this agent alone) or reject (answered 503).\n"
-                   "# TYPE " HF_STORE_FALLBACK " counter\n");
-    for (size_t i = 0; i < n; i++) {
-        series(b, HF_STORE_FALLBACK, list[i]->source, ",decision=\"local\"", atomic_load(&list[i]->fallback_local));
-        series(b, HF_STORE_FALLBACK, list[i]->source, ",decision=\"reject\"", atomic_load(&list[i]->fallback_reject));
-    }
     hf_buf_puts(b, "# HELP " HF_STORE_SECONDS " Round trip of a claim (SET NX) to Redis.\n"
                    "# TYPE " HF_STORE_SECONDS " histogram\n");
     for (size_t i = 0; i < n; i++) {

@@ -45,6 +45,26 @@ const struct hf_health_family hf_health_families[HF_H_NFAMILIES] = {
                             HF_HEALTH_GAUGE,
                             {NULL, NULL},
                             "Bytes held by the journal (0 in memory mode)."},
+    [HF_H_STORE_ERRORS] = {HF_STORE_ERRORS,
+                           "hookfwd.dedup_store.errors",
+                           HF_HEALTH_COUNTER,
+                           {"source", NULL},
+                           "Shared dedup operations Redis did not complete "
+                           "(unreachable, slower than redis.timeout, error replies).",
+                           true},
+    [HF_H_STORE_CLAIMS] = {HF_STORE_CLAIMS,
+                           "hookfwd.dedup_store.claims",
+                           HF_HEALTH_COUNTER,
+                           {"source", "result"},
+                           "Events asked of the shared dedup store, by what it answered.",
+                           true},
+    [HF_H_STORE_FALLBACK] = {HF_STORE_FALLBACK,
+                             "hookfwd.dedup_store.fallback",
+                             HF_HEALTH_COUNTER,
+                             {"source", "decision"},
+                             "Events decided without Redis, by on_unavailable: "
+                             "local (deduplicated by this agent alone) or reject (answered 503).",
+                             true},
 };
 
 static pthread_mutex_t provider_mu = PTHREAD_MUTEX_INITIALIZER;

@@ -21,8 +21,21 @@ enum hf_health_id {
     HF_H_SINK_BATCH_SECONDS,
     HF_H_SINK_TRUNCATED,
     HF_H_STORAGE_BYTES,
+    /* per source with dedup.store: redis only (store_only below) */
+    HF_H_STORE_ERRORS,
+    HF_H_STORE_CLAIMS,
+    HF_H_STORE_FALLBACK,
     HF_H_NFAMILIES
 };
+
+/* The shared dedup store's families (labels after source: claims by
+ * result, fallback by decision; the claim round trip is a histogram that
+ * /metrics renders beside them). */
+#define HF_STORE_PREFIX "hookfwd_dedup_store_"
+#define HF_STORE_ERRORS HF_STORE_PREFIX "errors_total"
+#define HF_STORE_CLAIMS HF_STORE_PREFIX "claims_total"
+#define HF_STORE_FALLBACK HF_STORE_PREFIX "fallback_total"
+#define HF_STORE_SECONDS HF_STORE_PREFIX "seconds"
 
 struct hf_health_family {
     const char *prom; /* hookfwd_requests_total */
@@ -30,6 +43,7 @@ struct hf_health_family {
     enum hf_health_kind kind;
     const char *labels[2]; /* label (tag) keys, NULL-padded */
     const char *help;
+    bool store_only; /* series only for sources sharing their dedup set in Redis */
 };
 
 /* Indexed by enum hf_health_id, in the order /metrics prints them. */

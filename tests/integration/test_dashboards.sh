@@ -185,6 +185,34 @@ dd_check "shipped Datadog dashboard and monitors" "$WORK/dd.json" "$DASH/datadog
     "$DASH"/datadog/monitors/*.json
 check "the shipped dashboard has the agent's health (agent_metrics)" grep -q 'hookfwd\.sink\.events' \
     "$DASH/datadog/hookfwd-security.json"
+# agent_metrics forwards the shared dedup store's counters (the repeats
+# posted above are caught by the agent's own set before Redis is asked)
+dd_sum() { # dd_sum METRIC TAG...: the sum of the points the first intake peer received
+    python3 - "$DD_URL" "$@" <<'PY'
+import json, sys, urllib.request
+url, metric, *tags = sys.argv[1:]
+data = json.load(urllib.request.urlopen("%s/_series?metric=%s" % (url, metric)))
+print(int(sum(p["value"] for s in data["series"] if all(t in s.get("tags", []) for t in tags) for p in s["points"])))
+PY
+}
+prom_claims() {
+    echo "$(metric 'hookfwd_dedup_store_claims_total{source="omega",result="new"}')" \
+        "$(metric 'hookfwd_dedup_store_claims_total{source="omega",result="duplicate"}')"
+}
+dd_claims() {
+    echo "$(dd_sum hookfwd.dedup_store.claims source:omega result:new)" \
+        "$(dd_sum hookfwd.dedup_store.claims source:omega result:duplicate)"
+}
+claims_forwarded() { [ "$(dd_claims)" = "$(prom_claims)" ]; }
+wait_for 20 claims_forwarded
+check_eq "agent_metrics: hookfwd.dedup_store.claims sums to /metrics' counts (omega: new, duplicate)" \
+    "$(prom_claims)" "$(dd_claims)"
+check "and the omega events were claimed in Redis (new > 0)" \
+    test "$(dd_sum hookfwd.dedup_store.claims source:omega result:new)" -gt 0
+check_eq "agent_metrics: no Redis errors, no decision without Redis" "0 0" \
+    "$(dd_sum hookfwd.dedup_store.errors source:omega) $(dd_sum hookfwd.dedup_store.fallback source:omega)"
+check "the shipped Datadog dashboard has the shared dedup group" grep -q 'hookfwd\.dedup_store\.claims' \
+    "$DASH/datadog/hookfwd-security.json"
 
 # adapted: the config above (its first datadog sink: no prefix, agent_metrics)
 "$HOOKFWD_BIN" dashboard datadog -c "$WORK/hookfwd.yaml" -o "$WORK/dd-plain" 2>/dev/null
@@ -278,6 +306,9 @@ check_eq "adapted to a config without Redis: no shared dedup row or panels, the 
 grafana_check "Grafana adapted to a config without Redis" "$WORK/grafana-local.json"
 check_eq "--metrics of a config without Redis: no dedup store families" 0 \
     "$("$HOOKFWD_BIN" dashboard --metrics -c "$WORK/local-dedup.yaml" | grep -c dedup_store)"
+"$HOOKFWD_BIN" dashboard datadog -c "$WORK/local-dedup.yaml" -o "$WORK/dd-local" 2>/dev/null
+check_eq "Datadog adapted to a config without Redis: no shared dedup group, the agent's health kept" "0 1" \
+    "$(grep -c 'dedup_store\|Shared dedup' "$WORK/dd-local/hookfwd-security.json") $(grep -c 'hookfwd\.sink\.events{\*} by' "$WORK/dd-local/hookfwd-security.json")"
 sed 's/hookfwd_sink_queue_events{/hookfwd_sink_queue_depth{/' "$DASH/grafana/hookfwd-agent.json" >"$WORK/gbad.json"
 check "the PromQL check refuses a series /metrics does not have" sh -c \
     "! python3 '$CHECKS/check_grafana.py' --metrics '$WORK/live.prom' --promql '$PROMQL' '$WORK/gbad.json' >/dev/null"
