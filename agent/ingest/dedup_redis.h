@@ -13,7 +13,6 @@
 #define HF_DEDUP_REDIS_H
 
 #include "dedup_claim.h"
-#include "health.h"
 #include "redis_conf.h"
 
 #include <stdatomic.h>
@@ -22,7 +21,7 @@
 
 struct event_base;
 
-/* The result label of HF_STORE_CLAIMS, by enum hf_claim_result. */
+/* The result label of HF_STORE_CLAIMS (health.h), by enum hf_claim_result. */
 extern const char *const hf_claim_result_names[HF_CLAIM_RESULTS];
 
 /* Round-trip buckets, seconds (upper bounds; one more for +Inf). */
