@@ -246,7 +246,8 @@ int hf_dash_datadog(const struct hf_dash *d, const char *path, const char *json,
     if (monitor && queries_unsent(root, d)) {
         fprintf(stderr,
                 "hookfwd: %s left out: it watches metrics %s does not send (hookfwd.* need agent_metrics: "
-                "true on a datadog sink, a profile's metrics a source with that profile)\n",
+                "true on a datadog sink, hookfwd.dedup_store.* also a source with dedup.store: redis, a "
+                "profile's metrics a source with that profile)\n",
                 path, d->cfg->file);
         rc = 1;
     } else if (!monitor) {

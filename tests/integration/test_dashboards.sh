@@ -249,7 +249,7 @@ dd_check "adapted to DogStatsD" "$WORK/dsd.json" "$WORK/dd-dsd/hookfwd-security.
 check "DogStatsD: the risk score has p50 and p95" grep -q 'p95:omega.decision.risk_score{' \
     "$WORK/dd-dsd/hookfwd-security.json"
 check "no agent_metrics: no widget of the agent's health" sh -c "! grep -q 'hookfwd\.' '$WORK/dd-dsd/hookfwd-security.json'"
-check_eq "no agent_metrics: the two monitors of agent metrics are left out" \
+check_eq "no agent_metrics: the three monitors of agent metrics are left out" \
     "blocked-scan-protected-branch.json calibration-drift.json escalation-burst.json" \
     "$(cd "$WORK/dd-dsd/monitors" && echo *)"
 check "and it says so" grep -q 'agent_metrics' "$WORK/dd-dsd.err"
@@ -265,7 +265,7 @@ PY
 dd_check "adapted to an OmegaEngine source alone" "$WORK/dd.json" "$WORK/dd-omega/hookfwd-security.json" \
     "$WORK"/dd-omega/monitors/*.json
 check_eq "no Sentinelayer source: no scan query, the scan monitor left out" \
-    "0 calibration-drift.json dead-letters.json escalation-burst.json signature-failures.json" \
+    "0 calibration-drift.json dead-letters.json escalation-burst.json shared-dedup-unreachable.json signature-failures.json" \
     "$(grep -c sentinelayer "$WORK/dd-omega/hookfwd-security.json") $(cd "$WORK/dd-omega/monitors" && echo *)"
 
 # the checks can fail: a metric the agent does not send, a tag it lacks, a typo in a value
@@ -306,9 +306,12 @@ check_eq "adapted to a config without Redis: no shared dedup row or panels, the 
 grafana_check "Grafana adapted to a config without Redis" "$WORK/grafana-local.json"
 check_eq "--metrics of a config without Redis: no dedup store families" 0 \
     "$("$HOOKFWD_BIN" dashboard --metrics -c "$WORK/local-dedup.yaml" | grep -c dedup_store)"
-"$HOOKFWD_BIN" dashboard datadog -c "$WORK/local-dedup.yaml" -o "$WORK/dd-local" 2>/dev/null
+"$HOOKFWD_BIN" dashboard datadog -c "$WORK/local-dedup.yaml" -o "$WORK/dd-local" 2>"$WORK/dd-local.err"
 check_eq "Datadog adapted to a config without Redis: no shared dedup group, the agent's health kept" "0 1" \
     "$(grep -c 'dedup_store\|Shared dedup' "$WORK/dd-local/hookfwd-security.json") $(grep -c 'hookfwd\.sink\.events{\*} by' "$WORK/dd-local/hookfwd-security.json")"
+check_eq "and no shared dedup monitor, the agent's other monitors kept, and it says why" \
+    "blocked-scan-protected-branch.json calibration-drift.json dead-letters.json escalation-burst.json signature-failures.json 1" \
+    "$(cd "$WORK/dd-local/monitors" && echo *) $(grep -c 'shared-dedup-unreachable.json left out.*dedup.store: redis' "$WORK/dd-local.err")"
 sed 's/hookfwd_sink_queue_events{/hookfwd_sink_queue_depth{/' "$DASH/grafana/hookfwd-agent.json" >"$WORK/gbad.json"
 check "the PromQL check refuses a series /metrics does not have" sh -c \
     "! python3 '$CHECKS/check_grafana.py' --metrics '$WORK/live.prom' --promql '$PROMQL' '$WORK/gbad.json' >/dev/null"
