@@ -8,7 +8,9 @@
 #     peers, the DogStatsD socket and /metrics received;
 #   - every widget and monitor queries only metrics (and tags, and tag
 #     values) that were received, as shipped and as `hookfwd dashboard`
-#     adapts them (prefix, DogStatsD, no agent_metrics);
+#     adapts them (prefix, DogStatsD, no agent_metrics, no source sharing
+#     its dedup set in Redis: then no shared dedup group or monitor), and
+#     agent_metrics' dedup-store counts add up to /metrics';
 #   - the Datadog JSON deserializes strictly with the official client's
 #     models (npm @datadog/datadog-api-client, installed into the build
 #     directory), monitors too;
