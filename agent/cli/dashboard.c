@@ -663,21 +663,29 @@ int hf_cmd_dashboard(const struct hf_args *a)
         if (strncmp(f->path, kind, klen) || f->path[klen] != '/')
             continue;
         const char *rel = f->path + klen + 1;
-        if (a->list) {
-            printf("%s\n", rel);
-            continue;
-        }
-        bool wanted = a->output ? true : a->file ? !strcmp(rel, a->file) : !strcmp(f->path, main_file(kind));
+        bool wanted = a->list || a->output ? true : a->file ? !strcmp(rel, a->file) : !strcmp(f->path, main_file(kind));
         if (!wanted)
             continue;
         hf_buf_reset(&b);
+        /* --list adapts too, so it names the files -o writes: what the
+         * configuration leaves out is not listed (stderr says why) */
         int r = adapt(&d, f, !a->output && !a->file, &b);
         if (r < 0) {
             rc = 1;
             break;
         }
-        if (r > 0)
+        if (r > 0) {
+            if (!a->list && !a->output) {
+                fprintf(stderr, "hookfwd dashboard: %s is left out for %s (why: above)\n", f->path, cfg->file);
+                rc = 1;
+                goto done;
+            }
             continue;
+        }
+        if (a->list) {
+            printf("%s\n", rel);
+            continue;
+        }
         if (a->output) {
             if (write_file(a->output, rel, &b) < 0) {
                 rc = 1;

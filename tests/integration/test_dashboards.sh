@@ -255,6 +255,12 @@ check_eq "no agent_metrics: the three monitors of agent metrics are left out" \
     "blocked-scan-protected-branch.json calibration-drift.json escalation-burst.json" \
     "$(cd "$WORK/dd-dsd/monitors" && echo *)"
 check "and it says so" grep -q 'agent_metrics' "$WORK/dd-dsd.err"
+check_eq "--list names the files -o wrote for that config" "$(cd "$WORK/dd-dsd" && find . -type f | sed 's|^\./||' | sort)" \
+    "$("$HOOKFWD_BIN" dashboard datadog -c "$WORK/dsd.yaml" --list 2>/dev/null | sort)"
+"$HOOKFWD_BIN" dashboard datadog -c "$WORK/dsd.yaml" --file monitors/dead-letters.json >"$WORK/left.out" 2>"$WORK/left.err"
+left_rc=$?
+check_eq "--file of a left-out monitor: status 1, nothing on stdout, the reason" "1 0 1" \
+    "$left_rc $(wc -c <"$WORK/left.out") $(grep -c 'dead-letters.json is left out for' "$WORK/left.err")"
 
 # adapted: no source with the Sentinelayer profile: no scan widgets or monitor
 python3 - "$WORK/hookfwd.yaml" "$WORK/omega-only.yaml" <<'PY'
