@@ -94,6 +94,9 @@ int64_t hf_sink_give_up_ms(const struct hf_sink *s);
 bool hf_sink_stopping(struct hf_sink *s);
 /* Counts records a plugin had to shorten (hookfwd_sink_truncated_total). */
 void hf_sink_count_truncated(struct hf_sink *s, uint64_t n);
+/* Counts records a plugin retries itself, past the runtime's batches (the
+ * slack sink retries a message, never its batch): outcome="retried". */
+void hf_sink_count_retried(struct hf_sink *s, uint64_t n);
 
 /* Logs with a "[sink:type:name]" prefix. */
 void hf_sink_log(const struct hf_sink *s, enum hf_log_level lvl, const char *fmt, ...)

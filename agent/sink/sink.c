@@ -31,6 +31,7 @@ int64_t hf_sink_flush_ms(const struct hf_sink *s) { return s->conf->flush_ms; }
 int64_t hf_sink_retry_max_ms(const struct hf_sink *s) { return s->conf->retry_max_ms; }
 int64_t hf_sink_give_up_ms(const struct hf_sink *s) { return s->conf->give_up_ms; }
 void hf_sink_count_truncated(struct hf_sink *s, uint64_t n) { atomic_fetch_add(&s->stats.truncated, n); }
+void hf_sink_count_retried(struct hf_sink *s, uint64_t n) { atomic_fetch_add(&s->stats.retried, n); }
 
 bool hf_sink_stopping(struct hf_sink *s)
 {

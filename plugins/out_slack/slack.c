@@ -257,6 +257,7 @@ static void on_answer(void *arg, const struct hf_http_result *res)
         return;
     }
     hf_slack_pace_pause(&c->pace, now, delay);
+    hf_sink_count_retried(c->sink, m->nrefs);
     hf_sink_log(c->sink, res->status == 429 ? HF_LOG_INFO : HF_LOG_WARN, "%s; next try in %lld ms", reason,
                 (long long)delay);
 }

@@ -128,6 +128,7 @@ check_eq "one 429 and one 500 seen, message sent once" "1|1|1" \
     "$(curl -sf "$SLACK/_stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["statuses"].get("429",0), s["statuses"].get("500",0), sep="|", end="|")'; messages "$HA" | grep -c 'retry me')"
 dead=$(metric 'hookfwd_sink_events_total{sink="incident",outcome="dead"}')
 check_eq "not dead-lettered" 0 "${dead:-0}"
+check_eq "both retries counted (outcome retried)" 2 "$(metric 'hookfwd_sink_events_total{sink="incident",outcome="retried"}')"
 
 # ---- a storm: max_per_minute messages, then one summary --------------------------
 control '{"rate_limit": {"per_second": 1, "burst": 1}}'
