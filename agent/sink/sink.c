@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -144,6 +145,27 @@ char *hf_sink_dlq_path(const struct hf_sink *s)
     return b.data;
 }
 
+/* The dead-letter file, opened to append under an exclusive flock: a
+ * `hookfwd replay` holds that lock while it reads what came after its
+ * first pass and renames its rewrite over the file, so a dead letter is
+ * never appended to a file that is being replaced. A lock taken on a file
+ * a replay has just replaced is let go and the new file opened instead. */
+static int open_dead_letters(const char *path)
+{
+    for (int tries = 0; tries < 10; tries++) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (fd < 0)
+            return -1;
+        if (flock(fd, LOCK_EX) < 0)
+            return fd; /* a file system without locks: as before */
+        struct stat held, now;
+        if (fstat(fd, &held) == 0 && stat(path, &now) == 0 && held.st_ino == now.st_ino && held.st_dev == now.st_dev)
+            return fd;
+        close(fd);
+    }
+    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+}
+
 void hf_sink_dead_letter(struct hf_sink *s, const struct hf_record *r, const char *reason, int attempts)
 {
     char *path = hf_sink_dlq_path(s);
@@ -162,7 +184,7 @@ void hf_sink_dead_letter(struct hf_sink *s, const struct hf_record *r, const cha
     hf_buf_printf(&b, ",\"attempts\":%d,\"failed_at\":\"%s\",\"record\":", attempts, now);
     hf_buf_append(&b, r->json, r->json_len);
     hf_buf_puts(&b, "}\n");
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    int fd = open_dead_letters(path);
     if (fd < 0 || write(fd, b.data, b.len) != (ssize_t)b.len || fdatasync(fd) < 0)
         hf_sink_log(s, HF_LOG_ERROR, "cannot write dead letter to %s: %s; record %s is logged here instead: %s", path,
                     strerror(errno), r->event_id ? r->event_id : "?", r->json);

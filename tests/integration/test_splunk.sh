@@ -256,12 +256,38 @@ dead=$(dlq_ids)
 check_eq "poison: the dead letter is psn_0042, with HEC's reason" "psn_0042 HEC refused this event (HTTP 400 code 6: Invalid data format)" "$dead"
 check "the agent stops cleanly" stop_agent
 
-# the receiver's poison rule is lifted: `hookfwd replay` re-sends the dead letter
+# a replay the receiver answers slowly, with 503: the dead letter stays and
+# is named; one the agent adds while the replay runs is kept (the agent
+# appends under the file's lock, the replay rewrites under it); the file
+# keeps its mode
+DLQ="$WORK/data/dead-letter/siem.jsonl"
+mode0=$(stat -c %a "$DLQ")
+control '{"fail":[{"code":9,"delay_ms":2000}]}'
+"$HOOKFWD_BIN" replay -c "$WORK/hookfwd.yaml" --sink siem >"$WORK/replay0.out" 2>&1 &
+replay_pid=$!
+check "replay: its request reached the receiver" wait_for 10 stat_is pending_faults 0
+python3 -c '
+import json, sys
+d = json.loads(open(sys.argv[1]).readline())
+d["record"]["event_id"] = "psn_late"
+d["record"]["idempotency_key"] = "psn_late:" + d["record"]["event_type"]
+d["reason"] = "added while a replay ran"
+open(sys.argv[1], "a").write(json.dumps(d) + "\n")' "$DLQ"
+wait "$replay_pid"
+check_eq "replay: exits 1 while the receiver refuses" 1 "$?"
+check "replay: names the dead letter it could not send" grep -q "dead letter 1 (psn_0042): not delivered" "$WORK/replay0.out"
+check_eq "replay: the refused one and the one added meanwhile are both kept" \
+    "psn_0042 HEC refused this event (HTTP 400 code 6: Invalid data format)
+psn_late added while a replay ran" "$(dlq_ids)"
+check_eq "replay: the file keeps its mode" "$mode0" "$(stat -c %a "$DLQ")"
+
+# the receiver's poison rule is lifted: `hookfwd replay` re-sends the dead letters
 control '{"reset":true}'
 "$HOOKFWD_BIN" replay -c "$WORK/hookfwd.yaml" --sink siem >"$WORK/replay.out" 2>&1
-check_eq "replay: exits 0 once the receiver takes the record" 0 "$?"
-check "replay: reports one delivered" grep -q "1 delivered, 0 failed" "$WORK/replay.out"
-check_eq "replay: psn_0042 arrived, once" "psn_0042" "$(event_ids)"
+check_eq "replay: exits 0 once the receiver takes the records" 0 "$?"
+check "replay: reports two delivered" grep -q "2 delivered, 0 failed" "$WORK/replay.out"
+check_eq "replay: psn_0042 and psn_late arrived, once each" "psn_0042
+psn_late" "$(event_ids)"
 check_eq "replay: the dead-letter file is empty now" "" "$(dlq_ids)"
 "$HOOKFWD_BIN" replay -c "$WORK/hookfwd.yaml" --sink siem >"$WORK/replay2.out" 2>&1
 check "replay: a second run has nothing to send" grep -q "replayed 0 dead letters" "$WORK/replay2.out"
