@@ -343,8 +343,9 @@ static int agent_start(struct agent *a)
 }
 
 /* Stops taking requests first, then lets the sinks deliver what was
- * accepted, then persists the journal's final positions. */
-static void agent_stop(struct agent *a)
+ * accepted, then persists the journal's final positions. Returns the
+ * records the drain deadline left undelivered. */
+static size_t agent_stop(struct agent *a)
 {
     hf_http_stop(a->ingest);
     hf_http_stop(a->admin);
@@ -352,10 +353,11 @@ static void agent_stop(struct agent *a)
     hf_http_free(a->admin);
     if (a->journal)
         hf_journal_wait_idle(a->journal);
-    hf_pipeline_stop(a->pipeline, DRAIN_MS);
+    size_t left = hf_pipeline_stop(a->pipeline, DRAIN_MS);
     hf_health_provide(NULL, NULL);
     hf_pipeline_unref(a->pipeline);
     hf_journal_close(a->journal);
+    return left;
 }
 
 int hf_agent_run(const char *config_path)
@@ -399,8 +401,23 @@ out_sigs:
     for (int i = 0; i < 3; i++)
         event_free(sigs[i]);
     event_base_free(a.base);
-out:
-    agent_stop(&a);
+out:;
+    bool disk = a.journal != NULL;
+    size_t left = agent_stop(&a);
+    if (left && disk) {
+        hf_log_info("agent",
+                    "%zu records were not delivered before the drain deadline; the journal keeps them for "
+                    "the next start",
+                    left);
+    } else if (left) {
+        /* not a clean drain: the exit status says so (systemd shows the
+         * unit failed) as well as the log */
+        hf_log_error("agent",
+                     "%zu accepted records were not delivered before the drain deadline and are lost "
+                     "(storage.mode: memory keeps them nowhere else)",
+                     left);
+        rc = 1;
+    }
     pthread_rwlock_destroy(&a.lock);
     hf_log_info("agent", "stopped");
     return rc;

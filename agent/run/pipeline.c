@@ -106,13 +106,14 @@ int hf_pipeline_start(struct hf_pipeline *p)
 
 void hf_pipeline_ref(struct hf_pipeline *p) { atomic_fetch_add(&p->refs, 1); }
 
-void hf_pipeline_stop(struct hf_pipeline *p, int deadline_ms)
+size_t hf_pipeline_stop(struct hf_pipeline *p, int deadline_ms)
 {
+    size_t left = 0;
     if (!p)
-        return;
+        return 0;
     for (size_t i = 0; i < p->nsinks; i++)
         if (p->sinks[i])
-            hf_sink_stop(p->sinks[i], deadline_ms);
+            left += hf_sink_stop(p->sinks[i], deadline_ms);
     for (size_t i = 0; i < p->nsinks; i++)
         hf_sink_free(p->sinks[i]);
     free(p->sinks);
@@ -120,6 +121,7 @@ void hf_pipeline_stop(struct hf_pipeline *p, int deadline_ms)
     p->nsinks = 0;
     hf_dedup_free(p->dedup);
     p->dedup = NULL;
+    return left;
 }
 
 void hf_pipeline_unref(struct hf_pipeline *p)

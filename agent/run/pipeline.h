@@ -43,8 +43,9 @@ struct hf_pipeline *hf_pipeline_new(struct hf_config *cfg, struct hf_pipeline *o
 int hf_pipeline_start(struct hf_pipeline *p);
 void hf_pipeline_ref(struct hf_pipeline *p);
 void hf_pipeline_unref(struct hf_pipeline *p);
-/* Stops sinks (drains within deadline) and frees. */
-void hf_pipeline_stop(struct hf_pipeline *p, int deadline_ms);
+/* Stops sinks (drains within deadline) and frees. Returns the records the
+ * deadline left undelivered, over all sinks. */
+size_t hf_pipeline_stop(struct hf_pipeline *p, int deadline_ms);
 
 const struct hf_source *hf_pipeline_source(const struct hf_pipeline *p, const char *path, size_t len);
 

@@ -377,8 +377,15 @@ static bool drain_finished(struct hf_sink *s, int64_t now)
 {
     bool finished = s->stopping && s->count == 0 && !s->waiting && s->ninflight == 0 && !s->done;
     if (s->stopping && !finished && now >= s->stop_deadline_ms) {
-        hf_sink_log(s, HF_LOG_WARN, "drain deadline passed with %zu records queued and %d batches unfinished", s->count,
-                    s->ninflight + (s->waiting != NULL));
+        size_t in_batches = 0;
+        for (struct hf_batch *b = s->inflight; b; b = b->next)
+            in_batches += b->n;
+        for (struct hf_batch *b = s->waiting; b; b = b->next)
+            in_batches += b->n;
+        s->undelivered = s->count + in_batches + atomic_load(&s->held_records);
+        hf_sink_log(s, HF_LOG_WARN,
+                    "drain deadline passed with %zu records undelivered (%zu queued, %zu in unfinished batches)",
+                    s->undelivered, s->count, s->undelivered - s->count);
         if (s->plugin->drain) {
             pthread_mutex_unlock(&s->mu);
             s->plugin->drain(s, 0);
@@ -548,10 +555,10 @@ bool hf_sink_full(struct hf_sink *s)
     return full;
 }
 
-void hf_sink_stop(struct hf_sink *s, int deadline_ms)
+size_t hf_sink_stop(struct hf_sink *s, int deadline_ms)
 {
     if (!s->started)
-        return;
+        return 0;
     pthread_mutex_lock(&s->mu);
     s->stopping = true;
     s->stop_deadline_ms = hf_mono_ms() + deadline_ms;
@@ -559,6 +566,7 @@ void hf_sink_stop(struct hf_sink *s, int deadline_ms)
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->thread, NULL);
     s->started = false;
+    return s->undelivered;
 }
 
 void hf_sink_free(struct hf_sink *s)

@@ -56,6 +56,7 @@ struct hf_sink {
     atomic_size_t held_records;
     int64_t held_poll_ms; /* next poll() for a sink that only holds batches */
     bool held_drained;
+    size_t undelivered; /* records the drain deadline left (hf_sink_stop) */
     int64_t auth_log_mono_ms;
 
     struct hf_sink_stats stats;
@@ -76,8 +77,10 @@ void hf_sink_push(struct hf_sink *s, struct hf_record *r);
 void hf_sink_push_force(struct hf_sink *s, struct hf_record *r);
 size_t hf_sink_queue_len(struct hf_sink *s);
 bool hf_sink_full(struct hf_sink *s);
-/* Stops taking records, drains the queue within deadline_ms, joins the worker. */
-void hf_sink_stop(struct hf_sink *s, int deadline_ms);
+/* Stops taking records, drains the queue within deadline_ms, joins the
+ * worker. Returns how many records the deadline left undelivered (queued,
+ * in unfinished batches or held by the plugin): 0 after a clean drain. */
+size_t hf_sink_stop(struct hf_sink *s, int deadline_ms);
 void hf_sink_free(struct hf_sink *s);
 
 /* Writes one dead letter line for r. */

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Operating the agent: /metrics parsed strictly, /healthz and /readyz,
 # sd_notify READY=1, SIGHUP reload with events in flight (nothing lost,
-# unchanged sinks keep their state), a bad reload keeps the old config.
+# unchanged sinks keep their state), a bad reload keeps the old config, and
+# the exit status of a drain the deadline cuts short.
 . "$(dirname "$0")/lib.sh"
 HERE=$(dirname "$0")
 
@@ -99,4 +100,31 @@ stop_agent TERM
 check_eq "clean stop" 0 "$?"
 check "STOPPING=1 was sent" grep -qx "STOPPING=1" "$WORK/notify.log"
 check "no secret in the logs" bash -c "! grep -q -e whsec_your_signing_secret -e sl_live_3f9a2c71d04e '$WORK/agent.err' '$WORK/agent.out'"
+
+# a drain the deadline (30 s) cuts short: with storage.mode memory what is
+# left is lost, and the log and the exit status say so; with disk the
+# journal keeps it for the next start, and the stop is clean
+down_port=$(free_port) # nothing listens there
+for mode in memory disk; do
+    rm -rf "$WORK/data"
+    write_config "$WORK/drain.yaml" "  - name: down
+    type: http
+    url: http://127.0.0.1:$down_port/hook
+    retry: {initial: 100ms, max: 1s}" $mode
+    from=$(($(wc -l <"$WORK/agent.err") + 1))
+    start_agent "$WORK/drain.yaml"
+    check_eq "$mode: an event for a sink that is down is accepted" 202 \
+        "$(post_fixture omega/decision.allowed.json | cut -d' ' -f1)"
+    stop_agent TERM
+    rc=$?
+    tail -n +"$from" "$WORK/agent.err" >"$WORK/drain-$mode.err"
+    if [ "$mode" = memory ]; then
+        check_eq "memory: a drain cut short exits 1" 1 "$rc"
+        check "memory: the log says the record is lost" \
+            grep -q "level=error component=agent msg=\"1 accepted records were not delivered before the drain deadline and are lost" "$WORK/drain-$mode.err"
+    else
+        check_eq "disk: a drain cut short still exits 0 (the journal keeps the record)" 0 "$rc"
+        check "disk: the log says the journal keeps it" grep -q "the journal keeps them for the next start" "$WORK/drain-$mode.err"
+    fi
+done
 finish
