@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,4 +58,26 @@ int hf_parse_duration(const char *s, int64_t *out)
     static const struct unit units[] = {{"ms", 1},      {"s", 1000},     {"m", 60000},
                                         {"h", 3600000}, {"d", 86400000}, {NULL, 0}};
     return parse_with_units(s, units, out);
+}
+
+/* units largest first, ending with the one of multiplier 1 */
+static const char *format_with_units(int64_t v, const struct unit *units, char *out, size_t outlen)
+{
+    const struct unit *u = units;
+    while (u->mul > 1 && (v == 0 || v % u->mul))
+        u++;
+    snprintf(out, outlen, "%lld%s", (long long)(v / u->mul), u->suffix);
+    return out;
+}
+
+const char *hf_format_size(int64_t bytes, char *out, size_t outlen)
+{
+    static const struct unit units[] = {{"GiB", 1LL << 30}, {"MiB", 1 << 20}, {"KiB", 1024}, {"", 1}};
+    return format_with_units(bytes, units, out, outlen);
+}
+
+const char *hf_format_duration(int64_t ms, char *out, size_t outlen)
+{
+    static const struct unit units[] = {{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
+    return format_with_units(ms, units, out, outlen);
 }

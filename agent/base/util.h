@@ -62,6 +62,11 @@ int hf_parse_rfc3339(const char *s, size_t n, int64_t *ms);
 int hf_parse_size(const char *s, int64_t *out);
 /* "500ms", "10s", "5m", "24h" -> milliseconds. */
 int hf_parse_duration(const char *s, int64_t *out);
+/* The inverse, as a user writes them: bytes in the largest unit that
+ * divides them (1048576 -> "1MiB", 1500 -> "1500"), ms likewise
+ * (3600000 -> "1h", 1500 -> "1500ms"). Return out. */
+const char *hf_format_size(int64_t bytes, char *out, size_t outlen);
+const char *hf_format_duration(int64_t ms, char *out, size_t outlen);
 
 /* Glob with '*' and '?' only, whole-string match. */
 bool hf_glob(const char *pat, const char *s);

@@ -52,9 +52,11 @@ static bool is_per_event(const char *name)
     return false;
 }
 
-/* Replaces ${NAME} from the environment. Returns NULL with err on an unset name. */
-static char *expand_env(const char *file, const char *s, int line, int col, struct hf_cerr *err)
+/* Replaces ${NAME} from the environment; *expanded says whether a name
+ * was. Returns NULL with err on an unset name. */
+static char *expand_env(const char *file, const char *s, int line, int col, bool *expanded, struct hf_cerr *err)
 {
+    *expanded = false;
     struct hf_buf b;
     hf_buf_init(&b, 0);
     hf_buf_puts(&b, "");
@@ -88,6 +90,7 @@ static char *expand_env(const char *file, const char *s, int line, int col, stru
                     return NULL;
                 }
                 hf_buf_puts(&b, v);
+                *expanded = true;
             }
             p = end + 1;
         } else {
@@ -111,8 +114,14 @@ static int convert(const char *file, yaml_document_t *doc, yaml_node_t *yn, stru
         out->kind = HF_CN_SCALAR;
         out->quoted = yn->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
                       yn->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-        out->value = expand_env(file, (const char *)yn->data.scalar.value, out->line, out->col, err);
-        return out->value ? 0 : -1;
+        {
+            const char *raw = (const char *)yn->data.scalar.value;
+            bool expanded;
+            out->value = expand_env(file, raw, out->line, out->col, &expanded, err);
+            if (out->value && expanded)
+                out->written = hf_strdup(raw);
+            return out->value ? 0 : -1;
+        }
     case YAML_SEQUENCE_NODE: {
         out->kind = HF_CN_SEQ;
         size_t n = (size_t)(yn->data.sequence.items.top - yn->data.sequence.items.start);
@@ -166,6 +175,7 @@ static void cnode_clear(struct hf_cnode *n)
         cnode_clear(&n->child[i]);
     free(n->child);
     free(n->key);
+    free(n->written);
     if (n->value) {
         /* values may hold secrets read from the environment */
         explicit_bzero(n->value, strlen(n->value));
@@ -279,6 +289,29 @@ static const char *kind_name(enum hf_cnode_kind k)
 static int validate_value(const char *file, const struct hf_cnode *v, const struct hf_option *o, const char *what,
                           struct hf_cerr *err);
 
+/* A bound in the option's own units, as a user writes it. */
+static const char *bound_text(const struct hf_option *o, int64_t v, char *out, size_t outlen)
+{
+    if (o->type == HF_OPT_SIZE)
+        return hf_format_size(v, out, outlen);
+    if (o->type == HF_OPT_DURATION)
+        return hf_format_duration(v, out, outlen);
+    snprintf(out, outlen, "%lld", (long long)v);
+    return out;
+}
+
+/* "100ms..1h", or "at least 1MiB" when there is no maximum (max 0). */
+static const char *range_text(const struct hf_option *o, char *out, size_t outlen)
+{
+    char lo[32], hi[32];
+    bound_text(o, o->min, lo, sizeof(lo));
+    if (!o->max)
+        snprintf(out, outlen, "at least %s", lo);
+    else
+        snprintf(out, outlen, "%s..%s", lo, bound_text(o, o->max, hi, sizeof(hi)));
+    return out;
+}
+
 static int validate_scalar(const char *file, const struct hf_cnode *v, const struct hf_option *o, const char *what,
                            struct hf_cerr *err)
 {
@@ -333,16 +366,17 @@ static int validate_scalar(const char *file, const struct hf_cnode *v, const str
         break;
     case HF_OPT_ENUM:
         if (!enum_has(o->enums, s)) {
-            hf_cerr_at(err, file, v->line, v->col, "%s: '%s' is not a valid %s (valid: %s)", what, s, o->name,
-                       o->enums);
+            hf_cerr_at(err, file, v->line, v->col, "%s: '%s' is not a valid %s (valid: %s)", what, hf_cnode_shown(v),
+                       o->name, o->enums);
             return -1;
         }
         return 0;
     default: return 0;
     }
     if (n < o->min || (o->max && n > o->max)) {
-        hf_cerr_at(err, file, v->line, v->col, "%s: '%s' is out of range (%lld..%lld)", what, o->name,
-                   (long long)o->min, (long long)o->max);
+        char range[80];
+        hf_cerr_at(err, file, v->line, v->col, "%s: '%s' is out of range (%s)", what, o->name,
+                   range_text(o, range, sizeof(range)));
         return -1;
     }
     return 0;
@@ -564,7 +598,8 @@ int hf_conf_secret(const char *file, const struct hf_cnode *n, char **out, size_
     const struct hf_cnode *f = hf_cnode_get(n, "file");
     FILE *fp = f ? fopen(f->value, "rb") : NULL;
     if (!fp) {
-        hf_cerr_at(err, file, n->line, n->col, "cannot read secret file %s: %s", f ? f->value : "?", strerror(errno));
+        hf_cerr_at(err, file, n->line, n->col, "cannot read secret file %s: %s", f ? hf_cnode_shown(f) : "?",
+                   strerror(errno));
         return -1;
     }
     char buf[4096];
@@ -573,11 +608,93 @@ int hf_conf_secret(const char *file, const struct hf_cnode *n, char **out, size_
     while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
         len--;
     if (len == 0) {
-        hf_cerr_at(err, file, n->line, n->col, "secret file %s is empty", f->value);
+        hf_cerr_at(err, file, n->line, n->col, "secret file %s is empty", hf_cnode_shown(f));
         return -1;
     }
     *out = hf_strndup(buf, len);
     *outlen = len;
     explicit_bzero(buf, sizeof(buf));
     return 0;
+}
+
+const char *hf_cnode_shown(const struct hf_cnode *n)
+{
+    if (!n)
+        return "";
+    return n->written ? n->written : n->value ? n->value : "";
+}
+
+/* Replaces msg[at, at+len) with `with`, as far as cap allows; returns
+ * the index just past the replacement. */
+static size_t splice(char *msg, size_t cap, size_t at, size_t len, const char *with)
+{
+    size_t tail = strlen(msg + at + len), wl = strlen(with);
+    if (at + wl + tail + 1 > cap)
+        wl = at + tail + 1 < cap ? cap - at - tail - 1 : 0;
+    if (at + wl + tail + 1 > cap)
+        tail = cap - at - wl - 1;
+    memmove(msg + at + wl, msg + at + len, tail);
+    memcpy(msg + at, with, wl);
+    msg[at + wl + tail] = '\0';
+    return at + wl;
+}
+
+/* Shorter quotes of a piece of an expansion ('ftp' of a URL) say little
+ * of it; the whole of an expansion is replaced when long enough not to
+ * match by chance (a line number, a count). */
+#define SCRUB_MIN_PIECE 3
+#define SCRUB_MIN_WHOLE 6
+
+/* Each '...' quote in msg of value (whole, or a piece of it) becomes
+ * `with`; every quote does when value is NULL. */
+static void scrub_quotes(char *msg, size_t cap, const char *value, const char *with)
+{
+    for (size_t i = 0; msg[i];) {
+        char *open = strchr(msg + i, '\'');
+        char *close = open ? strchr(open + 1, '\'') : NULL;
+        if (!close)
+            return;
+        size_t at = (size_t)(open - msg) + 1, len = (size_t)(close - open) - 1;
+        bool hide;
+        if (!value) {
+            hide = true; /* a value from a file: any quote of it */
+        } else {
+            char *piece = hf_strndup(open + 1, len);
+            hide = len > 0 && (!strcmp(piece, value) || (len >= SCRUB_MIN_PIECE && strstr(value, piece)));
+            free(piece);
+        }
+        i = hide ? splice(msg, cap, at, len, with) + 1 : at + len + 1;
+        if (i >= cap || i > strlen(msg))
+            return;
+    }
+}
+
+static void scrub_one(const struct hf_cnode *n, bool at_fault, char *msg, size_t cap)
+{
+    if (n->kind == HF_CN_SCALAR && n->written) {
+        scrub_quotes(msg, cap, n->value, n->written);
+        size_t vl = strlen(n->value);
+        if (vl < SCRUB_MIN_WHOLE)
+            return;
+        char *p = strstr(msg, n->value);
+        while (p) {
+            size_t next = splice(msg, cap, (size_t)(p - msg), vl, n->written);
+            p = strstr(msg + next, n->value);
+        }
+        return;
+    }
+    const struct hf_cnode *f = n->kind == HF_CN_MAP ? hf_cnode_get(n, "file") : NULL;
+    if (at_fault && f && f->kind == HF_CN_SCALAR) {
+        char with[300];
+        snprintf(with, sizeof(with), "{file: %s}", hf_cnode_shown(f));
+        scrub_quotes(msg, cap, NULL, with);
+    }
+    for (size_t i = 0; i < n->nchild; i++)
+        scrub_one(&n->child[i], at_fault, msg, cap);
+}
+
+void hf_cnode_scrub(const struct hf_cnode *n, bool at_fault, char *msg, size_t cap)
+{
+    if (n && msg && cap)
+        scrub_one(n, at_fault, msg, cap);
 }

@@ -16,6 +16,8 @@ struct hf_cnode {
     enum hf_cnode_kind kind;
     char *key; /* key in the parent map, NULL otherwise */
     char *value; /* scalar value after ${ENV} expansion */
+    char *written; /* the scalar as written when ${ENV} changed it, else NULL:
+                    * what messages quote, since the expansion may be a secret */
     bool quoted; /* scalar was quoted in YAML (so "123" is a string) */
     int line, col; /* 1-based position of the value (or key for maps) */
     int key_line, key_col;
@@ -34,6 +36,16 @@ void hf_cnode_free(struct hf_cnode *n);
  * "FILE:LINE:COL: message". */
 int hf_cnode_validate(const char *file, const struct hf_cnode *n, const struct hf_option *table, const char *what,
                       struct hf_cerr *err);
+
+/* What a message may quote of scalar n: its text as written when it came
+ * from ${ENV} (the expanded text may be a secret), else its value. */
+const char *hf_cnode_shown(const struct hf_cnode *n);
+/* Rewrites msg (of capacity cap) so that it quotes no expanded text of
+ * the scalars under n: a '...' quote of an expansion or of a piece of one,
+ * and the expansion itself, become the text as written ("${NAME}"). With
+ * at_fault (n is the value a message is about), a value read from
+ * {file: PATH} is shown as that, as its text is never known here. */
+void hf_cnode_scrub(const struct hf_cnode *n, bool at_fault, char *msg, size_t cap);
 
 /* Dotted lookup ("tls.verify") in a map; NULL when absent. */
 const struct hf_cnode *hf_cnode_get(const struct hf_cnode *map, const char *dotted);

@@ -5,6 +5,7 @@
 #include "profile.h"
 #include "redis_conf.h"
 #include "sink.h"
+#include "tls_conf.h"
 #include "util.h"
 
 #include <stdatomic.h>
@@ -191,6 +192,30 @@ static int build_dedup_store(struct hf_config *c, const struct hf_cnode *dd, str
     return s->dedup_redis ? 0 : -1;
 }
 
+/* Options of the other scheme would be ignored: refused instead, so a
+ * signature set up for one scheme is not half-read as the other. */
+static int check_scheme_options(struct hf_config *c, const struct hf_cnode *sig, const struct hf_source *s,
+                                struct hf_cerr *err)
+{
+    static const struct {
+        const char *option;
+        enum hf_sig_scheme belongs;
+    } only[] = {
+        {"header", HF_SIG_HMAC_SHA256}, {"embedded", HF_SIG_HMAC_SHA256}, {"tolerance", HF_SIG_STANDARD_WEBHOOKS}};
+    for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++) {
+        const struct hf_cnode *o = hf_cnode_get(sig, only[i].option);
+        if (!o || s->scheme == only[i].belongs)
+            continue;
+        bool sw = only[i].belongs == HF_SIG_STANDARD_WEBHOOKS;
+        hf_cerr_at(err, c->file, o->key_line, o->key_col,
+                   "source '%s': signature.%s applies to scheme %s, not %s (remove it or set scheme: %s)", s->name,
+                   only[i].option, sw ? "standard-webhooks" : "hmac-sha256", sw ? "hmac-sha256" : "standard-webhooks",
+                   sw ? "standard-webhooks" : "hmac-sha256");
+        return -1;
+    }
+    return 0;
+}
+
 static int build_source(struct hf_config *c, const struct hf_cnode *n, struct hf_source *s, struct hf_cerr *err)
 {
     s->name = dupopt(n, source_opts, "name");
@@ -214,6 +239,8 @@ static int build_source(struct hf_config *c, const struct hf_cnode *n, struct hf
     s->header = dupopt(sig, signature_opts, "header");
     s->embedded = dupopt(sig, signature_opts, "embedded");
     s->tolerance_ms = hf_conf_num(sig, signature_opts, "tolerance");
+    if (check_scheme_options(c, sig, s, err) < 0)
+        return -1;
     if (s->scheme == HF_SIG_HMAC_SHA256 && !s->header && !s->embedded) {
         hf_cerr_at(err, c->file, sig->line, sig->col,
                    "source '%s': hmac-sha256 needs 'header' (e.g. X-Signature) or 'embedded' (a JSON member)", s->name);
@@ -255,7 +282,7 @@ static int build_source(struct hf_config *c, const struct hf_cnode *n, struct hf
             if (hf_severity_parse(sm->child[i].value, &s->sevmap[i].sev) < 0) {
                 hf_cerr_at(err, c->file, sm->child[i].line, sm->child[i].col,
                            "source '%s': severity '%s' is not valid (valid: info, warning, high, critical)", s->name,
-                           sm->child[i].value);
+                           hf_cnode_shown(&sm->child[i]));
                 return -1;
             }
             s->sevmap[i].event_glob = hf_strdup(sm->child[i].key);
@@ -267,12 +294,19 @@ static int build_source(struct hf_config *c, const struct hf_cnode *n, struct hf
 
 static int build_rule(struct hf_config *c, const struct hf_cnode *n, struct hf_metric_rule *r, struct hf_cerr *err)
 {
-    (void)c;
-    (void)err;
     r->name = dupopt(n, metric_opts, "name");
     const char *t = hf_conf_str(n, metric_opts, "type");
     r->type = !strcmp(t, "count") ? HF_MT_COUNT : !strcmp(t, "gauge") ? HF_MT_GAUGE : HF_MT_DIST;
     r->value = dupopt(n, metric_opts, "value");
+    if (r->type != HF_MT_COUNT && (!r->value || !r->value[0])) {
+        const struct hf_cnode *at = hf_cnode_get(n, "value");
+        at = at ? at : hf_cnode_get(n, "type");
+        hf_cerr_at(err, c->file, at->line, at->col,
+                   "metric '%s': a %s needs 'value' (a field, e.g. value: decision.risk_score); only a count may omit "
+                   "it",
+                   r->name, t);
+        return -1;
+    }
     r->only_source = dupopt(n, metric_opts, "source");
     r->events = strlist(hf_cnode_get(n, "events"), &r->nevents);
     const struct hf_cnode *tags = hf_cnode_get(n, "tags");
@@ -281,6 +315,13 @@ static int build_rule(struct hf_config *c, const struct hf_cnode *n, struct hf_m
         for (size_t i = 0; i < tags->nchild; i++) {
             const char *v = tags->child[i].value;
             const char *eq = strchr(v, '=');
+            if (!v[0] || eq == v || (eq && !eq[1])) {
+                hf_cerr_at(err, c->file, tags->child[i].line, tags->child[i].col,
+                           "metric '%s': '%s' is not a valid tag (valid: FIELD, or NAME=FIELD such as "
+                           "outcome=decision.outcome)",
+                           r->name, hf_cnode_shown(&tags->child[i]));
+                return -1;
+            }
             r->tags[i].name = eq ? hf_strndup(v, (size_t)(eq - v)) : hf_strdup(v);
             r->tags[i].field = hf_strdup(eq ? eq + 1 : v);
             r->ntags++;
@@ -340,7 +381,7 @@ static int build_match(const char *file, const struct hf_cnode *m, struct hf_fil
             mt->numeric = !oc->quoted && *oc->value && !*end;
             if (!mt->numeric && op <= HF_OP_LE) {
                 hf_cerr_at(err, file, oc->line, oc->col, "'%s' compares numbers; '%s' is not a number", oc->key,
-                           oc->value);
+                           hf_cnode_shown(oc));
                 return -1;
             }
             mt->str = hf_strdup(oc->value);
@@ -416,7 +457,7 @@ static int build_sink(struct hf_config *c, const struct hf_cnode *n, struct hf_s
         for (int i = 0; hf_plugins[i] && off < sizeof(names); i++)
             off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i ? ", " : "", hf_plugins[i]->name);
         hf_cerr_at(err, c->file, tn->line, tn->col, "sink '%s': unknown type '%s' (available in this build: %s)",
-                   s->name, tn->value, names);
+                   s->name, hf_cnode_shown(tn), names);
         return -1;
     }
     /* validate against the common options plus the plugin's own */
@@ -472,7 +513,8 @@ static int check_address(struct hf_config *c, const struct hf_cnode *map, const 
     const struct hf_cnode *n = hf_cnode_get(map, key);
     char h[256], p[16];
     if (n && hf_split_hostport(n->value, h, sizeof(h), p, sizeof(p)) < 0) {
-        hf_cerr_at(err, c->file, n->line, n->col, "'%s' must be host:port, e.g. 127.0.0.1:8080 or [::]:8443", n->value);
+        hf_cerr_at(err, c->file, n->line, n->col, "'%s' must be host:port, e.g. 127.0.0.1:8080 or [::]:8443",
+                   hf_cnode_shown(n));
         return -1;
     }
     return 0;
@@ -485,6 +527,10 @@ static int build_server(struct hf_config *c, struct hf_cerr *err)
     if (check_address(c, l, "address", err) < 0)
         return -1;
     c->listen_address = dupopt(l, listen_opts, "address");
+    const struct hf_check ck = {.file = c->file, .node = l, .what = "listen", .err = err};
+    if (l &&
+        hf_check_tls_server(&ck, hf_conf_str(l, listen_opts, "tls.cert"), hf_conf_str(l, listen_opts, "tls.key")) < 0)
+        return -1;
     c->tls_cert = hf_strdup(hf_conf_str(l, listen_opts, "tls.cert"));
     c->tls_key = hf_strdup(hf_conf_str(l, listen_opts, "tls.key"));
     c->max_body = hf_conf_num(l, listen_opts, "max_body");
@@ -568,6 +614,9 @@ struct hf_config *hf_config_load(const char *path, struct hf_cerr *err)
     c->root = hf_cnode_load(path, err);
     if (!c->root || hf_cnode_validate(path, c->root, top_opts, "configuration", err) < 0 || build_server(c, err) < 0 ||
         build_sources(c, err) < 0 || build_sinks(c, err) < 0) {
+        /* the file's name stays; what follows quotes no expanded text */
+        size_t skip = strncmp(err->msg, path, strlen(path)) ? 0 : strlen(path);
+        hf_cnode_scrub(c->root, false, err->msg + skip, sizeof(err->msg) - skip);
         hf_config_free(c);
         return NULL;
     }

@@ -253,6 +253,8 @@ int hf_check_fail(const struct hf_check *ck, const char *option, const char *fmt
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     const struct hf_cnode *n = ck->node && option ? hf_cnode_get(ck->node, option) : NULL;
+    /* a plugin quotes its bound copy of a value, which may be a secret */
+    hf_cnode_scrub(n ? n : ck->node, n != NULL, msg, sizeof(msg));
     if (!n)
         n = ck->node;
     hf_cerr_at(ck->err, ck->file, n ? n->line : 0, n ? n->col : 0, "%s: %s%s%s", ck->what, option ? option : "",
@@ -267,6 +269,7 @@ int hf_check_fail_at(const struct hf_check *ck, const struct hf_cnode *at, bool 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    hf_cnode_scrub(at ? at : ck->node, at && at != ck->node, msg, sizeof(msg));
     if (!at)
         at = ck->node;
     int line = !at ? 0 : at_key && at->key ? at->key_line : at->line;

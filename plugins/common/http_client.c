@@ -540,6 +540,23 @@ static bool scheme_listed(const char *schemes, const char *scheme)
     return false;
 }
 
+/* As written, "scheme://" and a host before the path: libcurl reads
+ * "http:///x" and "http:/x" as host "x", which is then never reached. */
+static bool written_with_host(const char *url)
+{
+    const char *p = strchr(url, ':');
+    if (!p || strncmp(p, "://", 3))
+        return false;
+    p += 3;
+    size_t auth = strcspn(p, "/?#");
+    const char *at = memchr(p, '@', auth);
+    if (at) {
+        auth -= (size_t)(at + 1 - p);
+        p = at + 1;
+    }
+    return auth > 0 && p[0] != ':';
+}
+
 int hf_check_url(const struct hf_check *ck, const char *option, const char *url, const char *schemes)
 {
     if (!url)
@@ -566,8 +583,8 @@ int hf_check_url(const struct hf_check *ck, const char *option, const char *url,
         rc = hf_check_fail(ck, option, "not a URL (expected e.g. https://host:port/path)");
     else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK || !scheme_listed(schemes, scheme))
         rc = hf_check_fail(ck, option, "the scheme must be %s, not '%s'", listed, scheme ? scheme : "");
-    else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0])
-        rc = hf_check_fail(ck, option, "has no host");
+    else if (!written_with_host(url) || curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0])
+        rc = hf_check_fail(ck, option, "has no host (expected %s://host[:port]/path)", scheme);
     else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
              curl_url_get(u, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK)
         /* the message must not quote the URL: it holds the secret */

@@ -112,6 +112,34 @@ int hf_check_tls(const struct hf_check *ck, const struct hf_tls_conf *tc)
     return 0;
 }
 
+int hf_check_tls_server(const struct hf_check *ck, const char *cert, const char *key)
+{
+    if (!cert && !key)
+        return 0;
+    if (!cert != !key)
+        return hf_check_fail(ck, cert ? "tls.cert" : "tls.key", "tls.cert and tls.key go together");
+    if (hf_check_file(ck, "tls.cert", cert, "certificate") < 0 || hf_check_file(ck, "tls.key", key, "private key") < 0)
+        return -1;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    const char *bad_opt = "tls.cert";
+    char what[400], why[600];
+    int rc = -1;
+    snprintf(what, sizeof(what), "cannot use the certificate %s with the key %s", cert, key);
+    if (!ctx) {
+        hf_tls_reason(why, sizeof(why), "cannot create the TLS context");
+    } else if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+        hf_tls_reason(why, sizeof(why), what);
+    } else {
+        bad_opt = "tls.key";
+        if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+            hf_tls_reason(why, sizeof(why), what);
+        else
+            rc = 0;
+    }
+    SSL_CTX_free(ctx);
+    return rc < 0 ? hf_check_fail(ck, bad_opt, "%s", why) : 0;
+}
+
 int hf_tls_url_for_name(const char *url, const char *server_name, char **url_out, struct curl_slist **connect_to)
 {
     *url_out = NULL;

@@ -66,6 +66,12 @@ struct hf_tls_conf {
  * the files, touches no network. 0, or -1 through hf_check_fail. */
 int hf_check_tls(const struct hf_check *ck, const struct hf_tls_conf *tc);
 
+/* `hookfwd check` of the listener's `listen.tls` {cert, key} (the
+ * configuration build calls it, as it serves with them): both given or
+ * neither, each a readable regular file, and a chain and key OpenSSL loads
+ * as a matching pair. Both NULL passes. 0, or -1 through hf_check_fail. */
+int hf_check_tls_server(const struct hf_check *ck, const char *cert, const char *key);
+
 /* Reports `option` unless path names a regular file this process can
  * read; `what` says what the file is for ("CA certificates"). A NULL path
  * (option unset) passes. 0 or -1. */

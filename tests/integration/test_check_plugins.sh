@@ -35,6 +35,21 @@ refused datadog_file_url "file:///etc/passwd" \
     api_key: \"\${DD_API_KEY}\"
     url: file:///etc/passwd"
 
+# libcurl reads "http:///x" as host "x": refused as written, like datadog's
+export HF_HOOK_URL="ftp://hooks.example.com/SECRETPATH"
+refused http_no_host '"http:///services/T0/B0/x"' \
+    "sink 'x' \(http\): url: has no host" \
+    "  - name: x
+    type: http
+    url: \"http:///services/T0/B0/x\""
+# a URL from the environment is quoted as written, never as expanded
+refused slack_env_url '"${HF_HOOK_URL}"' \
+    "sink 'sl' \(slack\): url: the scheme must be http or https, not '\\\$\\{HF_HOOK_URL\\}'" \
+    "  - name: sl
+    type: slack
+    url: \"\${HF_HOOK_URL}\""
+check "slack_env_url: the URL is not echoed" bash -c "! grep -q SECRETPATH '$WORK/slack_env_url.err'"
+
 refused splunk_ftp_url "ftp://nowhere" \
     "sink 'siem' \(splunk_hec\): url: the scheme must be https or http, not 'ftp'" \
     "  - name: siem

@@ -11,12 +11,39 @@ struct bad_case {
     const char *needle;
 };
 
+/* Each case is refused at its file:line:col with its needle in the
+ * message, which never holds the test secret; returns the failures. */
+static int refused_cases(const struct bad_case *cases, size_t n)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct hf_cerr err = {{0}};
+        char *path = tu_temp_file(cases[i].yaml);
+        struct hf_config *c = hf_config_load(path, &err);
+        if (c)
+            fail_msg("case %zu: accepted", i);
+        char want[1200];
+        snprintf(want, sizeof(want), "%s:%d:%d: ", path, cases[i].line, cases[i].col);
+        if (strncmp(err.msg, want, strlen(want)) || !strstr(err.msg, cases[i].needle)) {
+            print_message("case %zu: expected '%s...%s', got '%s'\n", i, want, cases[i].needle, err.msg);
+            bad++;
+        }
+        /* a secret never appears in an error */
+        if (strstr(err.msg, "s3cr3t!value") || strstr(err.msg, "s3cr3t")) {
+            print_message("case %zu: the secret shows in '%s'\n", i, err.msg);
+            bad++;
+        }
+        unlink(path);
+        free(path);
+    }
+    return bad;
+}
+
 static void test_errors_with_positions(void **state)
 {
     (void)state;
     setenv("HF_TEST_SECRET", "s3cr3t!value", 1);
     unsetenv("HF_TEST_UNSET");
-    int bad = 0;
     const struct bad_case cases[] = {
         {"listen:\n  adress: 1\n" TU_SOURCES TU_STDOUT_SINK, 2, 3, "unknown key 'adress' (valid: address, tls"},
         {"listen:\n  max_body: lots\n" TU_SOURCES TU_STDOUT_SINK, 2, 13, "size such as"},
@@ -48,24 +75,164 @@ static void test_errors_with_positions(void **state)
         {"listen:\n  address: 127.0.0.1:1\n  address: 127.0.0.1:2\n" TU_SOURCES TU_STDOUT_SINK, 3, 3,
          "duplicate key 'address'"},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct hf_cerr err = {{0}};
-        char *path = tu_temp_file(cases[i].yaml);
-        struct hf_config *c = hf_config_load(path, &err);
-        if (c)
-            fail_msg("case %zu: accepted", i);
-        char want[1200];
-        snprintf(want, sizeof(want), "%s:%d:%d: ", path, cases[i].line, cases[i].col);
-        if (strncmp(err.msg, want, strlen(want)) || !strstr(err.msg, cases[i].needle)) {
-            print_message("case %zu: expected '%s...%s', got '%s'\n", i, want, cases[i].needle, err.msg);
-            bad++;
-        }
-        /* a secret never appears in an error */
-        assert_null(strstr(err.msg, "s3cr3t!value"));
-        unlink(path);
-        free(path);
-    }
-    assert_int_equal(bad, 0);
+    assert_int_equal(refused_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
+}
+
+/* A value from ${ENV} that validation refuses is quoted as written,
+ * whatever the option's type and whoever checks it. */
+static void test_expanded_values_not_quoted(void **state)
+{
+    (void)state;
+    setenv("HF_TEST_SECRET", "s3cr3t!value", 1);
+    setenv("HF_TEST_SECRET_URL", "ftp://s3cr3t@host/x", 1);
+    const struct bad_case cases[] = {
+        {"storage:\n  mode: ${HF_TEST_SECRET}\n" TU_SOURCES TU_STDOUT_SINK, 2, 9,
+         "'${HF_TEST_SECRET}' is not a valid mode (valid: memory|disk)"},
+        {"listen:\n  address: ${HF_TEST_SECRET}\n" TU_SOURCES TU_STDOUT_SINK, 2, 12,
+         "'${HF_TEST_SECRET}' must be host:port"},
+        {"admin:\n  address: \"x${HF_TEST_SECRET}\"\n" TU_SOURCES TU_STDOUT_SINK, 2, 12,
+         "'x${HF_TEST_SECRET}' must be host:port"},
+        {TU_SOURCES "    severity_map: {scan.blocked: \"${HF_TEST_SECRET}\"}\n" TU_STDOUT_SINK, 11, 34,
+         "severity '${HF_TEST_SECRET}' is not valid"},
+        {TU_SOURCES "sinks:\n  - {name: x, type: \"${HF_TEST_SECRET}\"}\n", 12, 21, "unknown type '${HF_TEST_SECRET}'"},
+        {TU_SOURCES "sinks:\n  - {name: x, type: stdout, format: \"${HF_TEST_SECRET}\"}\n", 12, 37,
+         "'${HF_TEST_SECRET}' is not a valid format"},
+        {TU_SOURCES "sinks:\n  - {name: x, type: stdout, filter: {match: {a: {gt: \"${HF_TEST_SECRET}\"}}}}\n", 12, 54,
+         "'${HF_TEST_SECRET}' is not a number"},
+        {TU_SOURCES "metrics:\n  - {name: m, type: count, tags: [\"=${HF_TEST_SECRET}\"]}\n" TU_STDOUT_SINK, 12, 35,
+         "'=${HF_TEST_SECRET}' is not a valid tag"},
+        {TU_SOURCES "sinks:\n  - {name: x, type: file, path: /x, format: \"${HF_TEST_SECRET}\"}\n", 12, 45,
+         "'${HF_TEST_SECRET}' is not a valid format"},
+    };
+    assert_int_equal(refused_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
+
+    /* the scrub itself: a quote of the value or of a piece of it, and the
+     * value unquoted, become the text as written */
+    struct hf_cerr err = {{0}};
+    char *path = tu_temp_file("a: \"${HF_TEST_SECRET_URL}\"\nb: {file: /etc/k}\n");
+    struct hf_cnode *root = hf_cnode_load(path, &err);
+    assert_non_null(root);
+    char msg[200] = "url: scheme 'ftp' (of ftp://s3cr3t@host/x), not 's3cr3t@host', 'ok'";
+    hf_cnode_scrub(hf_cnode_get(root, "a"), true, msg, sizeof(msg));
+    assert_string_equal(msg, "url: scheme '${HF_TEST_SECRET_URL}' (of ${HF_TEST_SECRET_URL}), not "
+                             "'${HF_TEST_SECRET_URL}', 'ok'");
+    char msg2[200] = "'whsec_x' is not valid";
+    hf_cnode_scrub(hf_cnode_get(root, "b"), true, msg2, sizeof(msg2));
+    assert_string_equal(msg2, "'{file: /etc/k}' is not valid");
+    char tiny[24] = "'ftp' and more text";
+    hf_cnode_scrub(hf_cnode_get(root, "a"), true, tiny, sizeof(tiny));
+    assert_null(strstr(tiny, "ftp"));
+    hf_cnode_free(root);
+    unlink(path);
+    free(path);
+}
+
+/* Bounds are printed in the units a user writes; no maximum reads "at least". */
+static void test_range_units(void **state)
+{
+    (void)state;
+    const struct bad_case cases[] = {
+        {"storage:\n  max_size: 512KiB\n" TU_SOURCES TU_STDOUT_SINK, 2, 13,
+         "'max_size' is out of range (at least 1MiB)"},
+        {"listen:\n  read_timeout: 1d\n" TU_SOURCES TU_STDOUT_SINK, 2, 17,
+         "'read_timeout' is out of range (100ms..1h)"},
+        {"listen:\n  max_header: 100\n" TU_SOURCES TU_STDOUT_SINK, 2, 15, "'max_header' is out of range (1KiB..1MiB)"},
+        {"listen:\n  threads: 65\n" TU_SOURCES TU_STDOUT_SINK, 2, 12, "'threads' is out of range (1..64)"},
+        {"sources:\n  - name: a\n    path: /a\n    signature: {secrets: [x], header: X}\n    dedup: {window: "
+         "31d}\n" TU_STDOUT_SINK,
+         5, 21, "'window' is out of range (1s..30d)"},
+        {TU_SOURCES "sinks:\n  - {name: x, type: stdout, batch: {max_bytes: 1GiB}}\n", 12, 48,
+         "'max_bytes' is out of range (1KiB..256MiB)"},
+    };
+    assert_int_equal(refused_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
+    char b[32];
+    assert_string_equal(hf_format_size(1536, b, sizeof(b)), "1536");
+    assert_string_equal(hf_format_size(3LL << 30, b, sizeof(b)), "3GiB");
+    assert_string_equal(hf_format_duration(1500, b, sizeof(b)), "1500ms");
+    assert_string_equal(hf_format_duration(90000, b, sizeof(b)), "90s");
+    assert_string_equal(hf_format_duration(0, b, sizeof(b)), "0ms");
+}
+
+/* User metric rules: only a count may omit value; a tag is FIELD or
+ * NAME=FIELD, both parts non-empty. */
+static void test_metric_rules(void **state)
+{
+    (void)state;
+    const struct bad_case cases[] = {
+        {TU_SOURCES "metrics:\n  - name: my.g\n    type: gauge\n    events: [\"decision.*\"]\n" TU_STDOUT_SINK, 13, 11,
+         "metric 'my.g': a gauge needs 'value'"},
+        {TU_SOURCES "metrics:\n  - {name: d, type: distribution}\n" TU_STDOUT_SINK, 12, 21,
+         "a distribution needs 'value'"},
+        {TU_SOURCES "metrics:\n  - {name: d, type: gauge, value: \"\"}\n" TU_STDOUT_SINK, 12, 35,
+         "a gauge needs 'value'"},
+        {TU_SOURCES "metrics:\n  - {name: x.y, type: count, tags: [outcome=, event]}\n" TU_STDOUT_SINK, 12, 37,
+         "metric 'x.y': 'outcome=' is not a valid tag (valid: FIELD, or NAME=FIELD such as outcome=decision.outcome)"},
+        {TU_SOURCES "metrics:\n  - {name: x.y, type: count, tags: [\"=decision.outcome\"]}\n" TU_STDOUT_SINK, 12, 37,
+         "'=decision.outcome' is not a valid tag"},
+        {TU_SOURCES "metrics:\n  - {name: x.y, type: count, tags: [event, \"\"]}\n" TU_STDOUT_SINK, 12, 44,
+         "'' is not a valid tag"},
+    };
+    assert_int_equal(refused_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
+    struct hf_cerr err = {{0}};
+    struct hf_config *c =
+        tu_config(TU_SOURCES "metrics:\n  - {name: n, type: count, tags: [outcome=decision.outcome, "
+                             "event]}\n  - {name: g, type: gauge, value: decision.risk_score}\n" TU_STDOUT_SINK,
+                  &err);
+    if (!c)
+        fail_msg("%s", err.msg);
+    assert_int_equal(c->nrules, 2);
+    assert_string_equal(c->rules[0].tags[0].name, "outcome");
+    assert_string_equal(c->rules[0].tags[0].field, "decision.outcome");
+    hf_config_free(c);
+}
+
+/* Signature options of the other scheme are refused, not ignored. */
+static void test_scheme_options(void **state)
+{
+    (void)state;
+#define SRC "sources:\n  - name: a\n    path: /a\n"
+    const struct bad_case cases[] = {
+        {SRC "    signature: {header: X, secrets: [x], tolerance: 5m}\n" TU_STDOUT_SINK, 4, 42,
+         "source 'a': signature.tolerance applies to scheme standard-webhooks, not hmac-sha256"},
+        {SRC "    signature: {scheme: standard-webhooks, secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw], embedded: "
+             "sig}\n" TU_STDOUT_SINK,
+         4, 95, "signature.embedded applies to scheme hmac-sha256, not standard-webhooks"},
+        {SRC "    signature:\n      scheme: standard-webhooks\n      header: X-Sig\n      secrets: "
+             "[whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]\n" TU_STDOUT_SINK,
+         6, 7, "signature.header applies to scheme hmac-sha256, not standard-webhooks"},
+    };
+    assert_int_equal(refused_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
+    struct hf_cerr err = {{0}};
+    struct hf_config *c =
+        tu_config(SRC "    signature: {scheme: standard-webhooks, secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw], "
+                      "tolerance: 10m}\n" TU_STDOUT_SINK,
+                  &err);
+    if (!c)
+        fail_msg("%s", err.msg);
+    assert_int_equal(c->sources[0].tolerance_ms, 600000);
+    hf_config_free(c);
+#undef SRC
+}
+
+/* listen.tls files are checked as the sinks' tls files are: readable,
+ * and a pair OpenSSL loads. */
+static void test_listen_tls(void **state)
+{
+    (void)state;
+    const char *not_pem = SOURCE_DIR "/CMakeLists.txt";
+    char yaml[3][1024];
+    snprintf(yaml[0], sizeof(yaml[0]),
+             "listen:\n  tls: {cert: /nonexistent.crt, key: /nonexistent.key}\n" TU_SOURCES TU_STDOUT_SINK);
+    snprintf(yaml[1], sizeof(yaml[1]),
+             "listen:\n  tls:\n    cert: %s\n    key: /nonexistent.key\n" TU_SOURCES TU_STDOUT_SINK, not_pem);
+    snprintf(yaml[2], sizeof(yaml[2]), "listen:\n  tls:\n    cert: %s\n    key: %s\n" TU_SOURCES TU_STDOUT_SINK,
+             not_pem, not_pem);
+    const struct bad_case cases[] = {
+        {yaml[0], 2, 15, "listen: tls.cert: cannot be read (certificate /nonexistent.crt: No such file or directory)"},
+        {yaml[1], 4, 10, "listen: tls.key: cannot be read (private key /nonexistent.key"},
+        {yaml[2], 3, 11, "listen: tls.cert: cannot use the certificate"},
+    };
+    assert_int_equal(refused_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
 }
 
 static void test_good_config(void **state)
@@ -170,9 +337,10 @@ static void test_dedup_window(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_errors_with_positions),
-        cmocka_unit_test(test_good_config),
-        cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_errors_with_positions), cmocka_unit_test(test_expanded_values_not_quoted),
+        cmocka_unit_test(test_range_units),           cmocka_unit_test(test_metric_rules),
+        cmocka_unit_test(test_scheme_options),        cmocka_unit_test(test_listen_tls),
+        cmocka_unit_test(test_good_config),           cmocka_unit_test(test_filters),
         cmocka_unit_test(test_dedup_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

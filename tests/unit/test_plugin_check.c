@@ -217,6 +217,54 @@ static void test_pagerduty(void **state)
 }
 #endif
 
+#if defined(HF_WITH_SPLUNK) && defined(HF_WITH_SLACK) && defined(HF_WITH_PAGERDUTY) && defined(HF_WITH_HTTP) &&        \
+    defined(HF_WITH_DATADOG) && defined(HF_WITH_EMAIL)
+/* Every URL option refuses a URL without a host, also the spellings
+ * libcurl would read a host into ("http:///x" as host "x"). */
+static void test_url_needs_host(void **state)
+{
+    (void)state;
+    refused("  - name: x\n    type: http\n    url: \"http:///services/T0/B0/x\"\n", "\"http",
+            "sink 'x' (http): url: has no host (expected http://host[:port]/path)");
+    refused("  - name: x\n    type: slack\n    url: \"http:///services/T0/B0/x\"\n", "\"http", "url: has no host");
+    refused("  - name: x\n    type: pagerduty\n    routing_key: 0123456789abcdef0123456789abcdef\n"
+            "    url: \"http:/v2/enqueue\"\n",
+            "\"http", "url: has no host");
+    refused("  - name: x\n    type: splunk_hec\n    token: t\n    url: \"https:///services/collector\"\n", "\"https",
+            "url: has no host");
+    refused("  - name: x\n    type: splunk_hec\n    token: t\n    url: \"https://:8088/x\"\n", "\"https",
+            "url: not a URL");
+    refused("  - name: x\n    type: datadog\n    api_key: k\n    url: \"https://\"\n", "\"https", "url: ");
+    refused("  - name: x\n    type: email\n    url: \"smtp:/mail\"\n    from: a@example.com\n    to: [b@example.com]\n",
+            "\"smtp", "url: has no host");
+    accepted("  - name: x\n    type: http\n    url: \"http://127.0.0.1:8080/x\"\n");
+}
+
+/* A value from ${ENV} or {file: PATH} that a plugin refuses is quoted as
+ * written, not as read. */
+static void test_plugin_values_not_quoted(void **state)
+{
+    (void)state;
+    setenv("HF_TEST_SLACK_URL", "ftp://hooks.slack.com/services/T0/B0/SECRETX", 1);
+    refused("  - name: sl\n    type: slack\n    url: \"${HF_TEST_SLACK_URL}\"\n", "\"${",
+            "url: the scheme must be http or https, not '${HF_TEST_SLACK_URL}'");
+    assert_null(strstr(msg, "SECRETX"));
+    char *secret = tu_temp_file("ftp://hooks.slack.com/services/T0/B0/SECRETX\n");
+    char sinks[512];
+    snprintf(sinks, sizeof(sinks), "  - name: sl\n    type: slack\n    url: {file: %s}\n", secret);
+    refused(sinks, "{file", "url: the scheme must be http or https, not '{file: ");
+    assert_null(strstr(msg, "SECRETX"));
+    assert_null(strstr(msg, "'ftp'"));
+    unlink(secret);
+    free(secret);
+    setenv("HF_TEST_FROM", "no-address-SECRETX", 1);
+    refused("  - name: e\n    type: email\n    url: smtp://mail.example.com\n    from: \"${HF_TEST_FROM}\"\n"
+            "    to: [b@example.com]\n",
+            "\"${", "from: '${HF_TEST_FROM}' is not an e-mail address");
+    assert_null(strstr(msg, "SECRETX"));
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,7 +273,8 @@ int main(void)
         cmocka_unit_test(test_splunk_hec),
 #endif
 #ifdef HF_WITH_DATADOG
-        cmocka_unit_test(test_datadog),     cmocka_unit_test(test_dogstatsd),
+        cmocka_unit_test(test_datadog),
+        cmocka_unit_test(test_dogstatsd),
 #endif
 #ifdef HF_WITH_SYSLOG
         cmocka_unit_test(test_syslog),
@@ -238,6 +287,11 @@ int main(void)
 #endif
 #ifdef HF_WITH_PAGERDUTY
         cmocka_unit_test(test_pagerduty),
+#endif
+#if defined(HF_WITH_SPLUNK) && defined(HF_WITH_SLACK) && defined(HF_WITH_PAGERDUTY) && defined(HF_WITH_HTTP) &&        \
+    defined(HF_WITH_DATADOG) && defined(HF_WITH_EMAIL)
+        cmocka_unit_test(test_url_needs_host),
+        cmocka_unit_test(test_plugin_values_not_quoted),
 #endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
