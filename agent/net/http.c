@@ -190,7 +190,9 @@ static void flush_out(struct conn *c)
 
 static size_t out_pending(struct conn *c) { return c->out.len + evbuffer_get_length(bufferevent_get_output(c->bev)); }
 
-/* Appends the answer to c->out; flush_out() sends it. */
+/* Appends the answer to c->out; flush_out() sends it. An answer to HEAD,
+ * whichever path gives it, has the head a GET would get (Content-Length
+ * included) and no body: the client would read one as the next answer. */
 static void write_response(struct conn *c, struct hf_http_resp *r, bool keepalive)
 {
     struct head h = {.n = 0};
@@ -214,7 +216,8 @@ static void write_response(struct conn *c, struct hf_http_resp *r, bool keepaliv
     }
     head_put(&h, "\r\n");
     hf_buf_append(&c->out, h.buf, h.n);
-    hf_buf_append(&c->out, r->body.data ? r->body.data : "", r->body.len);
+    if (!c->fr.head_method)
+        hf_buf_append(&c->out, r->body.data ? r->body.data : "", r->body.len);
 }
 
 /* The answer is out: send a FIN, then read and drop what the client still

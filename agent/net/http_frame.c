@@ -60,10 +60,20 @@ static int on_message_begin(llhttp_t *p)
     f->head_bytes = 0;
     f->in_head = true;
     f->in_trailers = false;
+    f->ext_len = 0;
+    f->head_method = false;
     f->status = 0;
     hf_buf_reset(&f->body);
     f->pause = PAUSE_BEGIN;
     return HPE_PAUSED;
+}
+
+/* Known from here on, also for an answer to a request refused later on:
+ * an answer to HEAD carries no body (RFC 9110 9.3.2). */
+static int on_method_complete(llhttp_t *p)
+{
+    frame_of(p)->head_method = p->method == HTTP_HEAD;
+    return 0;
 }
 
 static int on_url(llhttp_t *p, const char *at, size_t n)
@@ -148,6 +158,27 @@ static int on_chunk_header(llhttp_t *p)
     return 0;
 }
 
+/* llhttp checks the characters of a chunk extension but lets an empty
+ * name (";=v", ";;") or an empty value (";n=") through; RFC 9112 7.1.1
+ * has both non-empty (a token, or for a value a quoted-string, whose
+ * quotes llhttp passes on, so "" counts). A piece may come in several
+ * data callbacks, some of them empty: their lengths are summed. */
+static int on_chunk_extension_data(llhttp_t *p, const char *at, size_t n)
+{
+    (void)at;
+    frame_of(p)->ext_len += n;
+    return 0;
+}
+
+static int on_chunk_extension_complete(llhttp_t *p)
+{
+    struct hf_frame *f = frame_of(p);
+    if (f->ext_len == 0)
+        return fail(f, 400, "malformed chunk extension: an empty name or value");
+    f->ext_len = 0;
+    return 0;
+}
+
 static int on_body(llhttp_t *p, const char *at, size_t n)
 {
     struct hf_frame *f = frame_of(p);
@@ -172,6 +203,7 @@ void hf_frame_init(struct hf_frame *f, int64_t max_header, int64_t max_body)
     hf_buf_init(&f->body, max_body > 0 ? (size_t)max_body : 1);
     llhttp_settings_init(&f->settings);
     f->settings.on_message_begin = on_message_begin;
+    f->settings.on_method_complete = on_method_complete;
     f->settings.on_url = on_url;
     f->settings.on_url_complete = on_url_complete;
     f->settings.on_header_field = on_header_field;
@@ -180,6 +212,10 @@ void hf_frame_init(struct hf_frame *f, int64_t max_header, int64_t max_body)
     f->settings.on_header_value_complete = on_header_value_complete;
     f->settings.on_headers_complete = on_headers_complete;
     f->settings.on_chunk_header = on_chunk_header;
+    f->settings.on_chunk_extension_name = on_chunk_extension_data;
+    f->settings.on_chunk_extension_name_complete = on_chunk_extension_complete;
+    f->settings.on_chunk_extension_value = on_chunk_extension_data;
+    f->settings.on_chunk_extension_value_complete = on_chunk_extension_complete;
     f->settings.on_body = on_body;
     f->settings.on_message_complete = on_message_complete;
     /* llhttp_init leaves every leniency off: strict RFC 9112 framing */
@@ -209,6 +245,25 @@ void hf_frame_trim(struct hf_frame *f)
     }
 }
 
+/* RFC 9112 3.2.2: a server must accept the absolute-form a client sends
+ * to a proxy ("http://host/path"), and route it on its path (the query is
+ * already cut off). The authority is not compared with Host: it wins, and
+ * hookfwd does not route on either. -1 for anything but http(s) with a
+ * host and no userinfo (RFC 9110 4.2.1, 4.2.4). */
+static int absolute_form_path(struct hf_http_req *q)
+{
+    const char *t = q->path;
+    size_t scheme = !strncasecmp(t, "http://", 7) ? 7 : !strncasecmp(t, "https://", 8) ? 8 : 0;
+    if (!scheme)
+        return -1;
+    const char *authority = t + scheme, *path = strchr(authority, '/');
+    size_t alen = path ? (size_t)(path - authority) : strlen(authority);
+    if (alen == 0 || memchr(authority, '@', alen))
+        return -1;
+    q->path = path ? path : "/"; /* an empty path is "/" (RFC 9110 4.2.3) */
+    return 0;
+}
+
 /* The checks RFC 9112 asks of a server that llhttp leaves to its caller,
  * then the request as the handlers see it. 0, or a status. */
 static int head_ready(struct hf_frame *f, struct hf_http_req *q)
@@ -236,13 +291,13 @@ static int head_ready(struct hf_frame *f, struct hf_http_req *q)
             te_value = q->headers[i].value;
         }
     }
-    if (q->path[0] != '/')
-        return fail(f, 400, "malformed request: the target is not an absolute path"), 400;
     char *qm = strchr(f->hdr + f->url_off, '?');
     if (qm) {
         *qm = '\0';
         q->query = qm + 1;
     }
+    if (q->path[0] != '/' && absolute_form_path(q) < 0)
+        return fail(f, 400, "malformed request: the target is not an absolute path or an http(s) URI"), 400;
     if (http11 && hosts != 1)
         return fail(f, 400,
                     hosts ? "malformed request: more than one Host header"

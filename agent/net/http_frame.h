@@ -2,9 +2,10 @@
 /* Request framing for the HTTP server: llhttp (the parser Node.js ships),
  * strict, every leniency off, plus the RFC 9112 checks llhttp leaves to
  * its caller (Host on HTTP/1.1, Transfer-Encoding on HTTP/1.0, codings
- * other than chunked, the version). Bytes go in as they arrive, in pieces
- * of any size; the header block is copied into one buffer capped at
- * max_header, the body into one capped at max_body. No hand-written
+ * other than chunked, the version, empty chunk extension names and
+ * values) and the absolute-form target. Bytes go in as they arrive, in
+ * pieces of any size; the header block is copied into one buffer capped
+ * at max_header, the body into one capped at max_body. No hand-written
  * request-line, header or chunked parsing here. */
 #ifndef HF_HTTP_FRAME_H
 #define HF_HTTP_FRAME_H
@@ -38,6 +39,8 @@ struct hf_frame {
     int span; /* which text the last data callback appended to */
     int64_t head_bytes; /* header block (or trailer section) bytes so far */
     bool in_head, in_trailers;
+    size_t ext_len; /* bytes of the chunk extension name or value being read */
+    bool head_method; /* the request being read is a HEAD: its answer has no body */
     int pause; /* where llhttp stopped: a request's start, head or end */
     struct hf_buf body;
     int status; /* with HF_FRAME_ERROR */

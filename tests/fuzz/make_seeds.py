@@ -78,6 +78,24 @@ def main():
     put("fuzz_http", "expect", request("/webhooks/sentinelayer", b'{"event":"scan.completed"}',
                                        [("Expect", "100-continue"), ("X-Sentinelayer-Signature", "00" * 32)]))
     put("fuzz_http", "get", b"GET /webhooks/omega?x=1 HTTP/1.0\r\n\r\n")
+    # strict framing (INTERFACE.md): shapes llhttp or hookfwd refuse, beside
+    # well-framed ones, so the fuzzer starts at the edges
+    put("fuzz_http", "framing-chunk-ext-trailer",
+        b'POST /webhooks/omega HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;a="b"\r\n{}\r\n0\r\n'
+        b"X-T: 1\r\n\r\nPOST /webhooks/omega HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+    put("fuzz_http", "framing-no-host-10-te",
+        b"POST /webhooks/omega HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
+    put("fuzz_http", "framing-obs-fold",
+        b"POST /webhooks/omega HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n 2\r\nContent-Length: 2\r\n\r\n{}")
+    put("fuzz_http", "framing-te-cl", b"POST /webhooks/omega HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
+    # a chunk extension with an empty name, and one with an empty value
+    # (llhttp lets both through; hookfwd refuses them), each followed by a
+    # well-framed request with a quoted-string "" value, which is valid
+    for name, ext in (("framing-chunk-ext-empty-name", b"7;="), ("framing-chunk-ext-empty-value", b"7;foo=")):
+        put("fuzz_http", name, b"POST /webhooks/omega HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + ext +
+            b'\r\n{"a":1}\r\n0\r\n\r\nPOST /webhooks/omega HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n'
+            b'7;foo=""\r\n{"a":1}\r\n0\r\n\r\n')
     sig = std_sig("msg_1", NOW, other)
     put("fuzz_http", "standard", request("/webhooks/other", other,
                                          [("webhook-id", "msg_1"), ("webhook-timestamp", str(NOW)), ("webhook-signature", sig)]))

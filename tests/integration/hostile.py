@@ -141,6 +141,10 @@ def parse_requests(raw):
         if len(parts) < 3:
             break
         path = parts[1].split("\x00")[0].split("?")[0]
+        # RFC 9112 3.2.2: the absolute-form is routed on its path
+        m = re.fullmatch(r"(?i)https?://[^/@]+(/.*)?", path)
+        if m:
+            path = m.group(1) or "/"
         headers, cl, chunked = [], 0, False
         for ln in lines[1:]:
             ln = ln.rstrip("\r")
@@ -760,6 +764,14 @@ def framing_cases():
                     head(b, [b"Transfer-Encoding: chunked"]) + b"\r\n" + chunked(b, b"%x " % len(b)))
     b = body(); add("bare CR inside a chunk extension",
                     head(b, [b"Transfer-Encoding: chunked"]) + b"\r\n" + chunked(b, b"%x;a=b\rc" % len(b)))
+    b = body(); add("chunk extension with an empty name (;=)",
+                    head(b, [b"Transfer-Encoding: chunked"]) + b"\r\n" + chunked(b, b"%x;=" % len(b)))
+    b = body(); add("chunk extension with an empty value (;foo=)",
+                    head(b, [b"Transfer-Encoding: chunked"]) + b"\r\n" + chunked(b, b"%x;foo=" % len(b)))
+    b = body(); add("chunk extension without a name (;)",
+                    head(b, [b"Transfer-Encoding: chunked"]) + b"\r\n" + chunked(b, b"%x;" % len(b)))
+    b = body(); add("chunk extension with an unterminated quoted value",
+                    head(b, [b"Transfer-Encoding: chunked"]) + b"\r\n" + chunked(b, b'%x;a="b' % len(b)))
     b = body(); add("bare LF line endings in a chunked body",
                     head(b, [b"Transfer-Encoding: chunked"]) + b"\r\n" + chunked(b, eol=b"\n"))
     b = body(); add("malformed trailer (a line without a colon, ended by a bare LF)",
@@ -768,6 +780,8 @@ def framing_cases():
                     head(b, [b"Content-Length: %d" % len(b)], host=False) + b"\r\n" + b)
     b = body(); add("HTTP/1.1 request with two Host headers",
                     head(b, [b"Host: other.example", b"Content-Length: %d" % len(b)]) + b"\r\n" + b)
+    b = body(); add("absolute-form target with a scheme other than http(s) (ftp://)",
+                    head(b, [b"Content-Length: %d" % len(b)]).replace(b"POST /", b"POST ftp://127.0.0.1/", 1) + b"\r\n" + b)
     b = body(); add("HTTP version hookfwd does not speak (HTTP/2.0 in a request line)",
                     head(b, [b"Content-Length: %d" % len(b)], version=b"HTTP/2.0") + b"\r\n" + b, (400, 505))
     # controls: the same requests, correctly framed, are accepted
@@ -777,6 +791,12 @@ def framing_cases():
     b = body(); add("control: chunked with an extension and a trailer, signed",
                     head(b, [b"Transfer-Encoding: chunked", b"Connection: close"]) + b"\r\n" + b"%x;ext=1\r\n" % len(b) + b +
                     b"\r\n0\r\nX-Trailer: t\r\n\r\n", (202,))
+    b = body(); add("control: absolute-form target (http://127.0.0.1/webhooks/omega?x=1), signed",
+                    head(b, [b"Content-Length: %d" % len(b), b"Connection: close"]).replace(
+                        b"POST /webhooks/omega", b"POST http://127.0.0.1/webhooks/omega?x=1", 1) + b"\r\n" + b, (202,))
+    b = body(); add("control: chunked with extensions without a value and with an empty quoted value, signed",
+                    head(b, [b"Transfer-Encoding: chunked", b"Connection: close"]) + b"\r\n" +
+                    chunked(b, b'%x;a;b="";c=d' % len(b)), (202,))
     return cases
 
 
@@ -805,7 +825,7 @@ def framing(port):
             pass
         s.close()
         statuses = [int(m) for m in re.findall(rb"HTTP/1\.1 (\d{3}) ", data)]
-        out.append({"case": name, "status": statuses[0] if statuses else 0, "answers": len(statuses),
+        out.append({"case": name, "status": statuses[0] if statuses else 0, "answers": len(statuses), "statuses": statuses,
                     "closed": closed, "ok": bool(statuses) and statuses[0] in allowed and closed and len(statuses) == 1})
     return {"cases": out}
 

@@ -105,6 +105,95 @@ check_eq "bare CR in a header is 400" "HTTP/1.1 400 Bad Request" "$(sed -n 2p "$
 check_eq "garbage request line is 400" "HTTP/1.1 400 Bad Request" "$(sed -n 3p "$WORK/raw.txt")"
 check_eq "chunked body is read (then 401: unsigned)" "HTTP/1.1 401 Unauthorized" "$(sed -n 4p "$WORK/raw.txt")"
 
+# raw exchanges read as a client must: each answer's status line, then for
+# an answer to HEAD only its head (Content-Length may state a length, no
+# body follows), else its JSON body; then the bytes left over and whether
+# the agent closed the connection (a kept one is shown by the answer to a
+# last request with Connection: close; one the agent keeps open past its
+# answers shows as "kept open" after the 5 s deadline)
+python3 - "$PORT" "$ADMIN_PORT" <<'PY' >"$WORK/answers.txt"
+import json, socket, sys
+port, admin = int(sys.argv[1]), int(sys.argv[2])
+def exchange(name, data, heads, to=port):
+    """heads[i]: the i-th answer is to a HEAD request"""
+    s = socket.create_connection(("127.0.0.1", to), timeout=5)
+    s.sendall(data)
+    buf, closed = b"", False
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                closed = True
+                break
+            buf += b
+    except socket.timeout:
+        pass
+    except ConnectionResetError:
+        closed = True
+    s.close()
+    out = []
+    for head_only in heads:
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            out.append("no answer")
+            break
+        lines = buf[:end].decode().split("\r\n")
+        buf = buf[end + 4:]
+        cl = [int(l.split(":", 1)[1]) for l in lines[1:] if l.lower().startswith("content-length:")]
+        if head_only:
+            out.append(f"{lines[0]}, head only, Content-Length {'stated' if cl and cl[0] > 0 else 'missing'}")
+            continue
+        body, buf = buf[:cl[0]], buf[cl[0]:]
+        try:
+            d = json.loads(body)
+            out.append(f"{lines[0]}, JSON" + (" with a reason" if d.get("error") else ""))
+        except ValueError:
+            out.append(f"{lines[0]}, {len(body)} bytes not JSON")
+    out.append(f"{len(buf)} bytes more, {'closed' if closed else 'kept open'}")
+    print(name + ": " + "; ".join(out))
+te = b"POST /webhooks/omega HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+exchange("chunk-ext-empty-name", te + b'7;=\r\n{"a":1}\r\n0\r\n\r\n', [False])
+exchange("chunk-ext-empty-value", te + b'7;foo=\r\n{"a":1}\r\n0\r\n\r\n', [False])
+last = b"POST /webhooks/nope HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+exchange("chunk-ext-empty-quoted", te + b'7;foo="";bar\r\n{"a":1}\r\n0\r\n\r\n' + last, [False, False])
+exchange("head-405", b"HEAD /webhooks/omega HTTP/1.1\r\nHost: x\r\n\r\n", [True])
+exchange("get-405", b"GET /webhooks/omega HTTP/1.1\r\nHost: x\r\n\r\n", [False])
+exchange("head-404", b"HEAD /webhooks/nope HTTP/1.1\r\nHost: x\r\n\r\n", [True])
+exchange("head-400", b"HEAD /webhooks/omega HTTP/1.1\r\n\r\n", [True])
+exchange("head-healthz",
+         b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+         [True, False], admin)
+cl2 = b" HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+exchange("absolute-form", b"POST http://127.0.0.1/webhooks/omega?x=1" + cl2, [False])
+exchange("absolute-form-https-404", b"POST https://127.0.0.1/webhooks/nope" + cl2, [False])
+exchange("absolute-form-ftp", b"POST ftp://127.0.0.1/webhooks/omega" + cl2, [False])
+PY
+answer() { sed -n "s/^$1: //p" "$WORK/answers.txt"; }
+check_eq "chunk extension with an empty name (7;=) is 400, then closed" \
+    "HTTP/1.1 400 Bad Request, JSON with a reason; 0 bytes more, closed" "$(answer chunk-ext-empty-name)"
+check_eq "chunk extension with an empty value (7;foo=) is 400, then closed" \
+    "HTTP/1.1 400 Bad Request, JSON with a reason; 0 bytes more, closed" "$(answer chunk-ext-empty-value)"
+check_eq "chunk extensions with an empty quoted value and without a value are read (then 401: unsigned)" \
+    "HTTP/1.1 401 Unauthorized, JSON with a reason; HTTP/1.1 404 Not Found, JSON with a reason; 0 bytes more, closed" \
+    "$(answer chunk-ext-empty-quoted)"
+check_eq "HEAD is 405 without a body, closed as GET is" \
+    "HTTP/1.1 405 Method Not Allowed, head only, Content-Length stated; 0 bytes more, closed" "$(answer head-405)"
+check_eq "GET is 405 with a body, closed" \
+    "HTTP/1.1 405 Method Not Allowed, JSON with a reason; 0 bytes more, closed" "$(answer get-405)"
+check_eq "HEAD on an unknown path is 404 without a body" \
+    "HTTP/1.1 404 Not Found, head only, Content-Length stated; 0 bytes more, closed" "$(answer head-404)"
+check_eq "HEAD without Host is 400 without a body" \
+    "HTTP/1.1 400 Bad Request, head only, Content-Length stated; 0 bytes more, closed" "$(answer head-400)"
+check_eq "HEAD /healthz is 200 without a body, and the connection serves the next request" \
+    "HTTP/1.1 200 OK, head only, Content-Length stated; HTTP/1.1 200 OK, JSON; 0 bytes more, closed" \
+    "$(answer head-healthz)"
+check_eq "absolute-form target (http://host/path?query) is routed on its path (then 401: unsigned)" \
+    "HTTP/1.1 401 Unauthorized, JSON with a reason; 0 bytes more, closed" "$(answer absolute-form)"
+check_eq "absolute-form https:// target is routed on its path (404 for an unknown one)" \
+    "HTTP/1.1 404 Not Found, JSON with a reason; 0 bytes more, closed" "$(answer absolute-form-https-404)"
+check_eq "absolute-form target with another scheme (ftp://) is 400" \
+    "HTTP/1.1 400 Bad Request, JSON with a reason; 0 bytes more, closed" "$(answer absolute-form-ftp)"
+
 # keep-alive: several requests on one connection
 n=$(curl -s -o /dev/null -o /dev/null -o /dev/null -w '%{num_connects}\n' -H "X-Omega-Signature: sha256=00" \
     -d '{}' "$url" "$url" "$url" | awk '{s += $1} END {print s}')
@@ -114,8 +203,9 @@ check "still serving after bad input" wait_for 5 curl -sf "http://127.0.0.1:$ADM
 check_eq "readyz is 200" 200 "$(status "http://127.0.0.1:$ADMIN_PORT/readyz")"
 check_eq "accepted counter omega" 7 "$(metric 'hookfwd_events_accepted_total{source="omega"}')"
 check_eq "accepted counter sentinelayer" 4 "$(metric 'hookfwd_events_accepted_total{source="sentinelayer"}')"
-# tampered, unsigned, three keep-alive requests and the chunked one
-check_eq "401 counter for omega" 6 "$(metric 'hookfwd_requests_total{source="omega",status="401"}')"
+# tampered, unsigned, three keep-alive requests, the chunked one, the one
+# with chunk extensions and the absolute-form one
+check_eq "401 counter for omega" 8 "$(metric 'hookfwd_requests_total{source="omega",status="401"}')"
 # four accepted and two duplicates (verified before dedup)
 check_eq "key 0 used by sentinelayer" 6 "$(metric 'hookfwd_signature_key_used_total{source="sentinelayer",key="0"}')"
 check "metric points are written" wait_for 10 test -s "$WORK/points.jsonl"

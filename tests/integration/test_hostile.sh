@@ -105,7 +105,8 @@ done < <(python3 -c '
 import json, sys
 for c in json.load(open(sys.argv[1]))["cases"]:
     print("|".join(str(x) for x in (c["case"], c["status"], c["answers"], c["closed"], c["ok"])))' "$WORK/framing.json")
-ACCEPTED=$((ACCEPTED + 2))
+# every 202 (the controls', and any a lenient reader gave) made a record
+ACCEPTED=$((ACCEPTED + $(fields "$WORK/framing.json" 'sum(s == 202 for c in d["cases"] for s in c["statuses"])')))
 
 echo "--- ${SECONDS}s: signature before parse"
 # ---- (b) signature before parse: 500,000 nested arrays ----

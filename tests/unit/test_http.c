@@ -241,6 +241,31 @@ static bool cl_closed(struct client *c, int ms)
     }
 }
 
+/* The next answer to a HEAD request, within ms: its head only (the body
+ * it states in Content-Length is not sent); false at EOF or when none came. */
+static bool cl_answer_head(struct client *c, struct answer *a, int ms)
+{
+    int64_t deadline = hf_mono_ms() + ms;
+    char *end;
+    while (!(end = memmem(c->buf, c->len, "\r\n\r\n", 4))) {
+        int64_t left = deadline - hf_mono_ms();
+        if (left <= 0 || cl_fill(c, (int)left) < 0)
+            return false;
+    }
+    size_t hl = (size_t)(end - c->buf) + 4;
+    if (hl >= sizeof(a->head))
+        fail_msg("answer head too long");
+    memcpy(a->head, c->buf, hl);
+    a->head[hl] = '\0';
+    a->body[0] = '\0';
+    const char *cl = strcasestr(a->head, "\r\ncontent-length:");
+    a->body_len = cl ? strtoul(cl + 17, NULL, 10) : 0; /* the length stated, not sent */
+    a->status = (int)strtol(a->head + 9, NULL, 10);
+    memmove(c->buf, c->buf + hl, c->len - hl);
+    c->len -= hl;
+    return true;
+}
+
 static bool has_header(const struct answer *a, const char *line) { return strcasestr(a->head, line) != NULL; }
 
 static void post(struct client *c, const char *path, const char *body, const char *extra)
@@ -735,6 +760,116 @@ static void test_stop_writes_pending_answers(void **state)
     hf_http_free(s);
 }
 
+/* ---- HEAD: every answer without a body ---- */
+
+/* The answer to HEAD is the head a GET would get and no body (RFC 9110
+ * 9.3.2), on every path: the handler's answer, one given later, a refusal
+ * by on_headers or by the limits, malformed framing, the deadline. A body
+ * would be read as the next answer. */
+static void test_head_has_no_body(void **state)
+{
+    (void)state;
+    struct hf_http_server *s = server_up(5000, 64);
+    struct answer a;
+    /* the handler's answer, pipelined with a POST on a kept connection */
+    struct client *c = cl_connect(hf_http_port(s));
+    cl_puts(c, "HEAD /a HTTP/1.1\r\nHost: t\r\n\r\n"
+               "POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nx");
+    assert_true(cl_answer_head(c, &a, 5000));
+    assert_int_equal(a.status, 200);
+    assert_int_equal(a.body_len, strlen("{\"path\":\"/a\",\"len\":0}"));
+    assert_true(has_header(&a, "content-type: application/json"));
+    assert_false(has_header(&a, "connection: close"));
+    assert_true(cl_answer(c, &a, 5000));
+    assert_int_equal(a.status, 200);
+    assert_string_equal(a.body, "{\"path\":\"/b\",\"len\":1}");
+    /* an answer given later, from another thread */
+    cl_puts(c, "HEAD /defer HTTP/1.1\r\nHost: t\r\n\r\n");
+    resume_from_thread(take_deferred(NULL, 0), 202, "{\"status\":\"accepted\"}");
+    assert_true(cl_answer_head(c, &a, 5000));
+    assert_int_equal(a.status, 202);
+    assert_int_equal(a.body_len, 21);
+    /* a refusal after a HEAD on the same connection has its body */
+    cl_puts(c, "HEAD /c HTTP/1.1\r\nHost: t\r\n\r\nGARBAGE\r\n\r\n");
+    assert_true(cl_answer_head(c, &a, 5000));
+    assert_int_equal(a.status, 200);
+    assert_true(cl_answer(c, &a, 5000));
+    assert_int_equal(a.status, 400);
+    assert_non_null(strstr(a.body, "\"error\""));
+    assert_true(cl_closed(c, 5000));
+    assert_int_equal(c->len, 0);
+    cl_close(c);
+
+    /* refusals that close the connection: nothing follows the head */
+    static const struct {
+        const char *name, *raw;
+        int status;
+    } refused[] = {
+        {"on_headers", "HEAD /forbidden HTTP/1.1\r\nHost: t\r\n\r\n", 403},
+        {"max_body", "HEAD /big HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n", 413},
+        {"max_header", NULL, 431},
+        {"no Host", "HEAD /a HTTP/1.1\r\n\r\n", 400},
+        {"malformed chunk extension",
+         "HEAD /a HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2;=\r\n{}\r\n0\r\n\r\n", 400},
+        {"HTTP/1.2", "HEAD /a HTTP/1.2\r\nHost: t\r\n\r\n", 505},
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+        char raw[4200] = "HEAD /h HTTP/1.1\r\nHost: t\r\nX-Pad: ";
+        if (refused[i].raw)
+            snprintf(raw, sizeof(raw), "%s", refused[i].raw);
+        else
+            memset(raw + strlen(raw), 'p', 4000); /* over max_header, never finished */
+        c = cl_connect(hf_http_port(s));
+        cl_puts(c, raw);
+        if (!cl_answer_head(c, &a, 5000))
+            fail_msg("HEAD, %s: no answer", refused[i].name);
+        if (a.status != refused[i].status || a.body_len == 0 || !has_header(&a, "connection: close"))
+            fail_msg("HEAD, %s: %s", refused[i].name, a.head);
+        if (!cl_closed(c, 5000) || c->len)
+            fail_msg("HEAD, %s: %zu bytes after the head: '%.*s'", refused[i].name, c->len, (int)c->len, c->buf);
+        cl_close(c);
+    }
+    server_down(s);
+
+    /* the deadline */
+    s = server_up(300, 64);
+    c = cl_connect(hf_http_port(s));
+    cl_puts(c, "HEAD /slow HTTP/1.1\r\nHost: t\r\n");
+    assert_true(cl_answer_head(c, &a, 5000));
+    assert_int_equal(a.status, 408);
+    assert_true(a.body_len > 0);
+    assert_true(cl_closed(c, 5000));
+    assert_int_equal(c->len, 0);
+    cl_close(c);
+    server_down(s);
+}
+
+/* RFC 9112 3.2.2: the absolute-form a client sends to a proxy is routed
+ * on its path, the query cut off as for the origin-form. */
+static void test_absolute_form(void **state)
+{
+    (void)state;
+    struct hf_http_server *s = server_up(5000, 64);
+    struct client *c = cl_connect(hf_http_port(s));
+    struct answer a;
+    cl_puts(c, "POST http://t/a?x=1 HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}"
+               "POST HTTPS://other.example:8443/b/c HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"
+               "POST http://t?q HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+    const char *want[] = {"{\"path\":\"/a\",\"len\":2}", "{\"path\":\"/b/c\",\"len\":0}", "{\"path\":\"/\",\"len\":0}"};
+    for (int i = 0; i < 3; i++) {
+        assert_true(cl_answer(c, &a, 5000));
+        assert_int_equal(a.status, 200);
+        assert_string_equal(a.body, want[i]);
+    }
+    /* other schemes stay refused */
+    cl_puts(c, "POST ftp://t/a HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+    assert_true(cl_answer(c, &a, 5000));
+    assert_int_equal(a.status, 400);
+    assert_true(cl_closed(c, 5000));
+    cl_close(c);
+    server_down(s);
+}
+
 int main(void)
 {
     evthread_use_pthreads();
@@ -745,6 +880,8 @@ int main(void)
         cmocka_unit_test(test_header_limits),
         cmocka_unit_test(test_max_connections),
         cmocka_unit_test(test_deadline),
+        cmocka_unit_test(test_head_has_no_body),
+        cmocka_unit_test(test_absolute_form),
         cmocka_unit_test(test_deferred_in_order),
         cmocka_unit_test(test_deferred_outlives_read_timeout),
         cmocka_unit_test(test_deferred_many_threads),

@@ -78,6 +78,8 @@ static void good_requests_whole_and_byte_by_byte(void **state)
         HEAD "Content-Length: 7\r\n\r\n{\"a\":1}",
         HEAD "Transfer-Encoding: chunked\r\n\r\n3;ext=\"q\"\r\n{\"a\r\n4\r\n\":1}\r\n0\r\nX-Trailer: t\r\n\r\n",
         HEAD "Transfer-Encoding:   chunked  \r\n\r\n7\r\n{\"a\":1}\r\n0\r\n\r\n",
+        /* extensions without a value, an empty quoted-string value (valid), several */
+        HEAD "Transfer-Encoding: chunked\r\n\r\n7;a;b=\"\";c=d\r\n{\"a\":1}\r\n0;z\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof(reqs) / sizeof(*reqs); i++)
         for (size_t step = 0; step <= 1; step++) {
@@ -155,6 +157,18 @@ static void strict_framing(void **state)
         {"chunk size negative", HEAD "Transfer-Encoding: chunked\r\n\r\n-2\r\n{}\r\n0\r\n\r\n", 400, 0},
         {"chunk size overflow", HEAD "Transfer-Encoding: chunked\r\n\r\n10000000000000002\r\n{}\r\n0\r\n\r\n", 400,
          413},
+        {"chunk extension with an empty name", HEAD "Transfer-Encoding: chunked\r\n\r\n2;=\r\n{}\r\n0\r\n\r\n", 400, 0},
+        {"chunk extension with an empty value", HEAD "Transfer-Encoding: chunked\r\n\r\n2;foo=\r\n{}\r\n0\r\n\r\n", 400,
+         0},
+        {"chunk extension, empty name with a value", HEAD "Transfer-Encoding: chunked\r\n\r\n2;=v\r\n{}\r\n0\r\n\r\n",
+         400, 0},
+        {"chunk extension, empty name between ;;", HEAD "Transfer-Encoding: chunked\r\n\r\n2;a=b;;c\r\n{}\r\n0\r\n\r\n",
+         400, 0},
+        {"last chunk extension with an empty value", HEAD "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0;a=\r\n\r\n",
+         400, 0},
+        {"chunk extension without a name", HEAD "Transfer-Encoding: chunked\r\n\r\n2;\r\n{}\r\n0\r\n\r\n", 400, 0},
+        {"chunk extension, unterminated quote", HEAD "Transfer-Encoding: chunked\r\n\r\n2;a=\"b\r\n{}\r\n0\r\n\r\n",
+         400, 0},
         {"bare CR in chunk extension", HEAD "Transfer-Encoding: chunked\r\n\r\n2;a=b\rc\r\n{}\r\n0\r\n\r\n", 400, 0},
         {"bare LF in chunked body", HEAD "Transfer-Encoding: chunked\r\n\r\n2\n{}\n0\n\n", 400, 0},
         {"chunk data without CRLF", HEAD "Transfer-Encoding: chunked\r\n\r\n2\r\n{}x0\r\n\r\n", 400, 0},
@@ -165,7 +179,12 @@ static void strict_framing(void **state)
         {"HTTP/1.2", "POST /w HTTP/1.2\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 505, 400},
         {"HTTP/2.0", "POST /w HTTP/2.0\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 505, 400},
         {"HTTP/0.9", "POST /w HTTP/0.9\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 505, 400},
-        {"absolute-form target", "POST http://x/w HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 400, 0},
+        {"absolute-form, other scheme", "POST ftp://x/w HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 400, 0},
+        {"absolute-form, no host", "POST http:///w HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 400, 0},
+        {"absolute-form, userinfo", "POST http://u@x/w HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 400, 0},
+        {"absolute-form without Host", "POST http://x/w HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", 400, 0},
+        {"asterisk-form", "POST * HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 400, 0},
+        {"authority-form", "POST x:80 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 400, 0},
         {"garbage request line", "GARBAGE\r\n\r\n", 400, 0},
         {"space before colon", HEAD "Content-Length : 2\r\n\r\n{}", 400, 0},
         {"NUL in a header value", HEAD "X-A: a\0b\r\nContent-Length: 2\r\n\r\n{}", 400, 0},
@@ -181,6 +200,31 @@ static void strict_framing(void **state)
             if (o.status != cases[i].status && (!cases[i].alt || o.status != cases[i].alt))
                 fail_msg("%s (step %zu): status %d, %d requests complete", cases[i].name, step, o.status, o.dones);
             assert_int_equal(o.dones, 0);
+        }
+}
+
+/* RFC 9112 3.2.2: a server accepts the absolute-form and routes on its
+ * path; Host is still required, and not compared with the authority. */
+static void absolute_form(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *target, *path;
+    } cases[] = {
+        {"http://x/w", "/w"}, {"http://x/w?x=1", "/w"}, {"https://other.example:8443/a/b?c=/d", "/a/b"},
+        {"HTTP://x", "/"},    {"http://x?q=1", "/"},    {"http://[::1]:8080/w", "/w"},
+        {"/w", "/w"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+        for (size_t step = 0; step <= 1; step++) {
+            char raw[256];
+            int n = snprintf(raw, sizeof(raw), "POST %s HTTP/1.1\r\nHost: example.test\r\nContent-Length: 2\r\n\r\n{}",
+                             cases[i].target);
+            struct outcome o;
+            run(raw, (size_t)n, step, 4096, 4096, &o);
+            if (o.status || o.dones != 1 || strcmp(o.path, cases[i].path))
+                fail_msg("%s (step %zu): status %d, path '%s'", cases[i].target, step, o.status, o.path);
+            assert_string_equal(o.host, "example.test");
         }
 }
 
@@ -237,6 +281,7 @@ int main(void)
         cmocka_unit_test(pipelined_requests_and_empty_lines),
         cmocka_unit_test(upgrade_closes),
         cmocka_unit_test(strict_framing),
+        cmocka_unit_test(absolute_form),
         cmocka_unit_test(limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
