@@ -187,8 +187,10 @@ static int cl_fill(struct client *c, int ms)
     return 1;
 }
 
-/* Takes one whole answer off the buffer if there is one. */
-static bool cl_take(struct client *c, struct answer *a)
+/* Takes one whole answer off the buffer if there is one. An answer to
+ * HEAD (head_only) is its head alone: the body its Content-Length states
+ * is not sent. */
+static bool cl_take(struct client *c, struct answer *a, bool head_only)
 {
     char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
     if (!end)
@@ -199,33 +201,38 @@ static bool cl_take(struct client *c, struct answer *a)
     memcpy(a->head, c->buf, hl);
     a->head[hl] = '\0';
     const char *cl = strcasestr(a->head, "\r\ncontent-length:");
-    if (!cl)
+    if (!cl && !head_only)
         fail_msg("answer without Content-Length: %s", a->head);
-    size_t blen = strtoul(cl + 17, NULL, 10);
-    if (c->len < hl + blen)
+    size_t blen = cl ? strtoul(cl + 17, NULL, 10) : 0;
+    size_t sent = head_only ? 0 : blen;
+    if (c->len < hl + sent)
         return false;
-    if (blen >= sizeof(a->body))
+    if (sent >= sizeof(a->body))
         fail_msg("answer body too long");
-    memcpy(a->body, c->buf + hl, blen);
-    a->body[blen] = '\0';
-    a->body_len = blen;
+    memcpy(a->body, c->buf + hl, sent);
+    a->body[sent] = '\0';
+    a->body_len = blen; /* for HEAD, the length stated, not sent */
     a->status = (int)strtol(a->head + 9, NULL, 10);
-    memmove(c->buf, c->buf + hl + blen, c->len - hl - blen);
-    c->len -= hl + blen;
+    memmove(c->buf, c->buf + hl + sent, c->len - hl - sent);
+    c->len -= hl + sent;
     return true;
 }
 
-/* The next answer, within ms; false at EOF or when none came. */
-static bool cl_answer(struct client *c, struct answer *a, int ms)
+/* The next answer (to HEAD: head_only), within ms; false at EOF or when
+ * none came. */
+static bool cl_next(struct client *c, struct answer *a, int ms, bool head_only)
 {
     int64_t deadline = hf_mono_ms() + ms;
-    while (!cl_take(c, a)) {
+    while (!cl_take(c, a, head_only)) {
         int64_t left = deadline - hf_mono_ms();
         if (left <= 0 || cl_fill(c, (int)left) < 0)
             return false;
     }
     return true;
 }
+
+static bool cl_answer(struct client *c, struct answer *a, int ms) { return cl_next(c, a, ms, false); }
+static bool cl_answer_head(struct client *c, struct answer *a, int ms) { return cl_next(c, a, ms, true); }
 
 /* True once the server has closed the connection (EOF or reset), within
  * ms; bytes that arrive first are kept in the buffer. */
@@ -239,31 +246,6 @@ static bool cl_closed(struct client *c, int ms)
         if (cl_fill(c, (int)left) < 0)
             return true;
     }
-}
-
-/* The next answer to a HEAD request, within ms: its head only (the body
- * it states in Content-Length is not sent); false at EOF or when none came. */
-static bool cl_answer_head(struct client *c, struct answer *a, int ms)
-{
-    int64_t deadline = hf_mono_ms() + ms;
-    char *end;
-    while (!(end = memmem(c->buf, c->len, "\r\n\r\n", 4))) {
-        int64_t left = deadline - hf_mono_ms();
-        if (left <= 0 || cl_fill(c, (int)left) < 0)
-            return false;
-    }
-    size_t hl = (size_t)(end - c->buf) + 4;
-    if (hl >= sizeof(a->head))
-        fail_msg("answer head too long");
-    memcpy(a->head, c->buf, hl);
-    a->head[hl] = '\0';
-    a->body[0] = '\0';
-    const char *cl = strcasestr(a->head, "\r\ncontent-length:");
-    a->body_len = cl ? strtoul(cl + 17, NULL, 10) : 0; /* the length stated, not sent */
-    a->status = (int)strtol(a->head + 9, NULL, 10);
-    memmove(c->buf, c->buf + hl, c->len - hl);
-    c->len -= hl;
-    return true;
 }
 
 static bool has_header(const struct answer *a, const char *line) { return strcasestr(a->head, line) != NULL; }
@@ -487,7 +469,7 @@ static int64_t trickle(struct client *c, const char *text, struct answer *a)
         int64_t next = hf_mono_ms() + 20;
         while (hf_mono_ms() < next) {
             int r = cl_fill(c, (int)(next - hf_mono_ms()));
-            if (cl_take(c, a))
+            if (cl_take(c, a, false))
                 return hf_mono_ms() - start;
             if (r < 0)
                 return hf_mono_ms() - start;
