@@ -12,7 +12,7 @@ static const struct hf_command commands[] = {
     {"run", hf_cmd_run, "[-c FILE]"},
     {"check", hf_cmd_check, "-c FILE"},
     {"sign", hf_cmd_sign, "-c FILE --source NAME [BODYFILE]"},
-    {"send-test", hf_cmd_send_test, "-c FILE --source NAME [--event TYPE] [--url URL]"},
+    {"send-test", hf_cmd_send_test, "-c FILE --source NAME [--event TYPE] [--url URL] [--ca FILE]"},
     {"test-sink", hf_cmd_test_sink, "-c FILE NAME"},
     {"replay", hf_cmd_replay, "-c FILE --sink NAME [DLQFILE]"},
     {"version", hf_cmd_version, ""},
@@ -39,6 +39,7 @@ static int parse_args(int argc, char **argv, struct hf_args *a)
                            : !strcmp(k, "--source")                     ? &a->source
                            : !strcmp(k, "--event")                      ? &a->event
                            : !strcmp(k, "--url")                        ? &a->url
+                           : !strcmp(k, "--ca")                         ? &a->ca
                            : !strcmp(k, "--sink")                       ? &a->sink
                            : !strcmp(k, "--admin")                      ? &a->admin
                            : !strcmp(k, "--file")                       ? &a->file

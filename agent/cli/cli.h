@@ -15,6 +15,7 @@
 /* The command line after the command name. */
 struct hf_args {
     const char *config, *source, *event, *url, *sink, *admin, *pos;
+    const char *ca; /* send-test --ca FILE: the CA (or certificate) a TLS listener is verified with */
     const char *file, *output; /* dashboard --file NAME, -o DIR */
     bool list, metrics, shipped; /* dashboard --list, --metrics, --shipped */
     int argc; /* the whole command line, for commands with their own flags */

@@ -147,6 +147,8 @@ int hf_cmd_send_test(const struct hf_args *a)
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+    if (a->ca) /* a listener whose certificate a private CA signed, or a self-signed one */
+        curl_easy_setopt(h, CURLOPT_CAINFO, a->ca);
     CURLcode cc = curl_easy_perform(h);
     long status = 0;
     int rc = 1;

@@ -26,6 +26,10 @@ check_eq "still serving TLS after the plain attempt" 202 "$(curl -s -o /dev/null
     -H 'X-Omega-Signature: sha256=e07112850aefd9f4c2cfcd0c43a95824e9c03487956c949da533c968848c5174' \
     --data-binary @"$FIXTURES/omega/decision.allowed.json" "https://localhost:$PORT/webhooks/omega")"
 check_eq "the record was delivered" 1 "$(wait_for 5 test -s "$WORK/out.jsonl"; grep -c dec_abc123 "$WORK/out.jsonl")"
+"$HOOKFWD_BIN" send-test -c "$WORK/hookfwd.yaml" --source omega >"$WORK/st0.out" 2>&1
+check_eq "send-test to a self-signed listener without --ca: not verified, exit 1" 1 "$?"
+"$HOOKFWD_BIN" send-test -c "$WORK/hookfwd.yaml" --source omega --ca "$WORK/tls.crt" >"$WORK/st1.out" 2>&1
+check_eq "send-test --ca: verified, accepted, exit 0" "0 1" "$? $(grep -c '^202' "$WORK/st1.out")"
 stop_agent TERM
 
 sed -i "s|$WORK/tls.key|$WORK/missing.key|" "$WORK/hookfwd.yaml"
