@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The OmegaEngine and Sentinelayer profiles, and metric rule evaluation. */
 #include "profile.h"
+#include "stats.h"
 #include "util.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,8 +228,18 @@ static void apply_rule(struct hf_record *r, struct point_builder *pb, const stru
     if (rule->value) {
         struct hf_value scratch;
         const struct hf_value *v = hf_record_get(r, rule->value, &scratch);
-        if (!v || !hf_value_number(v, &value))
+        if (!v || v->type == HF_V_NULL) {
+            hf_stats_rule_skip(rule->name, HF_SKIP_MISSING);
             return;
+        }
+        if (!hf_value_number(v, &value) || !isfinite(value)) {
+            if (hf_stats_rule_skip(rule->name, HF_SKIP_NOT_NUMBER))
+                hf_log_warn("metrics",
+                            "metric '%s': field '%s' of a '%s' event from source '%s' is not a number; such events "
+                            "add no point to it (counted in hookfwd_metric_rule_skipped_total, logged once)",
+                            rule->name, rule->value, r->event_type ? r->event_type : "", r->source);
+            return;
+        }
     }
     add_point(r, pb, rule, value, tags, ntags);
 }

@@ -5,6 +5,7 @@
 #include "admin.h"
 #include "dedup_redis.h"
 #include "journal.h"
+#include "profile.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,35 @@ static void put(struct filler *f, enum hf_health_id fam, const char *l0, const c
         s->value = v;
     }
     f->n++;
+}
+
+static void rule_skip_series(struct filler *f, const struct hf_metric_rule *r)
+{
+    if (!r->value || r->each_member)
+        return; /* a rule without a value field cannot skip an event */
+    for (int k = 0; k < HF_SKIP_NREASONS; k++)
+        put(f, HF_H_RULE_SKIPPED, r->name, hf_rule_skip_names[k], hf_stats_rule_skipped(r->name, (enum hf_rule_skip)k));
+}
+
+/* A series for every rule in use that takes a value, skipped or not, so
+ * that a rate over it starts at zero. */
+static void rule_skips(const struct hf_pipeline *p, struct filler *f)
+{
+    const struct hf_profile *seen[HF_MAX_SOURCES];
+    size_t nseen = 0;
+    for (size_t i = 0; i < p->cfg->nsources && nseen < HF_MAX_SOURCES; i++) {
+        const struct hf_profile *pr = p->cfg->sources[i].profile;
+        bool dup = !pr;
+        for (size_t k = 0; k < nseen && !dup; k++)
+            dup = seen[k] == pr;
+        if (dup)
+            continue;
+        seen[nseen++] = pr;
+        for (size_t r = 0; r < pr->nrules; r++)
+            rule_skip_series(f, &pr->rules[r]);
+    }
+    for (size_t r = 0; r < p->cfg->nrules; r++)
+        rule_skip_series(f, &p->cfg->rules[r]);
 }
 
 size_t hf_pipeline_health(struct hf_pipeline *p, struct hf_health_sample *out, size_t cap)
@@ -75,6 +105,7 @@ size_t hf_pipeline_health(struct hf_pipeline *p, struct hf_health_sample *out, s
             put(&f, HF_H_STORE_FALLBACK, p->store_stats[i]->source, "reject",
                 atomic_load(&p->store_stats[i]->fallback_reject));
         }
+    rule_skips(p, &f);
     return f.n;
 }
 
@@ -145,10 +176,17 @@ static void histogram(struct hf_pipeline *p, struct hf_buf *b, const struct hf_h
 void hf_admin_metrics(struct hf_pipeline *p, struct hf_buf *b)
 {
     static const char *const types[] = {"counter", "gauge", "histogram"};
-    struct hf_health_sample *smp = hf_calloc(MAX_SAMPLES, sizeof(*smp));
-    size_t n = hf_pipeline_health(p, smp, MAX_SAMPLES);
-    if (n > MAX_SAMPLES)
-        n = MAX_SAMPLES;
+    size_t cap = MAX_SAMPLES + HF_SKIP_NREASONS * (p->cfg->nrules + 64);
+    struct hf_health_sample *smp = hf_calloc(cap, sizeof(*smp));
+    size_t n = hf_pipeline_health(p, smp, cap);
+    if (n > cap) { /* more rules than the margin: size it to them */
+        free(smp);
+        cap = n;
+        smp = hf_calloc(cap, sizeof(*smp));
+        n = hf_pipeline_health(p, smp, cap);
+        if (n > cap)
+            n = cap;
+    }
     size_t at = 0;
     for (int f = 0; f < HF_H_NFAMILIES; f++) {
         const struct hf_health_family *fam = &hf_health_families[f];

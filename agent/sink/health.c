@@ -65,6 +65,12 @@ const struct hf_health_family hf_health_families[HF_H_NFAMILIES] = {
                              "Events decided without Redis, by on_unavailable: "
                              "local (deduplicated by this agent alone) or reject (answered 503).",
                              true},
+    [HF_H_RULE_SKIPPED] = {"hookfwd_metric_rule_skipped_total",
+                           NULL, /* a check on the configuration, not an agent health metric to forward */
+                           HF_HEALTH_COUNTER,
+                           {"metric", "reason"},
+                           "Events a metric rule with a value field matched but made no point from, by reason: "
+                           "missing (the field is absent or null) or not_a_number."},
 };
 
 static pthread_mutex_t provider_mu = PTHREAD_MUTEX_INITIALIZER;

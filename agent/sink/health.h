@@ -25,6 +25,7 @@ enum hf_health_id {
     HF_H_STORE_ERRORS,
     HF_H_STORE_CLAIMS,
     HF_H_STORE_FALLBACK,
+    HF_H_RULE_SKIPPED,
     HF_H_NFAMILIES
 };
 

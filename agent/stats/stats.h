@@ -6,6 +6,7 @@
 #define HF_STATS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #define HF_MAX_SOURCES 64
 #define HF_MAX_KEYS 8
@@ -29,5 +30,16 @@ struct hf_source_stats *hf_stats_for_source(const char *name);
 void hf_stats_count(struct hf_source_stats *st, int status);
 /* Requests to a path no source serves (404). */
 extern atomic_ullong hf_stats_unknown_path;
+
+/* Events a metric rule with a value field matched but took no value from
+ * (hookfwd_metric_rule_skipped_total), kept by rule name: the field is
+ * absent or null, or it holds no finite number (text, a list). */
+enum hf_rule_skip { HF_SKIP_MISSING, HF_SKIP_NOT_NUMBER, HF_SKIP_NREASONS };
+extern const char *const hf_rule_skip_names[HF_SKIP_NREASONS];
+/* Counts one skip of rule `name`; true the first time this rule skips for
+ * this reason (the caller logs that one). */
+bool hf_stats_rule_skip(const char *name, enum hf_rule_skip why);
+/* Skips counted so far for rule `name` and reason `why`. */
+unsigned long long hf_stats_rule_skipped(const char *name, enum hf_rule_skip why);
 
 #endif

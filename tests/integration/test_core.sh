@@ -17,6 +17,12 @@ write_config "$WORK/hookfwd.yaml" "  - name: archive
     takes: metrics
     batch: {max_events: 1, flush_interval: 10ms}"
 sed -i 's/^  read_timeout: 5s/  read_timeout: 5s\n  max_body: 8KiB\n  max_header: 4KiB/' "$WORK/hookfwd.yaml"
+# two rules that can take no value: text, and a field no event has
+cat >>"$WORK/hookfwd.yaml" <<'YAML'
+metrics:
+  - {name: core.scenario, type: gauge, value: decision.scenario, events: ["decision.*"]}
+  - {name: core.absent, type: distribution, value: decision.absent, events: ["decision.*"]}
+YAML
 
 check_eq "check prints exactly 'configuration OK'" "configuration OK" "$("$HOOKFWD_BIN" check -c "$WORK/hookfwd.yaml" 2>/dev/null)"
 start_agent "$WORK/hookfwd.yaml" || exit 1
@@ -209,6 +215,15 @@ check_eq "401 counter for omega" 8 "$(metric 'hookfwd_requests_total{source="ome
 # four accepted and two duplicates (verified before dedup)
 check_eq "key 0 used by sentinelayer" 6 "$(metric 'hookfwd_signature_key_used_total{source="sentinelayer",key="0"}')"
 check "metric points are written" wait_for 10 test -s "$WORK/points.jsonl"
+# the accepted decisions: escalated, blocked, allowed (the duplicate is not re-flattened)
+decisions=$(metric 'hookfwd_metric_rule_skipped_total{metric="core.absent",reason="missing"}')
+check "a rule whose field no event has counts each matched event as missing" test "${decisions:-0}" -ge 3
+check_eq "a rule on a text field counts the same events as not_a_number" "$decisions 0" \
+    "$(metric 'hookfwd_metric_rule_skipped_total{metric="core.scenario",reason="not_a_number"}') $(metric 'hookfwd_metric_rule_skipped_total{metric="core.scenario",reason="missing"}')"
+check_eq "a built-in rule that took every value has zero skips" "0 0" \
+    "$(metric 'hookfwd_metric_rule_skipped_total{metric="omega.decision.risk_score",reason="missing"}') $(metric 'hookfwd_metric_rule_skipped_total{metric="omega.decision.risk_score",reason="not_a_number"}')"
+check_eq "the text field is logged once, naming the rule and the field" 1 \
+    "$(grep -c "metric 'core.scenario': field 'decision.scenario' of a 'decision\.[a-z]*' event from source 'omega' is not a number" "$WORK/agent.err")"
 
 # the records sink holds its batch (30 s interval): SIGTERM must deliver it
 stop_agent TERM

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Flattening, profiles, idempotency keys and metric rules on the fixtures. */
+#include "stats.h"
 #include "testutil.h"
 #include "verify.h"
 
@@ -18,7 +19,10 @@ static int setup(void **state)
                     "    signature: {scheme: standard-webhooks, secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]}\n"
                     "metrics:\n"
                     "  - name: user.risk\n    type: gauge\n    value: decision.risk_score\n"
-                    "    events: [\"decision.b*\"]\n    tags: [outcome=decision.outcome, event]\n" TU_STDOUT_SINK,
+                    "    events: [\"decision.b*\"]\n    tags: [outcome=decision.outcome, event]\n"
+                    "  - {name: user.scenario, type: gauge, value: decision.scenario, events: [\"decision.*\"]}\n"
+                    "  - {name: user.absent, type: distribution, value: decision.absent, events: [\"decision.*\"]}\n"
+                    "  - {name: user.level, type: gauge, value: level, events: [x]}\n" TU_STDOUT_SINK,
                     &err);
     if (!cfg)
         fail_msg("%s", err.msg);
@@ -235,6 +239,57 @@ static void test_omega_rules(void **state)
     hf_record_unref(r);
 }
 
+/* A rule whose value field holds no finite number, or is absent, adds no
+ * point and is counted by reason (hookfwd_metric_rule_skipped_total). */
+static struct hf_record *build_body(const char *source, const char *body)
+{
+    struct hf_verify_result vr = {.status = HF_VERIFY_OK};
+    char reason[200] = "";
+    struct hf_record *r = hf_build_record(&pipe_, tu_source(pipe_.cfg, source), body, strlen(body), &vr, NULL,
+                                          1795453200123LL, reason, sizeof(reason));
+    if (!r)
+        fail_msg("%s", reason);
+    return r;
+}
+
+static void test_rule_skips(void **state)
+{
+    (void)state;
+    unsigned long long text0 = hf_stats_rule_skipped("user.scenario", HF_SKIP_NOT_NUMBER),
+                       absent0 = hf_stats_rule_skipped("user.absent", HF_SKIP_MISSING),
+                       level_nan0 = hf_stats_rule_skipped("user.level", HF_SKIP_NOT_NUMBER),
+                       level_null0 = hf_stats_rule_skipped("user.level", HF_SKIP_MISSING);
+    struct hf_record *r = build("omega", "omega/decision.blocked.json");
+    assert_null(find_point(r, "user.scenario", NULL));
+    assert_null(find_point(r, "user.absent", NULL));
+    assert_non_null(find_point(r, "user.risk", NULL)); /* the other rules still apply */
+    hf_record_unref(r);
+    assert_int_equal(hf_stats_rule_skipped("user.scenario", HF_SKIP_NOT_NUMBER), text0 + 1);
+    assert_int_equal(hf_stats_rule_skipped("user.scenario", HF_SKIP_MISSING), 0);
+    assert_int_equal(hf_stats_rule_skipped("user.absent", HF_SKIP_MISSING), absent0 + 1);
+    assert_int_equal(hf_stats_rule_skipped("user.absent", HF_SKIP_NOT_NUMBER), 0);
+
+    /* text that reads as a number counts; "nan" and "inf" are not finite */
+    const char *bodies[] = {
+        "{\"type\":\"x\",\"id\":\"a1\",\"level\":\"0.5\"}",  "{\"type\":\"x\",\"id\":\"a2\",\"level\":\"nan\"}",
+        "{\"type\":\"x\",\"id\":\"a3\",\"level\":\"-inf\"}", "{\"type\":\"x\",\"id\":\"a4\",\"level\":[1,2]}",
+        "{\"type\":\"x\",\"id\":\"a5\",\"level\":null}",     "{\"type\":\"x\",\"id\":\"a6\"}"};
+    int points = 0;
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(*bodies); i++) {
+        r = build_body("other", bodies[i]);
+        const struct hf_point *p = find_point(r, "user.level", NULL);
+        if (p) {
+            assert_true(p->value == 0.5);
+            points++;
+        }
+        hf_record_unref(r);
+    }
+    assert_int_equal(points, 1);
+    assert_int_equal(hf_stats_rule_skipped("user.level", HF_SKIP_NOT_NUMBER), level_nan0 + 3);
+    assert_int_equal(hf_stats_rule_skipped("user.level", HF_SKIP_MISSING), level_null0 + 2);
+    assert_int_equal(hf_stats_rule_skipped("no.such.rule", HF_SKIP_MISSING), 0);
+}
+
 static void test_sentinelayer_rules(void **state)
 {
     (void)state;
@@ -447,11 +502,17 @@ static void test_points_only_when_taken(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_omega_escalated), cmocka_unit_test(test_embedded_same_record),
-        cmocka_unit_test(test_unseen_shapes),   cmocka_unit_test(test_sentinelayer),
-        cmocka_unit_test(test_omega_rules),     cmocka_unit_test(test_sentinelayer_rules),
-        cmocka_unit_test(test_bad_bodies),      cmocka_unit_test(test_duplicates_and_depth),
-        cmocka_unit_test(test_generic_source),  cmocka_unit_test(test_points_only_when_taken),
+        cmocka_unit_test(test_omega_escalated),
+        cmocka_unit_test(test_embedded_same_record),
+        cmocka_unit_test(test_unseen_shapes),
+        cmocka_unit_test(test_sentinelayer),
+        cmocka_unit_test(test_omega_rules),
+        cmocka_unit_test(test_sentinelayer_rules),
+        cmocka_unit_test(test_rule_skips),
+        cmocka_unit_test(test_bad_bodies),
+        cmocka_unit_test(test_duplicates_and_depth),
+        cmocka_unit_test(test_generic_source),
+        cmocka_unit_test(test_points_only_when_taken),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
