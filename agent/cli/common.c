@@ -13,10 +13,10 @@
 
 struct hf_config *hf_cli_load(const char *path)
 {
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     struct hf_config *c = hf_config_load(path, &err);
     if (!c)
-        fprintf(stderr, "%s\n", err.msg);
+        hf_cerr_print(stderr, &err);
     return c;
 }
 
@@ -74,7 +74,7 @@ struct hf_sink *hf_cli_open_sink(struct hf_config *c, const char *name)
 {
     for (size_t i = 0; name && i < c->nsinks; i++)
         if (!strcmp(c->sinks[i].name, name)) {
-            struct hf_cerr err = {{0}};
+            struct hf_cerr err = {0};
             struct hf_sink *s = hf_sink_new(&c->sinks[i], c->file, c->storage_path, &err);
             if (!s)
                 fprintf(stderr, "%s\n", err.msg);

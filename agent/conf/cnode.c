@@ -23,6 +23,25 @@ void hf_cerr_at(struct hf_cerr *err, const char *file, int line, int col, const 
     va_end(ap);
 }
 
+void hf_cerr_keep(struct hf_cerr *err)
+{
+    if (err->n < HF_CERR_KEEP)
+        memcpy(err->list[err->n], err->msg, sizeof(err->msg));
+    err->n++;
+}
+
+void hf_cerr_print(FILE *f, const struct hf_cerr *err)
+{
+    if (err->n == 0) {
+        fprintf(f, "%s\n", err->msg);
+        return;
+    }
+    for (int i = 0; i < err->n && i < HF_CERR_KEEP; i++)
+        fprintf(f, "%s\n", err->list[i]);
+    if (err->n > HF_CERR_KEEP)
+        fprintf(f, "(and %d more errors after these)\n", err->n - HF_CERR_KEEP);
+}
+
 bool hf_parse_bool(const char *s, bool *out)
 {
     if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")) {
@@ -447,16 +466,21 @@ static int validate_value(const char *file, const struct hf_cnode *v, const stru
             hf_cerr_at(err, file, v->line, v->col, "%s: '%s' must be a list of maps", what, o->name);
             return -1;
         }
+        /* every entry is checked, past one with errors (each keeps its own) */
+        int rc = 0, before = err->n;
         for (size_t i = 0; i < v->nchild; i++) {
             if (v->child[i].kind != HF_CN_MAP) {
                 hf_cerr_at(err, file, v->child[i].line, v->child[i].col, "%s: each entry of '%s' must be a map", what,
                            o->name);
-                return -1;
+                hf_cerr_keep(err);
+                rc = -1;
+            } else if (hf_cnode_validate(file, &v->child[i], o->sub, what, err) < 0) {
+                rc = -1;
             }
-            if (hf_cnode_validate(file, &v->child[i], o->sub, what, err) < 0)
-                return -1;
         }
-        return 0;
+        if (rc < 0 && before < HF_CERR_KEEP)
+            memcpy(err->msg, err->list[before], sizeof(err->msg));
+        return rc;
     case HF_OPT_STRMAP:
     case HF_OPT_TEMPLATEMAP:
         if (v->kind != HF_CN_MAP) {
@@ -482,25 +506,33 @@ int hf_cnode_validate(const char *file, const struct hf_cnode *n, const struct h
         hf_cerr_at(err, file, n->line, n->col, "%s: expected a map", what);
         return -1;
     }
+    /* on past an error: each key's own error is kept (one per key; a map
+     * below keeps its own), and msg ends as this map's first */
+    int before = err->n;
     for (size_t i = 0; i < n->nchild; i++) {
         const struct hf_cnode *c = &n->child[i];
         const struct hf_option *o = find_opt(table, c->key, strlen(c->key));
+        int kept = err->n;
         if (!o) {
             char keys[400];
             valid_keys(table, keys, sizeof(keys));
             hf_cerr_at(err, file, c->key_line, c->key_col, "%s: unknown key '%s' (valid: %s)", what, c->key, keys);
-            return -1;
+            hf_cerr_keep(err);
+        } else if (validate_value(file, c, o, what, err) < 0 && err->n == kept) {
+            hf_cerr_keep(err);
         }
-        if (validate_value(file, c, o, what, err) < 0)
-            return -1;
     }
     for (const struct hf_option *o = table; o && o->name; o++) {
         if (o->required && !hf_cnode_get(n, o->name)) {
             hf_cerr_at(err, file, n->line, n->col, "%s: missing required key '%s'", what, o->name);
-            return -1;
+            hf_cerr_keep(err);
         }
     }
-    return 0;
+    if (err->n == before)
+        return 0;
+    if (before < HF_CERR_KEEP)
+        memcpy(err->msg, err->list[before], sizeof(err->msg));
+    return -1;
 }
 
 const struct hf_cnode *hf_cnode_get(const struct hf_cnode *map, const char *dotted)

@@ -10,6 +10,8 @@
 
 #include "option.h"
 
+#include <stdio.h>
+
 enum hf_cnode_kind { HF_CN_SCALAR, HF_CN_MAP, HF_CN_SEQ };
 
 struct hf_cnode {
@@ -63,6 +65,11 @@ int hf_conf_secret(const char *file, const struct hf_cnode *n, char **out, size_
 
 void hf_cerr_at(struct hf_cerr *err, const char *file, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* Keeps err->msg as one of the errors found. */
+void hf_cerr_keep(struct hf_cerr *err);
+/* Writes every error kept (or msg when none was), one per line, and how
+ * many more there were. */
+void hf_cerr_print(FILE *f, const struct hf_cerr *err);
 
 bool hf_parse_bool(const char *s, bool *out);
 

@@ -439,43 +439,66 @@ static char *fingerprint(const struct hf_cnode *n)
     return b.data;
 }
 
-static int build_sink(struct hf_config *c, const struct hf_cnode *n, struct hf_sink_conf *s, struct hf_cerr *err)
+/* A sink entry's shape: a name, a type this build has, and the common
+ * options plus the plugin's own. Returns its plugin, or NULL with every
+ * error kept. */
+static const struct hf_sink_plugin *sink_shape(const struct hf_config *c, const struct hf_cnode *n, struct hf_cerr *err)
 {
-    s->cfg = c;
     const struct hf_cnode *tn = hf_cnode_get(n, "type");
     const struct hf_cnode *nn = hf_cnode_get(n, "name");
     if (n->kind != HF_CN_MAP || !tn || !nn || tn->kind != HF_CN_SCALAR || nn->kind != HF_CN_SCALAR) {
         hf_cerr_at(err, c->file, n->line, n->col,
                    "each sink needs a name and a type (e.g. {name: siem, type: splunk_hec, ...})");
-        return -1;
+        hf_cerr_keep(err);
+        return NULL;
     }
-    s->name = hf_strdup(nn->value);
-    s->plugin = hf_plugin_find(tn->value);
-    if (!s->plugin) {
+    const struct hf_sink_plugin *plugin = hf_plugin_find(tn->value);
+    if (!plugin) {
         char names[256] = "";
         size_t off = 0;
         for (int i = 0; hf_plugins[i] && off < sizeof(names); i++)
             off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i ? ", " : "", hf_plugins[i]->name);
         hf_cerr_at(err, c->file, tn->line, tn->col, "sink '%s': unknown type '%s' (available in this build: %s)",
-                   s->name, hf_cnode_shown(tn), names);
-        return -1;
+                   nn->value, hf_cnode_shown(tn), names);
+        hf_cerr_keep(err);
+        return NULL;
     }
-    /* validate against the common options plus the plugin's own */
     size_t nc = 0, np = 0;
     while (sink_common_opts[nc].name)
         nc++;
-    while (s->plugin->options && s->plugin->options[np].name)
+    while (plugin->options && plugin->options[np].name)
         np++;
     struct hf_option *merged = hf_calloc(nc + np + 1, sizeof(*merged));
     memcpy(merged, sink_common_opts, nc * sizeof(*merged));
     if (np)
-        memcpy(merged + nc, s->plugin->options, np * sizeof(*merged));
+        memcpy(merged + nc, plugin->options, np * sizeof(*merged));
     char what[200];
-    snprintf(what, sizeof(what), "sink '%s' (%s)", s->name, s->plugin->name);
+    snprintf(what, sizeof(what), "sink '%s' (%s)", nn->value, plugin->name);
     int rc = hf_cnode_validate(c->file, n, merged, what, err);
     free(merged);
-    if (rc < 0)
+    return rc < 0 ? NULL : plugin;
+}
+
+/* Every sink entry's shape, past the first with errors. */
+static int sinks_shape(const struct hf_config *c, struct hf_cerr *err)
+{
+    const struct hf_cnode *sinks = c->root ? hf_cnode_get(c->root, "sinks") : NULL;
+    int rc = 0;
+    for (size_t i = 0; sinks && sinks->kind == HF_CN_SEQ && i < sinks->nchild; i++)
+        if (!sink_shape(c, &sinks->child[i], err))
+            rc = -1;
+    return rc;
+}
+
+static int build_sink(struct hf_config *c, const struct hf_cnode *n, struct hf_sink_conf *s, struct hf_cerr *err)
+{
+    s->cfg = c;
+    s->plugin = sink_shape(c, n, err);
+    if (!s->plugin)
         return -1;
+    s->name = hf_strdup(hf_cnode_get(n, "name")->value);
+    char what[200];
+    snprintf(what, sizeof(what), "sink '%s' (%s)", s->name, s->plugin->name);
     s->node = n;
     const char *takes = hf_conf_str(n, sink_common_opts, "takes");
     s->takes = !takes                      ? s->plugin->default_takes
@@ -611,12 +634,24 @@ struct hf_config *hf_config_load(const char *path, struct hf_cerr *err)
     struct hf_config *c = hf_calloc(1, sizeof(*c));
     atomic_init(&c->refs, 1);
     c->file = hf_strdup(path);
+    err->n = 0; /* a caller may pass one err to several loads */
+    err->msg[0] = '\0';
     c->root = hf_cnode_load(path, err);
-    if (!c->root || hf_cnode_validate(path, c->root, top_opts, "configuration", err) < 0 || build_server(c, err) < 0 ||
-        build_sources(c, err) < 0 || build_sinks(c, err) < 0) {
+    /* the file's shape first, every error of it: the top, then each sink
+     * (its plugin's options); the checks that need a sound shape after */
+    bool shape = c->root && hf_cnode_validate(path, c->root, top_opts, "configuration", err) == 0;
+    shape = c->root && sinks_shape(c, err) == 0 && shape;
+    if (!shape || build_server(c, err) < 0 || build_sources(c, err) < 0 || build_sinks(c, err) < 0) {
         /* the file's name stays; what follows quotes no expanded text */
-        size_t skip = strncmp(err->msg, path, strlen(path)) ? 0 : strlen(path);
-        hf_cnode_scrub(c->root, false, err->msg + skip, sizeof(err->msg) - skip);
+        if (err->n == 0)
+            hf_cerr_keep(err); /* one error, from a check past the file's shape */
+        for (int i = 0; i < err->n && i < HF_CERR_KEEP; i++) {
+            char *m = err->list[i];
+            size_t skip = strncmp(m, path, strlen(path)) ? 0 : strlen(path);
+            if (c->root)
+                hf_cnode_scrub(c->root, false, m + skip, sizeof(err->list[i]) - skip);
+        }
+        memcpy(err->msg, err->list[0], sizeof(err->msg));
         hf_config_free(c);
         return NULL;
     }

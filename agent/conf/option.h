@@ -66,8 +66,15 @@ struct hf_option {
     bool bound;
 };
 
+/* A configuration error: "FILE:LINE:COL: message". Validation of the
+ * file's shape goes on past an error, so `check` can name every unknown
+ * key, wrong type and bad value at once: those are kept in list (the first
+ * HF_CERR_KEEP of n), and msg is the first. */
+#define HF_CERR_KEEP 8
 struct hf_cerr {
     char msg[512];
+    char list[HF_CERR_KEEP][512];
+    int n;
 };
 
 /* Binds an option to a member of the owner's config struct. */

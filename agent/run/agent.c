@@ -229,11 +229,17 @@ static size_t health_snapshot(void *arg, struct hf_health_sample *out, size_t ca
 
 static void reload(struct agent *a)
 {
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     hf_sd_notify("RELOADING=1");
     struct hf_config *cfg = hf_config_load(a->config_path, &err);
     if (!cfg) {
-        hf_log_error("config", "reload failed, the running configuration stays: %s", err.msg);
+        if (err.n > 1) /* one log line: the first, and where to see them all */
+            hf_log_error("config",
+                         "reload failed, the running configuration stays: %s (and %d more errors: hookfwd check "
+                         "-c %s lists them)",
+                         err.msg, err.n - 1, a->config_path);
+        else
+            hf_log_error("config", "reload failed, the running configuration stays: %s", err.msg);
         hf_sd_notify("READY=1");
         return;
     }
@@ -250,7 +256,13 @@ static void reload(struct agent *a)
     struct hf_pipeline *np = hf_pipeline_new(cfg, old, &err);
     if (!np) {
         pthread_rwlock_unlock(&a->lock);
-        hf_log_error("config", "reload failed, the running configuration stays: %s", err.msg);
+        if (err.n > 1) /* one log line: the first, and where to see them all */
+            hf_log_error("config",
+                         "reload failed, the running configuration stays: %s (and %d more errors: hookfwd check "
+                         "-c %s lists them)",
+                         err.msg, err.n - 1, a->config_path);
+        else
+            hf_log_error("config", "reload failed, the running configuration stays: %s", err.msg);
         hf_config_free(cfg);
         hf_sd_notify("READY=1");
         return;
@@ -284,10 +296,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
  * disk mode (replaying what the sinks had not acknowledged). */
 static int agent_load(struct agent *a, struct hf_config **cfgp)
 {
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     struct hf_config *cfg = hf_config_load(a->config_path, &err);
     if (!cfg) {
-        fprintf(stderr, "%s\n", err.msg);
+        hf_cerr_print(stderr, &err);
         return -1;
     }
     a->pipeline = hf_pipeline_new(cfg, NULL, &err);

@@ -152,7 +152,7 @@ int main(int argc, char **argv)
     if (fd < 0 || write(fd, config_text, sizeof(config_text) - 1) < 0)
         return 1;
     close(fd);
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     struct hf_config *cfg = hf_config_load(path, &err);
     unlink(path);
     if (!cfg) {

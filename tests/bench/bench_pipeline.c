@@ -371,7 +371,7 @@ static struct hf_pipeline *open_pipeline(void)
         exit(1);
     }
     close(fd);
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     struct hf_config *cfg = hf_config_load(path, &err);
     unlink(path);
     struct hf_pipeline *p = cfg ? hf_pipeline_new(cfg, NULL, &err) : NULL;

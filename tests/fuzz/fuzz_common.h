@@ -99,7 +99,7 @@ static FUZZ_UNUSED struct hf_config *fuzz_load_config(const void *text, size_t l
 
 static FUZZ_UNUSED struct hf_config *fuzz_default_config(void)
 {
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     struct hf_config *c = fuzz_load_config(fuzz_yaml, sizeof(fuzz_yaml) - 1, &err);
     if (!c) {
         fprintf(stderr, "fuzz config does not load: %s\n", err.msg);

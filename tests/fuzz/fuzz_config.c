@@ -72,7 +72,7 @@ static void walk(const struct hf_cnode *n, int depth)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     struct hf_config *c = fuzz_load_config(data, size, &err);
     if (c) {
         check_loaded(c);
@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fail("refused without FILE:LINE:COL", err.msg);
     }
 
-    struct hf_cerr err2 = {{0}};
+    struct hf_cerr err2 = {0};
     struct hf_cnode *root = hf_cnode_load_string("fuzz.yaml", (const char *)data, size, &err2);
     if (root) {
         walk(root, 0);

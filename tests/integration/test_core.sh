@@ -290,6 +290,15 @@ check_eq "check exits 1 on a bad config" 1 "$?"
 check "check names file:line:col" grep -q "^$WORK/bad.yaml:2:3: configuration: unknown key 'adress'" "$WORK/check.err"
 "$HOOKFWD_BIN" run -c "$WORK/bad.yaml" 2>/dev/null
 check_eq "run exits 1 on a bad config" 1 "$?"
+# every mistake in the file's shape at once, in file order, one per line
+sed -e 's/^  read_timeout: 5s/  read_timeout: 5s\n  thread: 2/' -e 's/^    profile: sentinelayer/    profile: sentinelayer\n    colour: red/' \
+    -e 's/^    batch: {max_events: 1000, flush_interval: 30s}/    batch: {max_events: lots, flush_interval: 30s}/' \
+    "$WORK/hookfwd.yaml" >"$WORK/bad3.yaml"
+"$HOOKFWD_BIN" check -c "$WORK/bad3.yaml" 2>"$WORK/check3.err"
+check_eq "check exits 1 with several errors" 1 "$?"
+check_eq "check names each of them, in file order" \
+    "unknown key 'thread'|unknown key 'colour'|sink 'archive' (file): 'max_events' must be" \
+    "$(sed -E "s|^$WORK/bad3.yaml:[0-9]+:[0-9]+: (configuration: )?||; s/ \(valid.*//; s/('max_events' must be).*/\1/" "$WORK/check3.err" | paste -sd'|')"
 
 # every shipped example passes check (for the sinks built in)
 built=$("$HOOKFWD_BIN" version | sed -n 's/^  sinks: //p')

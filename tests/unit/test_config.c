@@ -17,7 +17,7 @@ static int refused_cases(const struct bad_case *cases, size_t n)
 {
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
-        struct hf_cerr err = {{0}};
+        struct hf_cerr err = {0};
         char *path = tu_temp_file(cases[i].yaml);
         struct hf_config *c = hf_config_load(path, &err);
         if (c)
@@ -28,10 +28,13 @@ static int refused_cases(const struct bad_case *cases, size_t n)
             print_message("case %zu: expected '%s...%s', got '%s'\n", i, want, cases[i].needle, err.msg);
             bad++;
         }
-        /* a secret never appears in an error */
-        if (strstr(err.msg, "s3cr3t!value") || strstr(err.msg, "s3cr3t")) {
-            print_message("case %zu: the secret shows in '%s'\n", i, err.msg);
-            bad++;
+        /* a secret never appears in an error, the first or any kept */
+        for (int k = -1; k < err.n && k < HF_CERR_KEEP; k++) {
+            const char *m = k < 0 ? err.msg : err.list[k];
+            if (strstr(m, "s3cr3t")) {
+                print_message("case %zu: the secret shows in '%s'\n", i, m);
+                bad++;
+            }
         }
         unlink(path);
         free(path);
@@ -80,6 +83,60 @@ static void test_errors_with_positions(void **state)
 
 /* A value from ${ENV} that validation refuses is quoted as written,
  * whatever the option's type and whoever checks it. */
+/* The file's shape is checked past the first error: every unknown key,
+ * wrong type, bad value and missing key is named, in file order, each at
+ * its own position, none quoting an expanded secret; msg is the first. */
+static void test_every_error_named(void **state)
+{
+    (void)state;
+    setenv("HF_TEST_SECRET", "s3cr3t!value", 1);
+    char *path = tu_temp_file("listen:\n  adress: 1\n  threads: ${HF_TEST_SECRET}\n"
+                              "sources:\n"
+                              "  - name: a\n    path: /a\n    colour: red\n"
+                              "    signature: {scheme: hmac-sha256, header: X, secrets: [s]}\n"
+                              "  - name: b\n"
+                              "  - plain\n" TU_STDOUT_SINK);
+    struct hf_cerr err = {0};
+    struct hf_config *c = hf_config_load(path, &err);
+    assert_null(c);
+    const struct {
+        int line, col;
+        const char *needle;
+    } want[] = {{2, 3, "unknown key 'adress'"},
+                {3, 12, "'threads' must be an integer or auto"},
+                {7, 5, "unknown key 'colour'"},
+                {9, 5, "missing required key 'path'"},
+                {9, 5, "missing required key 'signature'"},
+                {10, 5, "each entry of 'sources' must be a map"}};
+    size_t n = sizeof(want) / sizeof(*want);
+    assert_int_equal(err.n, (int)n);
+    for (size_t i = 0; i < n; i++) {
+        char head[1200];
+        snprintf(head, sizeof(head), "%s:%d:%d: ", path, want[i].line, want[i].col);
+        if (strncmp(err.list[i], head, strlen(head)) || !strstr(err.list[i], want[i].needle))
+            fail_msg("error %zu: expected '%s...%s', got '%s'", i, head, want[i].needle, err.list[i]);
+        assert_null(strstr(err.list[i], "s3cr3t"));
+    }
+    assert_string_equal(err.msg, err.list[0]);
+    /* past HF_CERR_KEEP errors, the rest are counted */
+    struct hf_buf y;
+    hf_buf_init(&y, 0);
+    hf_buf_puts(&y, "listen:\n");
+    for (int i = 0; i < HF_CERR_KEEP + 3; i++)
+        hf_buf_printf(&y, "  bad%d: 1\n", i);
+    hf_buf_puts(&y, TU_SOURCES TU_STDOUT_SINK);
+    char *path2 = tu_temp_file(y.data);
+    struct hf_cerr err2 = {0};
+    assert_null(hf_config_load(path2, &err2));
+    assert_int_equal(err2.n, HF_CERR_KEEP + 3);
+    assert_non_null(strstr(err2.list[HF_CERR_KEEP - 1], "unknown key 'bad7'"));
+    unlink(path);
+    unlink(path2);
+    free(path);
+    free(path2);
+    hf_buf_free(&y);
+}
+
 static void test_expanded_values_not_quoted(void **state)
 {
     (void)state;
@@ -108,7 +165,7 @@ static void test_expanded_values_not_quoted(void **state)
 
     /* the scrub itself: a quote of the value or of a piece of it, and the
      * value unquoted, become the text as written */
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     char *path = tu_temp_file("a: \"${HF_TEST_SECRET_URL}\"\nb: {file: /etc/k}\n");
     struct hf_cnode *root = hf_cnode_load(path, &err);
     assert_non_null(root);
@@ -173,7 +230,7 @@ static void test_metric_rules(void **state)
          "'' is not a valid tag"},
     };
     assert_int_equal(refused_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     struct hf_config *c =
         tu_config(TU_SOURCES "metrics:\n  - {name: n, type: count, tags: [outcome=decision.outcome, "
                              "event]}\n  - {name: g, type: gauge, value: decision.risk_score}\n" TU_STDOUT_SINK,
@@ -202,7 +259,7 @@ static void test_scheme_options(void **state)
          6, 7, "signature.header applies to scheme hmac-sha256, not standard-webhooks"},
     };
     assert_int_equal(refused_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     struct hf_config *c =
         tu_config(SRC "    signature: {scheme: standard-webhooks, secrets: [whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw], "
                       "tolerance: 10m}\n" TU_STDOUT_SINK,
@@ -238,7 +295,7 @@ static void test_listen_tls(void **state)
 static void test_good_config(void **state)
 {
     (void)state;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     struct hf_config *c = tu_config("listen: {address: \"[::1]:0\", max_body: 2MiB, read_timeout: 1500ms}\n" TU_SOURCES
                                     "sinks:\n  - name: f\n    type: file\n    path: /dev/null\n    takes: metrics\n"
                                     "    batch: {max_events: 10, flush_interval: 50ms}\n"
@@ -278,7 +335,7 @@ static struct hf_record *rec(const char *event, enum hf_severity sev, double ris
 static void test_filters(void **state)
 {
     (void)state;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     struct hf_config *c =
         tu_config(TU_SOURCES "sinks:\n  - name: s\n    type: stdout\n    filter:\n"
                              "      events: [\"decision.*\", \"scan.*\", \"!scan.skipped\", \"!decision.allowed\"]\n"
@@ -337,10 +394,15 @@ static void test_dedup_window(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_errors_with_positions), cmocka_unit_test(test_expanded_values_not_quoted),
-        cmocka_unit_test(test_range_units),           cmocka_unit_test(test_metric_rules),
-        cmocka_unit_test(test_scheme_options),        cmocka_unit_test(test_listen_tls),
-        cmocka_unit_test(test_good_config),           cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_errors_with_positions),
+        cmocka_unit_test(test_every_error_named),
+        cmocka_unit_test(test_expanded_values_not_quoted),
+        cmocka_unit_test(test_range_units),
+        cmocka_unit_test(test_metric_rules),
+        cmocka_unit_test(test_scheme_options),
+        cmocka_unit_test(test_listen_tls),
+        cmocka_unit_test(test_good_config),
+        cmocka_unit_test(test_filters),
         cmocka_unit_test(test_dedup_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

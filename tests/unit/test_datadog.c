@@ -132,7 +132,7 @@ static struct hf_pipeline pipe_;
 static int setup(void **state)
 {
     (void)state;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     cfg = tu_config(TU_SOURCES TU_STDOUT_SINK, &err);
     if (!cfg)
         fail_msg("%s", err.msg);
@@ -526,7 +526,7 @@ static void check_sink_error(const char *sink_yaml, const char *want)
 {
     char text[4096];
     snprintf(text, sizeof(text), TU_SOURCES "sinks:\n%s", sink_yaml);
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     struct hf_config *c = tu_config(text, &err);
     struct hf_sink *s = NULL;
     if (c) {
@@ -551,7 +551,7 @@ static void test_options(void **state)
     check_sink_error("  - {name: d, type: dogstatsd, address: \"tcp://127.0.0.1:8125\"}\n", "udp://host:port");
     check_sink_error("  - {name: d, type: dogstatsd, takes: records}\n", "takes metrics only");
     /* a good one builds, with the site's intake */
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     struct hf_config *c = tu_config(TU_SOURCES "sinks:\n  - {name: dd, type: datadog, api_key: sekrit, site: "
                                                "us3.datadoghq.com, tags: [\"Env:Prod\"]}\n",
                                     &err);

@@ -365,7 +365,7 @@ static struct hf_config *load(const char *dedup, struct hf_cerr *err)
 static void test_config(void **state)
 {
     (void)state;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     setenv("HF_TEST_REDIS_PW", "pw-from-env", 1);
     struct hf_config *c = load("{window: 1h, store: redis, redis: {url: \"redis://10.0.0.5:6380/4\", password: "
                                "\"${HF_TEST_REDIS_PW}\", timeout: 20ms, on_unavailable: reject}}",

@@ -16,7 +16,7 @@ static struct hf_pipeline pipe_;
 static int setup(void **state)
 {
     (void)state;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     cfg = tu_config(TU_SOURCES TU_STDOUT_SINK, &err);
     if (!cfg)
         fail_msg("%s", err.msg);
@@ -408,7 +408,7 @@ static const char *check_sink(const char *opts, struct hf_cerr *err)
 static void test_check(void **state)
 {
     (void)state;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     assert_string_equal(check_sink("url: 'smtp://mail.example.com:587', username: u, password: p, mode: digest,"
                                    " digest: {at: '09:00', timezone: Europe/Berlin}, subject: '${event_type}'",
                                    &err),

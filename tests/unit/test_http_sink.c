@@ -13,7 +13,7 @@ static struct hf_pipeline pipe_;
 static int setup(void **state)
 {
     (void)state;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     cfg = tu_config(TU_SOURCES TU_STDOUT_SINK, &err);
     if (!cfg)
         fail_msg("%s", err.msg);
@@ -112,7 +112,7 @@ static const char *check_sink(const char *sink, struct hf_cerr *err)
 static void test_check(void **state)
 {
     (void)state;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     assert_string_equal(check_sink("  - {name: h, type: http, url: 'https://hooks.example.com/in',\n"
                                    "     signature: {scheme: standard-webhooks, secret: "
                                    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw},\n"

@@ -85,7 +85,7 @@ static void on_done(void *arg, struct hf_record *r, bool ok)
 
 static struct hf_journal *jopen(struct jt *t, int64_t max_size)
 {
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     struct hf_journal *j = hf_journal_open(t->dir, max_size, &err);
     if (!j)
         fail_msg("%s", err.msg);
@@ -471,7 +471,7 @@ struct rig {
  * they had not acknowledged), starts everything. */
 static void rig_up(struct jt *t, struct rig *g)
 {
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     g->cfg = tu_config(TWO_SINKS, &err);
     if (!g->cfg)
         fail_msg("%s", err.msg);

@@ -20,7 +20,7 @@ static const struct hf_pd_conf *load(const char *opts)
     char text[4096];
     snprintf(text, sizeof(text), "%ssinks:\n  - name: pd\n    type: pagerduty\n    routing_key: " KEY "\n%s",
              TU_SOURCES, opts);
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     if (cfg)
         hf_config_free(cfg);
     cfg = tu_config(text, &err);

@@ -15,7 +15,7 @@ static char msg[1024];
 static const char *load(const char *sinks)
 {
     char text[4096];
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     snprintf(text, sizeof(text), "%ssinks:\n%s", TU_SOURCES, sinks);
     struct hf_config *c = tu_config(text, &err);
     if (c)

@@ -12,7 +12,7 @@ static struct hf_pipeline pipe_;
 static int setup(void **state)
 {
     (void)state;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     cfg = tu_config(TU_SOURCES
                     "  - name: other\n    path: /other\n    event_field: type\n    id_field: id\n"
                     "    severity_map: {\"alert.*\": critical}\n"
@@ -465,7 +465,7 @@ static void test_generic_source(void **state)
  * among record sinks brings them back. */
 static struct hf_pipeline *pipeline_with(const char *sinks)
 {
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     char yaml[2048];
     snprintf(yaml, sizeof(yaml), "%ssinks:\n%s", TU_SOURCES, sinks);
     struct hf_config *c = tu_config(yaml, &err);

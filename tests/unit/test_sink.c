@@ -113,7 +113,7 @@ static struct st *sink_up(void **state, const char *batch, const char *retry, sc
     char yaml[2048];
     snprintf(yaml, sizeof(yaml),
              TU_SOURCES "sinks:\n  - {name: s, type: stdout, takes: records, batch: %s, retry: %s}\n", batch, retry);
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     t->cfg = tu_config(yaml, &err);
     if (!t->cfg)
         fail_msg("%s", err.msg);
@@ -531,7 +531,7 @@ static struct st *held_up_queue(void **state, const char *mode, int queue_max)
              "sinks:\n  - {name: s, type: stdout, takes: records, batch: {max_events: 1, flush_interval: 1ms},\n"
              "     queue: {max_events: %d}}\n",
              mode, t->dir, queue_max);
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     t->cfg = tu_config(yaml, &err);
     if (!t->cfg)
         fail_msg("%s", err.msg);

@@ -28,7 +28,7 @@ struct env {
 static struct env *open_env(const char *sink_yaml)
 {
     struct env *e = calloc(1, sizeof(*e));
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     char text[4096];
     snprintf(text, sizeof(text),
              "%smetrics:\n  - {name: test.hosted, type: count, tags: [host=decision.outcome, event]}\n%s", TU_SOURCES,
@@ -450,7 +450,7 @@ static void test_endpoints(void **state)
 /* The init error for a sink, or "" when it starts. */
 static void init_error(const char *sink_yaml, char *msg, size_t len)
 {
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     char text[4096];
     snprintf(text, sizeof(text), "%s%s", TU_SOURCES, sink_yaml);
     struct hf_config *cfg = tu_config(text, &err);

@@ -18,7 +18,7 @@ static struct hf_pipeline pipe_;
 static int setup(void **state)
 {
     (void)state;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     cfg = tu_config(TU_SOURCES TU_STDOUT_SINK, &err);
     if (!cfg)
         fail_msg("%s", err.msg);
@@ -533,7 +533,7 @@ static void test_framing(void **state)
 {
     (void)state;
     struct hf_config *c;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     struct hf_record *r[3] = {fixture("omega", "omega/decision.escalated.json"),
                               fixture("sentinelayer", "sentinelayer/scan.failed.json"), hand_record("acme", "e", 1)};
     add_str(r[2], 0, "note", "line1\nline2\r\n");
@@ -581,7 +581,7 @@ static void test_framing(void **state)
 static void expect_error(const char *opts, const char *needle)
 {
     struct hf_config *c = NULL;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     struct hf_sink *s = sink_from(opts, &c, &err);
     if (s)
         fail_msg("accepted: %s", opts);
@@ -617,7 +617,7 @@ static void test_defaults(void **state)
 {
     (void)state;
     struct hf_config *c;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     struct hf_sink *s = sink_from("    address: udp://[::1]\n", &c, &err);
     if (!s)
         fail_msg("%s", err.msg);

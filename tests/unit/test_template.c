@@ -224,7 +224,7 @@ static void test_bind(void **state)
 {
     (void)state;
     struct bound b;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     assert_int_equal(bind_text("text: \"${data.repo:-?} ${event_type}\"\n"
                                "resolve:\n"
                                "  events: [scan.completed]\n"
@@ -281,7 +281,7 @@ static void test_bind(void **state)
 static void test_config_env(void **state)
 {
     (void)state;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     const char *y1 = "a: \"${event_type} ${data.x:-d} ${timestamp}\"\nb: ${sevrity}\n";
     struct hf_cnode *n = hf_cnode_load_string("e.yaml", y1, strlen(y1), &err);
     assert_null(n);

@@ -11,7 +11,7 @@ static struct hf_config *cfg;
 static int setup(void **state)
 {
     (void)state;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     cfg = tu_config(TU_SOURCES
                     "  - name: std\n    path: /std\n    signature: {scheme: standard-webhooks, tolerance: 5m,\n"
                     "      secrets: [whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA, "

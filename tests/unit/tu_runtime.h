@@ -121,7 +121,7 @@ static inline struct tu_sink *tu_sink_new(struct hf_config *cfg, const char *nam
     if (!t->conf.name)
         fail_msg("no sink %s", name);
     t->conf.plugin = plugin;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     t->sink = hf_sink_new(&t->conf, cfg->file, storage_path, &err);
     if (!t->sink)
         fail_msg("sink %s: %s", name, err.msg);

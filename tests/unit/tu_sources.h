@@ -19,7 +19,7 @@ static struct hf_pipeline tu_pipe;
 static inline int tu_sources_setup(void **state)
 {
     (void)state;
-    struct hf_cerr err = {{0}};
+    struct hf_cerr err = {0};
     tu_cfg = tu_config(TU_SOURCES "  - name: other\n    path: /other\n    event_field: type\n    id_field: id\n"
                                   "    signature: {scheme: standard-webhooks, secrets: "
                                   "[whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw]}\n" TU_STDOUT_SINK,
