@@ -77,8 +77,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (c) {
         check_loaded(c);
         hf_config_free(c);
-    } else if (!strstr(err.msg, "/proc/self/fd/") || !strchr(err.msg, ':')) {
-        fail("refused without FILE:LINE:COL", err.msg);
+    } else {
+        if (!strstr(err.msg, "/proc/self/fd/") || !strchr(err.msg, ':'))
+            fail("refused without FILE:LINE:COL", err.msg);
+        /* every error kept has its own position, and the first is msg */
+        if (err.n < 1 || strcmp(err.msg, err.list[0]))
+            fail("the first error kept is not the one reported", err.msg);
+        for (int i = 0; i < err.n && i < HF_CERR_KEEP; i++)
+            if (!strstr(err.list[i], "/proc/self/fd/"))
+                fail("an error kept without FILE:LINE:COL", err.list[i]);
     }
 
     struct hf_cerr err2 = {0};
