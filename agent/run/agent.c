@@ -227,19 +227,25 @@ static size_t health_snapshot(void *arg, struct hf_health_sample *out, size_t ca
 
 /* ---- signals and reload ---- */
 
+/* One log line: the first error, and where to see them all. */
+static void reload_failed(const struct agent *a, const struct hf_cerr *err)
+{
+    if (err->n > 1)
+        hf_log_error("config",
+                     "reload failed, the running configuration stays: %s (and %d more errors: hookfwd check -c %s "
+                     "lists them)",
+                     err->msg, err->n - 1, a->config_path);
+    else
+        hf_log_error("config", "reload failed, the running configuration stays: %s", err->msg);
+}
+
 static void reload(struct agent *a)
 {
     struct hf_cerr err = {0};
     hf_sd_notify("RELOADING=1");
     struct hf_config *cfg = hf_config_load(a->config_path, &err);
     if (!cfg) {
-        if (err.n > 1) /* one log line: the first, and where to see them all */
-            hf_log_error("config",
-                         "reload failed, the running configuration stays: %s (and %d more errors: hookfwd check "
-                         "-c %s lists them)",
-                         err.msg, err.n - 1, a->config_path);
-        else
-            hf_log_error("config", "reload failed, the running configuration stays: %s", err.msg);
+        reload_failed(a, &err);
         hf_sd_notify("READY=1");
         return;
     }
@@ -256,13 +262,7 @@ static void reload(struct agent *a)
     struct hf_pipeline *np = hf_pipeline_new(cfg, old, &err);
     if (!np) {
         pthread_rwlock_unlock(&a->lock);
-        if (err.n > 1) /* one log line: the first, and where to see them all */
-            hf_log_error("config",
-                         "reload failed, the running configuration stays: %s (and %d more errors: hookfwd check "
-                         "-c %s lists them)",
-                         err.msg, err.n - 1, a->config_path);
-        else
-            hf_log_error("config", "reload failed, the running configuration stays: %s", err.msg);
+        reload_failed(a, &err);
         hf_config_free(cfg);
         hf_sd_notify("READY=1");
         return;

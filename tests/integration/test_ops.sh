@@ -92,6 +92,8 @@ cp "$WORK/hookfwd.yaml" "$WORK/good.yaml"
 cp "$WORK/bad.yaml" "$WORK/hookfwd.yaml"
 kill -HUP "$AGENT_PID"
 check "bad reload logged with file:line:col" wait_for 5 grep -q "reload failed.*hookfwd.yaml:2:3: configuration: unknown key 'adress'" "$WORK/agent.err"
+# that file also lacks sources and sinks: one line says so, and where to see them
+check "and how many more errors, in the same line" grep -q "reload failed.*unknown key 'adress'.* (and 2 more errors: hookfwd check -c $WORK/hookfwd.yaml lists them)" "$WORK/agent.err"
 check_eq "still serving after a bad reload" "202" "$(post_fixture omega/decision.allowed.json | cut -d' ' -f1)"
 check "the last good reload's rule is live" wait_for 5 grep -q '"metric":"reload.gen5"' "$WORK/agent.out"
 check "RELOADING=1 was sent" grep -qx "RELOADING=1" "$WORK/notify.log"
