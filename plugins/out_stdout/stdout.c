@@ -160,8 +160,6 @@ static int lines_encode(struct hf_sink *s, const struct hf_batch *b, struct hf_b
     return out->overflow ? -1 : 0;
 }
 
-#define WRITE_CHUNK (64 * 1024)
-
 static void lines_send(struct hf_sink *s, struct hf_batch *b)
 {
     struct lines_ctx *c = hf_sink_state(s);
@@ -178,12 +176,7 @@ static void lines_send(struct hf_sink *s, struct hf_batch *b)
     lines_encode(s, b, &c->buf);
     size_t off = 0;
     while (off < c->buf.len) {
-        /* at most WRITE_CHUNK per write(2): a kernel without preemption
-         * gives the core back to the ingest thread only between system
-         * calls, and copying a whole batch into the page cache took
-         * 1.3-1.5 ms on a VM (a stall of every request waiting on that core) */
-        size_t len = c->buf.len - off < WRITE_CHUNK ? c->buf.len - off : WRITE_CHUNK;
-        ssize_t w = write(c->fd, c->buf.data + off, len);
+        ssize_t w = write(c->fd, c->buf.data + off, c->buf.len - off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
