@@ -34,6 +34,8 @@ static void rule_skip_series(struct filler *f, const struct hf_metric_rule *r)
 {
     if (!r->value || r->each_member)
         return; /* a rule without a value field cannot skip an event */
+    if (strlen(r->name) >= HF_HEALTH_LABEL_MAX)
+        return; /* cut to fit, two such names could make one series twice */
     for (int k = 0; k < HF_SKIP_NREASONS; k++)
         put(f, HF_H_RULE_SKIPPED, r->name, hf_rule_skip_names[k], hf_stats_rule_skipped(r->name, (enum hf_rule_skip)k));
 }

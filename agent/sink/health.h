@@ -50,7 +50,7 @@ struct hf_health_family {
 /* Indexed by enum hf_health_id, in the order /metrics prints them. */
 extern const struct hf_health_family hf_health_families[HF_H_NFAMILIES];
 
-#define HF_HEALTH_LABEL_MAX 64
+#define HF_HEALTH_LABEL_MAX 128
 
 /* One series' current value: a counter's total since the start, or a
  * gauge. Label values are copies (empty: no such label). */

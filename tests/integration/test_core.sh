@@ -23,6 +23,8 @@ metrics:
   - {name: core.scenario, type: gauge, value: decision.scenario, events: ["decision.*"]}
   - {name: core.absent, type: distribution, value: decision.absent, events: ["decision.*"]}
 YAML
+LONG_RULE=core.long$(printf '%0130d' 0)
+echo "  - {name: $LONG_RULE, type: gauge, value: decision.scenario, events: [\"decision.*\"]}" >>"$WORK/hookfwd.yaml"
 
 check_eq "check prints exactly 'configuration OK'" "configuration OK" "$("$HOOKFWD_BIN" check -c "$WORK/hookfwd.yaml" 2>/dev/null)"
 start_agent "$WORK/hookfwd.yaml" || exit 1
@@ -222,6 +224,8 @@ check_eq "a rule on a text field counts the same events as not_a_number" "$decis
     "$(metric 'hookfwd_metric_rule_skipped_total{metric="core.scenario",reason="not_a_number"}') $(metric 'hookfwd_metric_rule_skipped_total{metric="core.scenario",reason="missing"}')"
 check_eq "a built-in rule that took every value has zero skips" "0 0" \
     "$(metric 'hookfwd_metric_rule_skipped_total{metric="omega.decision.risk_score",reason="missing"}') $(metric 'hookfwd_metric_rule_skipped_total{metric="omega.decision.risk_score",reason="not_a_number"}')"
+check_eq "a rule named with 128 characters or more has no series (a cut label could repeat)" 0 \
+    "$(curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -c 'metric="core.long')"
 check_eq "the text field is logged once, naming the rule and the field" 1 \
     "$(grep -c "metric 'core.scenario': field 'decision.scenario' of a 'decision\.[a-z]*' event from source 'omega' is not a number" "$WORK/agent.err")"
 
