@@ -466,8 +466,9 @@ static int validate_value(const char *file, const struct hf_cnode *v, const stru
             hf_cerr_at(err, file, v->line, v->col, "%s: '%s' must be a list of maps", what, o->name);
             return -1;
         }
-        /* every entry is checked, past one with errors (each keeps its own) */
-        int rc = 0, before = err->n;
+        /* every entry is checked, past one with errors (each keeps its own;
+         * the map holding this list sets msg to its first) */
+        int rc = 0;
         for (size_t i = 0; i < v->nchild; i++) {
             if (v->child[i].kind != HF_CN_MAP) {
                 hf_cerr_at(err, file, v->child[i].line, v->child[i].col, "%s: each entry of '%s' must be a map", what,
@@ -478,8 +479,6 @@ static int validate_value(const char *file, const struct hf_cnode *v, const stru
                 rc = -1;
             }
         }
-        if (rc < 0 && before < HF_CERR_KEEP)
-            memcpy(err->msg, err->list[before], sizeof(err->msg));
         return rc;
     case HF_OPT_STRMAP:
     case HF_OPT_TEMPLATEMAP:

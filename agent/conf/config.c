@@ -493,10 +493,9 @@ static int sinks_shape(const struct hf_config *c, struct hf_cerr *err)
 static int build_sink(struct hf_config *c, const struct hf_cnode *n, struct hf_sink_conf *s, struct hf_cerr *err)
 {
     s->cfg = c;
-    s->plugin = sink_shape(c, n, err);
-    if (!s->plugin)
-        return -1;
+    /* its shape (a name, a known type, valid options) passed sinks_shape */
     s->name = hf_strdup(hf_cnode_get(n, "name")->value);
+    s->plugin = hf_plugin_find(hf_cnode_get(n, "type")->value);
     char what[200];
     snprintf(what, sizeof(what), "sink '%s' (%s)", s->name, s->plugin->name);
     s->node = n;
@@ -648,8 +647,7 @@ struct hf_config *hf_config_load(const char *path, struct hf_cerr *err)
         for (int i = 0; i < err->n && i < HF_CERR_KEEP; i++) {
             char *m = err->list[i];
             size_t skip = strncmp(m, path, strlen(path)) ? 0 : strlen(path);
-            if (c->root)
-                hf_cnode_scrub(c->root, false, m + skip, sizeof(err->list[i]) - skip);
+            hf_cnode_scrub(c->root, false, m + skip, sizeof(err->list[i]) - skip);
         }
         memcpy(err->msg, err->list[0], sizeof(err->msg));
         hf_config_free(c);
