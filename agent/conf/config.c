@@ -530,6 +530,13 @@ static int build_sink(struct hf_config *c, const struct hf_cnode *n, struct hf_s
     return 0;
 }
 
+/* Keeps the error just reported in err's list; returns -1 for the caller. */
+static int keep_error(struct hf_cerr *err)
+{
+    hf_cerr_keep(err);
+    return -1;
+}
+
 static int check_address(struct hf_config *c, const struct hf_cnode *map, const char *key, struct hf_cerr *err)
 {
     const struct hf_cnode *n = hf_cnode_get(map, key);
@@ -542,17 +549,18 @@ static int check_address(struct hf_config *c, const struct hf_cnode *map, const 
     return 0;
 }
 
-/* listen:, admin: and storage:. */
+/* listen:, admin: and storage:; each error kept, past the first. */
 static int build_server(struct hf_config *c, struct hf_cerr *err)
 {
+    int rc = 0;
     const struct hf_cnode *l = hf_cnode_get(c->root, "listen");
     if (check_address(c, l, "address", err) < 0)
-        return -1;
+        rc = keep_error(err);
     c->listen_address = dupopt(l, listen_opts, "address");
     const struct hf_check ck = {.file = c->file, .node = l, .what = "listen", .err = err};
     if (l &&
         hf_check_tls_server(&ck, hf_conf_str(l, listen_opts, "tls.cert"), hf_conf_str(l, listen_opts, "tls.key")) < 0)
-        return -1;
+        rc = keep_error(err);
     c->tls_cert = hf_strdup(hf_conf_str(l, listen_opts, "tls.cert"));
     c->tls_key = hf_strdup(hf_conf_str(l, listen_opts, "tls.key"));
     c->max_body = hf_conf_num(l, listen_opts, "max_body");
@@ -565,32 +573,38 @@ static int build_server(struct hf_config *c, struct hf_cerr *err)
     const struct hf_cnode *a = hf_cnode_get(c->root, "admin");
     if (a) {
         if (check_address(c, a, "address", err) < 0)
-            return -1;
+            rc = keep_error(err);
         c->admin_address = dupopt(a, admin_opts, "address");
     }
     const struct hf_cnode *st = hf_cnode_get(c->root, "storage");
     c->storage_mode = !strcmp(hf_conf_str(st, storage_opts, "mode"), "disk") ? HF_STORAGE_DISK : HF_STORAGE_MEMORY;
     c->storage_path = dupopt(st, storage_opts, "path");
     c->storage_max_size = hf_conf_num(st, storage_opts, "max_size");
-    return 0;
+    return rc;
 }
 
+/* Each source and metric rule; a source or rule stops at its first error,
+ * and the next one is still checked. */
 static int build_sources(struct hf_config *c, struct hf_cerr *err)
 {
+    int rc = 0;
     const struct hf_cnode *srcs = hf_cnode_get(c->root, "sources");
     c->sources = hf_calloc(srcs->nchild, sizeof(*c->sources));
     for (size_t i = 0; i < srcs->nchild; i++) {
         struct hf_source *s = &c->sources[i];
         c->nsources++;
         s->index = (int)i;
-        if (build_source(c, &srcs->child[i], s, err) < 0)
-            return -1;
+        if (build_source(c, &srcs->child[i], s, err) < 0) {
+            rc = keep_error(err);
+            continue;
+        }
         for (size_t j = 0; j < i; j++) {
             const struct hf_cnode *pn = hf_cnode_get(&srcs->child[i], "path");
             if (!strcmp(c->sources[j].name, s->name) || !strcmp(c->sources[j].path, s->path)) {
                 hf_cerr_at(err, c->file, pn->line, pn->col, "source '%s' repeats the name or path of source '%s'",
                            s->name, c->sources[j].name);
-                return -1;
+                rc = keep_error(err);
+                break;
             }
         }
     }
@@ -600,32 +614,37 @@ static int build_sources(struct hf_config *c, struct hf_cerr *err)
         for (size_t i = 0; i < rules->nchild; i++) {
             c->nrules++;
             if (build_rule(c, &rules->child[i], &c->rules[i], err) < 0)
-                return -1;
+                rc = keep_error(err);
         }
     }
-    return 0;
+    return rc;
 }
 
+/* Each sink; one stops at its first error, the next is still checked. */
 static int build_sinks(struct hf_config *c, struct hf_cerr *err)
 {
+    int rc = 0;
     const struct hf_cnode *sinks = hf_cnode_get(c->root, "sinks");
     if (sinks->kind != HF_CN_SEQ) {
         hf_cerr_at(err, c->file, sinks->line, sinks->col, "'sinks' must be a list of sinks");
-        return -1;
+        return keep_error(err);
     }
     c->sinks = hf_calloc(sinks->nchild, sizeof(*c->sinks));
     for (size_t i = 0; i < sinks->nchild; i++) {
         c->nsinks++;
-        if (build_sink(c, &sinks->child[i], &c->sinks[i], err) < 0)
-            return -1;
+        if (build_sink(c, &sinks->child[i], &c->sinks[i], err) < 0) {
+            rc = keep_error(err);
+            continue;
+        }
         for (size_t j = 0; j < i; j++)
             if (!strcmp(c->sinks[j].name, c->sinks[i].name)) {
                 const struct hf_cnode *nn = hf_cnode_get(&sinks->child[i], "name");
                 hf_cerr_at(err, c->file, nn->line, nn->col, "sink name '%s' is used twice", c->sinks[i].name);
-                return -1;
+                rc = keep_error(err);
+                break;
             }
     }
-    return 0;
+    return rc;
 }
 
 struct hf_config *hf_config_load(const char *path, struct hf_cerr *err)
@@ -640,10 +659,17 @@ struct hf_config *hf_config_load(const char *path, struct hf_cerr *err)
      * (its plugin's options); the checks that need a sound shape after */
     bool shape = c->root && hf_cnode_validate(path, c->root, top_opts, "configuration", err) == 0;
     shape = c->root && sinks_shape(c, err) == 0 && shape;
-    if (!shape || build_server(c, err) < 0 || build_sources(c, err) < 0 || build_sinks(c, err) < 0) {
+    bool built = shape;
+    if (shape) {
+        /* every section, even past one with errors: each keeps its own */
+        built = build_server(c, err) == 0;
+        built = build_sources(c, err) == 0 && built;
+        built = build_sinks(c, err) == 0 && built;
+    }
+    if (!built) {
         /* the file's name stays; what follows quotes no expanded text */
         if (err->n == 0)
-            hf_cerr_keep(err); /* one error, from a check past the file's shape */
+            hf_cerr_keep(err); /* the loader's one error (the YAML itself) */
         for (int i = 0; i < err->n && i < HF_CERR_KEEP; i++) {
             char *m = err->list[i];
             size_t skip = strncmp(m, path, strlen(path)) ? 0 : strlen(path);

@@ -137,6 +137,53 @@ static void test_every_error_named(void **state)
     hf_buf_free(&y);
 }
 
+/* Past the file's shape, each section, source, rule and sink is still
+ * checked after one with an error: one error each, in order. */
+static void test_every_check_named(void **state)
+{
+    (void)state;
+    /* a value with no piece that a message quotes (the scrub would take it) */
+    setenv("HF_TEST_ADMIN", "s3cr3t!zq7", 1);
+    char *path = tu_temp_file("listen:\n  address: nohost\n"
+                              "admin:\n  address: \"${HF_TEST_ADMIN}\"\n"
+                              "sources:\n"
+                              "  - name: a\n    path: a\n"
+                              "    signature: {scheme: hmac-sha256, header: X, secrets: [s]}\n"
+                              "  - name: b\n    path: /b\n"
+                              "    signature: {scheme: hmac-sha256, header: X, secrets: []}\n"
+                              "  - name: a\n    path: /c\n"
+                              "    signature: {scheme: hmac-sha256, header: X, secrets: [s]}\n"
+                              "metrics:\n  - {name: m, type: gauge}\n"
+                              "sinks:\n"
+                              "  - {name: x, type: stdout, filter: {match: {a: {gt: \"y\"}}}}\n"
+                              "  - {name: x, type: stdout}\n");
+    struct hf_cerr err = {0};
+    assert_null(hf_config_load(path, &err));
+    const struct {
+        int line, col;
+        const char *needle;
+    } want[] = {{2, 12, "'nohost' must be host:port"},
+                {4, 12, "'${HF_TEST_ADMIN}' must be host:port"},
+                {7, 11, "source 'a': path must start with '/'"},
+                {11, 58, "source 'b': at least one secret is needed"},
+                {13, 11, "source 'a' repeats the name or path of source 'a'"},
+                {16, 21, "metric 'm': a gauge needs 'value'"},
+                {18, 54, "'y' is not a number"},
+                {19, 12, "sink name 'x' is used twice"}};
+    size_t n = sizeof(want) / sizeof(*want);
+    assert_int_equal(err.n, (int)n);
+    for (size_t i = 0; i < n; i++) {
+        char head[1200];
+        snprintf(head, sizeof(head), "%s:%d:%d: ", path, want[i].line, want[i].col);
+        if (strncmp(err.list[i], head, strlen(head)) || !strstr(err.list[i], want[i].needle))
+            fail_msg("error %zu: expected '%s...%s', got '%s'", i, head, want[i].needle, err.list[i]);
+        assert_null(strstr(err.list[i], "s3cr3t"));
+    }
+    assert_string_equal(err.msg, err.list[0]);
+    unlink(path);
+    free(path);
+}
+
 static void test_expanded_values_not_quoted(void **state)
 {
     (void)state;
@@ -394,15 +441,11 @@ static void test_dedup_window(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_errors_with_positions),
-        cmocka_unit_test(test_every_error_named),
-        cmocka_unit_test(test_expanded_values_not_quoted),
-        cmocka_unit_test(test_range_units),
-        cmocka_unit_test(test_metric_rules),
-        cmocka_unit_test(test_scheme_options),
-        cmocka_unit_test(test_listen_tls),
-        cmocka_unit_test(test_good_config),
-        cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_errors_with_positions), cmocka_unit_test(test_every_error_named),
+        cmocka_unit_test(test_every_check_named),     cmocka_unit_test(test_expanded_values_not_quoted),
+        cmocka_unit_test(test_range_units),           cmocka_unit_test(test_metric_rules),
+        cmocka_unit_test(test_scheme_options),        cmocka_unit_test(test_listen_tls),
+        cmocka_unit_test(test_good_config),           cmocka_unit_test(test_filters),
         cmocka_unit_test(test_dedup_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
