@@ -304,6 +304,14 @@ check_eq "check names each of them, in file order" \
     "unknown key 'thread'|unknown key 'colour'|sink 'archive' (file): 'max_events' must be" \
     "$(sed -E "s|^$WORK/bad3.yaml:[0-9]+:[0-9]+: (configuration: )?||; s/ \(valid.*//; s/('max_events' must be).*/\1/" "$WORK/check3.err" | paste -sd'|')"
 
+# past the shape, each sink is checked even after one with an error
+sed -e 's/^    takes: records/    takes: records\n    filter: {match: {a: {gt: "y"}}}/' \
+    -e 's/^    takes: metrics/    takes: metrics\n    filter: {match: {b: {lt: "z"}}}/' "$WORK/hookfwd.yaml" >"$WORK/bad4.yaml"
+"$HOOKFWD_BIN" check -c "$WORK/bad4.yaml" 2>"$WORK/check4.err"
+check_eq "check exits 1 with two sinks' errors" 1 "$?"
+check_eq "check names both sinks' errors, in order" "'gt' compares numbers; 'y' is not a number|'lt' compares numbers; 'z' is not a number" \
+    "$(sed -E "s|^$WORK/bad4.yaml:[0-9]+:[0-9]+: ||" "$WORK/check4.err" | paste -sd'|')"
+
 # every shipped example passes check (for the sinks built in)
 built=$("$HOOKFWD_BIN" version | sed -n 's/^  sinks: //p')
 for ex in "$SOURCE_DIR"/config/examples/*.yaml "$SOURCE_DIR"/config/hookfwd.yaml; do
