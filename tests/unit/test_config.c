@@ -83,6 +83,26 @@ static void test_errors_with_positions(void **state)
 
 /* A value from ${ENV} that validation refuses is quoted as written,
  * whatever the option's type and whoever checks it. */
+struct want_error {
+    int line, col;
+    const char *needle;
+};
+
+/* err kept exactly these errors, in order, each at its position and none
+ * quoting an expanded secret; msg is the first. */
+static void assert_errors(const struct hf_cerr *err, const char *path, const struct want_error *want, size_t n)
+{
+    assert_int_equal(err->n, (int)n);
+    for (size_t i = 0; i < n; i++) {
+        char head[1200];
+        snprintf(head, sizeof(head), "%s:%d:%d: ", path, want[i].line, want[i].col);
+        if (strncmp(err->list[i], head, strlen(head)) || !strstr(err->list[i], want[i].needle))
+            fail_msg("error %zu: expected '%s...%s', got '%s'", i, head, want[i].needle, err->list[i]);
+        assert_null(strstr(err->list[i], "s3cr3t"));
+    }
+    assert_string_equal(err->msg, err->list[0]);
+}
+
 /* The file's shape is checked past the first error: every unknown key,
  * wrong type, bad value and missing key is named, in file order, each at
  * its own position, none quoting an expanded secret; msg is the first. */
@@ -99,25 +119,13 @@ static void test_every_error_named(void **state)
     struct hf_cerr err = {0};
     struct hf_config *c = hf_config_load(path, &err);
     assert_null(c);
-    const struct {
-        int line, col;
-        const char *needle;
-    } want[] = {{2, 3, "unknown key 'adress'"},
-                {3, 12, "'threads' must be an integer or auto"},
-                {7, 5, "unknown key 'colour'"},
-                {9, 5, "missing required key 'path'"},
-                {9, 5, "missing required key 'signature'"},
-                {10, 5, "each entry of 'sources' must be a map"}};
-    size_t n = sizeof(want) / sizeof(*want);
-    assert_int_equal(err.n, (int)n);
-    for (size_t i = 0; i < n; i++) {
-        char head[1200];
-        snprintf(head, sizeof(head), "%s:%d:%d: ", path, want[i].line, want[i].col);
-        if (strncmp(err.list[i], head, strlen(head)) || !strstr(err.list[i], want[i].needle))
-            fail_msg("error %zu: expected '%s...%s', got '%s'", i, head, want[i].needle, err.list[i]);
-        assert_null(strstr(err.list[i], "s3cr3t"));
-    }
-    assert_string_equal(err.msg, err.list[0]);
+    const struct want_error want[] = {{2, 3, "unknown key 'adress'"},
+                                      {3, 12, "'threads' must be an integer or auto"},
+                                      {7, 5, "unknown key 'colour'"},
+                                      {9, 5, "missing required key 'path'"},
+                                      {9, 5, "missing required key 'signature'"},
+                                      {10, 5, "each entry of 'sources' must be a map"}};
+    assert_errors(&err, path, want, sizeof(want) / sizeof(*want));
     /* past HF_CERR_KEEP errors, the rest are counted */
     struct hf_buf y;
     hf_buf_init(&y, 0);
@@ -159,27 +167,15 @@ static void test_every_check_named(void **state)
                               "  - {name: x, type: stdout}\n");
     struct hf_cerr err = {0};
     assert_null(hf_config_load(path, &err));
-    const struct {
-        int line, col;
-        const char *needle;
-    } want[] = {{2, 12, "'nohost' must be host:port"},
-                {4, 12, "'${HF_TEST_ADMIN}' must be host:port"},
-                {7, 11, "source 'a': path must start with '/'"},
-                {11, 58, "source 'b': at least one secret is needed"},
-                {13, 11, "source 'a' repeats the name or path of source 'a'"},
-                {16, 21, "metric 'm': a gauge needs 'value'"},
-                {18, 54, "'y' is not a number"},
-                {19, 12, "sink name 'x' is used twice"}};
-    size_t n = sizeof(want) / sizeof(*want);
-    assert_int_equal(err.n, (int)n);
-    for (size_t i = 0; i < n; i++) {
-        char head[1200];
-        snprintf(head, sizeof(head), "%s:%d:%d: ", path, want[i].line, want[i].col);
-        if (strncmp(err.list[i], head, strlen(head)) || !strstr(err.list[i], want[i].needle))
-            fail_msg("error %zu: expected '%s...%s', got '%s'", i, head, want[i].needle, err.list[i]);
-        assert_null(strstr(err.list[i], "s3cr3t"));
-    }
-    assert_string_equal(err.msg, err.list[0]);
+    const struct want_error want[] = {{2, 12, "'nohost' must be host:port"},
+                                      {4, 12, "'${HF_TEST_ADMIN}' must be host:port"},
+                                      {7, 11, "source 'a': path must start with '/'"},
+                                      {11, 58, "source 'b': at least one secret is needed"},
+                                      {13, 11, "source 'a' repeats the name or path of source 'a'"},
+                                      {16, 21, "metric 'm': a gauge needs 'value'"},
+                                      {18, 54, "'y' is not a number"},
+                                      {19, 12, "sink name 'x' is used twice"}};
+    assert_errors(&err, path, want, sizeof(want) / sizeof(*want));
     unlink(path);
     free(path);
 }
